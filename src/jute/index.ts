@@ -1,0 +1,2 @@
+export * from './archive.js';
+export * from './codec.js';

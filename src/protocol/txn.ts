@@ -1,0 +1,146 @@
+// Transaction records (zookeeper.jute "txn" module): what the pipeline produces, the
+// DataTree applies, the TxnLog persists and the quorum replicates.
+import { Reader, Writer, JuteError } from '../jute/archive.js';
+import { bool, buffer, int, list, long, longNum, record, str, type RecordOf } from '../jute/codec.js';
+import { ACLList } from './records.js';
+import { OpCode } from './constants.js';
+
+export const TxnHeader = record({ clientId: long, cxid: int, zxid: longNum, time: longNum, type: int });
+export type TxnHeader = RecordOf<typeof TxnHeader.fields>;
+
+export const CreateTxn = record({ path: str, data: buffer, acl: ACLList, ephemeral: bool, parentCVersion: int });
+export const CreateContainerTxn = record({ path: str, data: buffer, acl: ACLList, parentCVersion: int });
+export const CreateTTLTxn = record({ path: str, data: buffer, acl: ACLList, parentCVersion: int, ttl: longNum });
+export const DeleteTxn = record({ path: str });
+export const SetDataTxn = record({ path: str, data: buffer, version: int });
+export const SetACLTxn = record({ path: str, acl: ACLList, version: int });
+export const CheckVersionTxn = record({ path: str, version: int });
+export const CreateSessionTxn = record({ timeOut: int });
+export const CloseSessionTxn = record({ paths2Delete: list(str) });
+export const ErrorTxn = record({ err: int });
+export const SubTxn = record({ type: int, data: buffer });
+export const MultiTxnRecord = record({ txns: list(SubTxn) });
+export const TxnDigest = record({ version: int, treeDigest: long });
+
+export type CreateTxnBody = { type: 1 | 15 } & RecordOf<typeof CreateTxn.fields>;
+export type CreateContainerTxnBody = { type: 19 } & RecordOf<typeof CreateContainerTxn.fields>;
+export type CreateTTLTxnBody = { type: 21 } & RecordOf<typeof CreateTTLTxn.fields>;
+export type DeleteTxnBody = { type: 2 | 20 } & RecordOf<typeof DeleteTxn.fields>;
+export type SetDataTxnBody = { type: 5 | 16 } & RecordOf<typeof SetDataTxn.fields>;
+export type SetACLTxnBody = { type: 7 } & RecordOf<typeof SetACLTxn.fields>;
+export type CheckTxnBody = { type: 13 } & RecordOf<typeof CheckVersionTxn.fields>;
+export type CreateSessionTxnBody = { type: -10 } & RecordOf<typeof CreateSessionTxn.fields>;
+export type CloseSessionTxnBody = { type: -11 } & RecordOf<typeof CloseSessionTxn.fields>;
+export type ErrorTxnBody = { type: -1 } & RecordOf<typeof ErrorTxn.fields>;
+export type MultiTxnBody = { type: 14; txns: TxnBody[] };
+
+export type TxnBody =
+  | CreateTxnBody
+  | CreateContainerTxnBody
+  | CreateTTLTxnBody
+  | DeleteTxnBody
+  | SetDataTxnBody
+  | SetACLTxnBody
+  | CheckTxnBody
+  | CreateSessionTxnBody
+  | CloseSessionTxnBody
+  | ErrorTxnBody
+  | MultiTxnBody;
+
+export interface Txn {
+  hdr: TxnHeader;
+  body: TxnBody;
+  /** Optional tree digest (TxnDigest) carried after the record in logs. */
+  digest?: { version: number; treeDigest: bigint } | undefined;
+}
+
+/** The record codec for a txn type; single source of truth for body layouts. */
+function codecFor(type: number) {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+      return CreateTxn;
+    case OpCode.createContainer:
+      return CreateContainerTxn;
+    case OpCode.createTTL:
+      return CreateTTLTxn;
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return DeleteTxn;
+    case OpCode.setData:
+    case OpCode.reconfig:
+      return SetDataTxn;
+    case OpCode.setACL:
+      return SetACLTxn;
+    case OpCode.check:
+      return CheckVersionTxn;
+    case OpCode.createSession:
+      return CreateSessionTxn;
+    case OpCode.closeSession:
+      return CloseSessionTxn;
+    case OpCode.error:
+      return ErrorTxn;
+    default:
+      return null;
+  }
+}
+
+export function writeTxnBody(w: Writer, body: TxnBody): void {
+  if (body.type === OpCode.multi) {
+    w.int(body.txns.length);
+    for (const sub of body.txns) {
+      w.int(sub.type);
+      const inner = new Writer(64);
+      writeTxnBody(inner, sub);
+      w.buffer(inner.view());
+    }
+    return;
+  }
+  const c = codecFor(body.type);
+  if (!c) throw new JuteError(`cannot encode txn type ${body.type}`);
+  c.write(w, body as never);
+}
+
+export function readTxnBody(r: Reader, type: number): TxnBody {
+  if (type === OpCode.multi) {
+    const m = MultiTxnRecord.read(r);
+    return {
+      type: OpCode.multi,
+      txns: m.txns.map((s) => readTxnBody(new Reader(s.data ?? Buffer.alloc(0)), s.type)),
+    };
+  }
+  if (type === OpCode.closeSession && r.remaining() === 0) {
+    return { type: OpCode.closeSession, paths2Delete: [] };
+  }
+  if (type === OpCode.create && r.remaining() > 0) {
+    // CreateTxnV0 has no parentCVersion; detect it by trying the full layout first.
+    const start = r.pos;
+    try {
+      return { type, ...CreateTxn.read(r) } as TxnBody;
+    } catch (e) {
+      r.pos = start;
+      const path = str.read(r), data = buffer.read(r), acl = ACLList.read(r), ephemeral = bool.read(r);
+      return { type: OpCode.create, path, data, acl, ephemeral, parentCVersion: -1 };
+    }
+  }
+  const c = codecFor(type);
+  if (!c) throw new JuteError(`unknown txn type ${type}`);
+  return { type, ...(c.read(r) as object) } as TxnBody;
+}
+
+/** Serialize header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
+export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
+  TxnHeader.write(w, txn.hdr);
+  writeTxnBody(w, txn.body);
+  if (txn.digest) TxnDigest.write(w, txn.digest);
+  return w.toBuffer();
+}
+
+export function decodeTxn(b: Buffer): Txn {
+  const r = new Reader(b);
+  const hdr = TxnHeader.read(r);
+  const body = readTxnBody(r, hdr.type);
+  let digest: Txn['digest'];
+  if (r.remaining() >= 12) digest = TxnDigest.read(r);
+  return { hdr, body, digest };
+}
