@@ -36,6 +36,7 @@ export async function startApacheZk(opts: StartOptions = {}): Promise<RunningSer
     APACHE_ZK_CLASSPATH,
     '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
     '-Dzookeeper.jmx.log4j.disable=true',
+    ...(opts.jvmFlags ?? []),
     'org.apache.zookeeper.server.quorum.QuorumPeerMain',
     cfgFile,
   ];

@@ -32,6 +32,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Extra environment for the child. */
   env?: Record<string, string>;
+  /** Extra JVM flags (Apache ZooKeeper only), e.g. -Dzookeeper.enforceQuota=true. */
+  jvmFlags?: string[];
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
