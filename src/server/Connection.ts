@@ -1,0 +1,195 @@
+// One client TCP connection: framing, handshake decoding, ordered replies, batched
+// writes and watch delivery. Request semantics live in ZkServer/RequestProcessor.
+import type { Socket } from 'node:net';
+import { Reader, Writer } from '../jute/archive.js';
+import type { Codec } from '../jute/codec.js';
+import { KeeperState, Perm, Xid } from '../protocol/constants.js';
+import { ReplyHeader, WatcherEvent, type ACL } from '../protocol/records.js';
+import type { Identity } from '../auth/AuthProviders.js';
+import type { Watcher } from '../tree/WatchManager.js';
+import { hasPerm } from './AclCheck.js';
+
+export interface ConnectionHost {
+  onFrame(conn: Connection, frame: Buffer): void;
+  onFourLetterWord(conn: Connection, word: string): void;
+  isFourLetterWord(word: string): boolean;
+  onClose(conn: Connection): void;
+  readonly maxBuffer: number;
+  readonly skipACL: boolean;
+}
+
+const encoder = new Writer(64 * 1024);
+
+export class Connection implements Watcher {
+  sessionId = 0n;
+  sessionTimeout = 0;
+  /** Set once the ConnectResponse has been sent. */
+  established = false;
+  /** A ConnectRequest has been received (further frames wait until it is answered). */
+  handshakeStarted = false;
+  closed = false;
+  identities: Identity[];
+  /** Requests of this connection queued behind in-flight writes. */
+  inflight = 0;
+  /** Frames that arrived while the handshake was being processed. */
+  backlog: Buffer[] = [];
+  /** Whether the ConnectRequest carried the trailing readOnly byte. */
+  sentReadOnlyFlag = false;
+
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  // Statistics for cons/stat/mntr.
+  packetsReceived = 0;
+  packetsSent = 0;
+  establishedAt = Date.now();
+  lastOp = 'NA';
+  lastCxid = -1;
+  lastZxid = -1;
+  lastResponseTime = 0;
+  lastLatency = 0;
+  minLatency = Number.MAX_SAFE_INTEGER;
+  maxLatency = 0;
+  totalLatency = 0;
+  latencyCount = 0;
+  lastRecvAt = Date.now();
+
+  private inbuf: Buffer | null = null;
+  private corked = false;
+
+  constructor(readonly socket: Socket, private readonly host: ConnectionHost, remoteAddress: string) {
+    this.remoteAddress = remoteAddress;
+    this.remotePort = socket.remotePort ?? 0;
+    this.identities = [{ scheme: 'ip', id: remoteAddress }];
+    socket.setNoDelay(true);
+    socket.on('data', (d) => this.onData(d));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastRecvAt = Date.now();
+    let buf = this.inbuf ? Buffer.concat([this.inbuf, chunk]) : chunk;
+    this.inbuf = null;
+    let off = 0;
+    while (buf.length - off >= 4 && !this.closed) {
+      if (!this.handshakeStarted && off === 0 && this.packetsReceived === 0) {
+        const word = buf.toString('latin1', 0, 4);
+        if (this.host.isFourLetterWord(word)) {
+          this.host.onFourLetterWord(this, word);
+          return;
+        }
+      }
+      const len = buf.readInt32BE(off);
+      if (len < 0 || len > this.host.maxBuffer) {
+        // "Len error": the connection is closed without a reply.
+        this.close();
+        return;
+      }
+      if (buf.length - off - 4 < len) break;
+      const frame = buf.subarray(off + 4, off + 4 + len);
+      off += 4 + len;
+      this.packetsReceived++;
+      if (this.handshakeStarted && !this.established) this.backlog.push(Buffer.from(frame));
+      else this.host.onFrame(this, frame);
+    }
+    if (off < buf.length && !this.closed) this.inbuf = off === 0 ? Buffer.from(buf) : Buffer.from(buf.subarray(off));
+  }
+
+  /** Replay frames that arrived during the handshake. */
+  drainBacklog(): void {
+    const frames = this.backlog;
+    this.backlog = [];
+    for (const f of frames) {
+      if (this.closed) return;
+      this.host.onFrame(this, f);
+    }
+  }
+
+  /** Queue raw bytes; writes within one tick go out together. */
+  write(b: Buffer): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(b);
+  }
+
+  /** Send ReplyHeader + optional body as one frame. */
+  reply<T>(xid: number, zxid: number, err: number, codec?: Codec<T>, body?: T): number {
+    const w = encoder;
+    w.reset();
+    const at = w.beginFrame();
+    ReplyHeader.write(w, { xid, zxid, err });
+    if (codec) codec.write(w, body as T);
+    w.endFrame(at);
+    const size = w.pos;
+    this.write(w.toBuffer());
+    this.packetsSent++;
+    return size;
+  }
+
+  /** Send a pre-framed message (ConnectResponse). */
+  sendFrame(write: (w: Writer) => void): void {
+    const w = encoder;
+    w.reset();
+    const at = w.beginFrame();
+    write(w);
+    w.endFrame(at);
+    this.write(w.toBuffer());
+    this.packetsSent++;
+  }
+
+  notify(type: number, path: string): void {
+    // 3.8 servers send zxid -1 in notifications.
+    this.reply(Xid.NOTIFICATION, -1, 0, WatcherEvent, { type, state: KeeperState.SyncConnected, path });
+  }
+
+  canRead(acl: ACL[]): boolean {
+    return hasPerm(acl, Perm.READ, this.identities, this.host.skipACL);
+  }
+
+  recordLatency(ms: number): void {
+    this.lastLatency = ms;
+    this.lastResponseTime = Date.now();
+    if (ms < this.minLatency) this.minLatency = ms;
+    if (ms > this.maxLatency) this.maxLatency = ms;
+    this.totalLatency += ms;
+    this.latencyCount++;
+  }
+
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.minLatency = Number.MAX_SAFE_INTEGER;
+    this.maxLatency = 0;
+    this.totalLatency = 0;
+    this.latencyCount = 0;
+    this.lastLatency = 0;
+    this.lastOp = 'NA';
+    this.lastCxid = -1;
+    this.lastZxid = -1;
+    this.lastResponseTime = 0;
+  }
+
+  /** Close after pending output is flushed. */
+  closeAfterFlush(): void {
+    if (this.closed) return;
+    this.socket.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.socket.writableEnded) this.socket.end();
+    // Force the socket down if the peer never reads.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.host.onClose(this);
+  }
+}

@@ -1,0 +1,759 @@
+// A standalone ZooKeeper-compatible server: TCP front end, per-session ordering, the
+// prep → log → apply → reply pipeline, session expiry and the container/TTL reaper.
+import net from 'node:net';
+import { Reader, JuteError } from '../jute/archive.js';
+import { Err, OpCode, ZkError, Perm, DEFAULT_MAX_BUFFER } from '../protocol/constants.js';
+import {
+  AuthPacket, ConnectRequest, ConnectResponse, Create2Response, CreateResponse, ExistsRequest, ExistsResponse,
+  GetACLRequest, GetACLResponse, GetAllChildrenNumberRequest, GetAllChildrenNumberResponse, GetChildren2Response,
+  GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetEphemeralsResponse,
+  MultiHeader, RequestHeader, SetACLResponse, SetDataResponse, SetSASLResponse, SetWatches, SetWatches2,
+  SyncRequest, SyncResponse, WhoAmIResponse, AddWatchRequest, CheckWatchesRequest, ErrorResponse, GetSASLRequest,
+} from '../protocol/records.js';
+import type { Txn, TxnBody } from '../protocol/txn.js';
+import type { ServerConfig } from '../config/ServerConfig.js';
+import { authenticate, normaliseAddress } from '../auth/AuthProviders.js';
+import { DataTree, type ApplyResult, type TreeEvent } from '../tree/DataTree.js';
+import { WatchManager } from '../tree/WatchManager.js';
+import { EventType } from '../protocol/constants.js';
+import { SessionTracker } from '../session/SessionTracker.js';
+import { initialSessionId, sessionPassword } from '../session/SessionPassword.js';
+import { ttlOfOwner } from '../tree/ZNode.js';
+import { childPath, parentOf } from '../tree/paths.js';
+import { hasPerm, maskDigests } from './AclCheck.js';
+import { Connection, type ConnectionHost } from './Connection.js';
+import { PendingChanges } from './PendingChanges.js';
+import { prepWrite, prepCloseSession, WRITE_OPS, type PrepContext } from './Prep.js';
+import { ZkDatabase } from './ZkDatabase.js';
+import { MultiResponse, type MultiOpResult } from './MultiResult.js';
+import { ServerStats, opName } from './ServerStats.js';
+import { FourLetterWords } from './FourLetterWords.js';
+
+/** The persistence seam: FileTxnLog in production, an in-memory twin in tests. */
+export interface TxnLogLike {
+  append(txns: Txn[]): Promise<void>;
+  roll?(): void;
+  close(): Promise<void>;
+}
+
+export interface SnapshotterLike {
+  afterApply(db: ZkDatabase, txn: Txn): void;
+  close?(): Promise<void>;
+}
+
+/** What start() needs from storage; the default keeps everything in memory. */
+export interface Persistence {
+  db: ZkDatabase;
+  log: TxnLogLike;
+  snapshotter?: SnapshotterLike;
+}
+
+class MemoryLog implements TxnLogLike {
+  append(): Promise<void> {
+    return Promise.resolve();
+  }
+  async close(): Promise<void> {}
+}
+
+interface Item {
+  conn: Connection | null;
+  xid: number;
+  type: number;
+  startedAt: number;
+  /** Writes: the prepared txn. Reads: undefined. */
+  txn?: Txn;
+  /** Reads queued behind a session's writes keep their request bytes. */
+  body?: Buffer;
+  durable: boolean;
+  failed?: Error;
+  /** Extra work after apply (handshake completion, close). */
+  after?: (res: ApplyResult | null) => void;
+}
+
+const READ_ONLY_OPS = new Set<number>([
+  OpCode.exists, OpCode.getData, OpCode.getACL, OpCode.getChildren, OpCode.sync, OpCode.ping, OpCode.getChildren2,
+  OpCode.checkWatches, OpCode.removeWatches, OpCode.multiRead, OpCode.setWatches, OpCode.getEphemerals,
+  OpCode.getAllChildrenNumber, OpCode.setWatches2, OpCode.addWatch, OpCode.whoAmI,
+]);
+
+export class ZkServer implements ConnectionHost {
+  db: ZkDatabase;
+  readonly watches = new WatchManager();
+  tracker: SessionTracker;
+  readonly stats = new ServerStats();
+  readonly connections = new Set<Connection>();
+  readonly sessionConns = new Map<bigint, Connection>();
+  readonly fourLetter: FourLetterWords;
+  readonly startedAt = Date.now();
+  readonly serverId = 1;
+  private pending: PendingChanges;
+  private log: TxnLogLike = new MemoryLog();
+  private snapshotter: SnapshotterLike | undefined;
+  private tcp: net.Server | null = null;
+  private queue: Item[] = [];
+  private batch: Item[] = [];
+  private flushScheduled = false;
+  private nextZxid = 1;
+  private nextSessionId: bigint;
+  private perIp = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private storageError: Error | null = null;
+  private reaperBusy = false;
+  running = false;
+  port = 0;
+
+  constructor(readonly config: ServerConfig, private readonly persistence?: () => Promise<Persistence>) {
+    this.db = new ZkDatabase(new DataTree());
+    this.pending = new PendingChanges(this.db.tree);
+    this.tracker = new SessionTracker(config.tickTime, Date.now());
+    this.nextSessionId = initialSessionId(this.serverId, Date.now());
+    this.fourLetter = new FourLetterWords(this);
+  }
+
+  get maxBuffer(): number {
+    return this.config.juteMaxBuffer || DEFAULT_MAX_BUFFER;
+  }
+  get skipACL(): boolean {
+    return this.config.skipACL;
+  }
+  get lastZxid(): number {
+    return this.db.lastProcessedZxid;
+  }
+  get outstanding(): number {
+    return this.queue.length;
+  }
+
+  async start(): Promise<void> {
+    if (this.persistence) {
+      const p = await this.persistence();
+      this.db = p.db;
+      this.log = p.log;
+      this.snapshotter = p.snapshotter;
+      this.pending = new PendingChanges(this.db.tree);
+      const now = Date.now();
+      // Sessions restored from disk get a fresh full timeout to reconnect.
+      for (const [id, timeout] of this.db.sessions) this.tracker.add(id, timeout, now);
+    }
+    this.nextZxid = this.db.lastProcessedZxid + 1;
+    const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.tcp = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const backlog = this.config.clientPortListenBacklog > 0 ? this.config.clientPortListenBacklog : undefined;
+      server.listen({ port: this.config.clientPort, host: this.config.clientPortAddress, backlog }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (e) => console.error(`client port error: ${e.message}`));
+    this.port = (server.address() as net.AddressInfo).port;
+    this.running = true;
+    const tickMs = Math.max(10, Math.min(this.config.tickTime, 1000));
+    this.timers.push(setInterval(() => this.onTick(), tickMs));
+    this.timers.push(setInterval(() => void this.reapContainers(), Math.max(50, this.config.containerCheckIntervalMs)));
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const c of [...this.connections]) {
+      c.socket.destroy();
+      c.close();
+    }
+    await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
+    // Let in-flight log appends settle before closing the log.
+    await this.drainPersistence();
+    await this.log.close();
+    await this.snapshotter?.close?.();
+  }
+
+  private async drainPersistence(): Promise<void> {
+    for (let i = 0; i < 200 && this.queue.some((q) => q.txn && !q.durable && !q.failed); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  private accept(socket: net.Socket): void {
+    const ip = normaliseAddress(socket.remoteAddress);
+    const count = this.perIp.get(ip) ?? 0;
+    if (
+      (this.config.maxClientCnxns > 0 && count >= this.config.maxClientCnxns) ||
+      (this.config.maxCnxns > 0 && this.connections.size >= this.config.maxCnxns)
+    ) {
+      // Excess sockets are accepted and dropped without a word, as ZooKeeper does.
+      socket.destroy();
+      return;
+    }
+    this.perIp.set(ip, count + 1);
+    const conn = new Connection(socket, this, ip);
+    this.connections.add(conn);
+  }
+
+  onClose(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    const ip = conn.remoteAddress;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+    this.watches.removeWatcher(conn);
+    if (this.sessionConns.get(conn.sessionId) === conn) this.sessionConns.delete(conn.sessionId);
+  }
+
+  isFourLetterWord(word: string): boolean {
+    return this.fourLetter.isKnown(word);
+  }
+
+  onFourLetterWord(conn: Connection, word: string): void {
+    this.fourLetter.run(conn, word);
+  }
+
+  onFrame(conn: Connection, frame: Buffer): void {
+    this.stats.packetsReceived++;
+    try {
+      if (!conn.handshakeStarted) this.onConnect(conn, frame);
+      else this.onRequest(conn, frame);
+    } catch (e) {
+      // A client can never take the server down: log and drop that connection.
+      if (!(e instanceof JuteError || e instanceof RangeError)) console.error('request failed:', e);
+      conn.close();
+    }
+  }
+
+  private onConnect(conn: Connection, frame: Buffer): void {
+    const r = new Reader(frame, 0, frame.length, this.maxBuffer * 2);
+    const req = ConnectRequest.read(r);
+    conn.sentReadOnlyFlag = r.remaining() >= 1;
+    conn.handshakeStarted = true;
+    if (req.lastZxidSeen > this.db.lastProcessedZxid) {
+      // The client has seen a newer state than ours: it must try another server.
+      conn.close();
+      return;
+    }
+    const timeout = Math.min(Math.max(req.timeOut, this.config.minSessionTimeout), this.config.maxSessionTimeout);
+    if (req.sessionId === 0n) {
+      const id = this.nextSessionId++;
+      const txn = this.makeTxn(id, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeout });
+      this.enqueueWrite({
+        conn, xid: 0, type: OpCode.createSession, startedAt: Date.now(), txn, durable: false,
+        after: (res) => {
+          if (!res) {
+            conn.close();
+            return;
+          }
+          this.tracker.add(id, timeout, Date.now());
+          this.attach(conn, id, timeout);
+        },
+      });
+      return;
+    }
+    // Every existing connection of the session goes first, before the password is checked.
+    const old = this.sessionConns.get(req.sessionId);
+    if (old && old !== conn) old.close();
+    const ok =
+      req.passwd != null && req.passwd.equals(sessionPassword(req.sessionId)) && this.tracker.isActive(req.sessionId);
+    if (!ok) {
+      conn.sendFrame((w) => {
+        ConnectResponse.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16) });
+        if (conn.sentReadOnlyFlag) w.bool(false);
+      });
+      conn.closeAfterFlush();
+      return;
+    }
+    this.tracker.add(req.sessionId, timeout, Date.now());
+    this.attach(conn, req.sessionId, timeout);
+  }
+
+  private attach(conn: Connection, id: bigint, timeout: number): void {
+    if (conn.closed) return;
+    conn.sessionId = id;
+    conn.sessionTimeout = timeout;
+    this.sessionConns.set(id, conn);
+    conn.sendFrame((w) => {
+      ConnectResponse.write(w, { protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id) });
+      if (conn.sentReadOnlyFlag) w.bool(false);
+    });
+    this.stats.packetsSent++;
+    conn.established = true;
+    conn.lastOp = 'SESS';
+    conn.drainBacklog();
+  }
+
+  private onRequest(conn: Connection, frame: Buffer): void {
+    const r = new Reader(frame, 0, frame.length, this.maxBuffer * 2);
+    const { xid, type } = RequestHeader.read(r);
+    const body = frame.subarray(r.pos);
+    this.tracker.touch(conn.sessionId, Date.now());
+    conn.lastCxid = xid;
+    if (type === OpCode.auth) return this.onAuth(conn, xid, body);
+    if (type === OpCode.sasl) {
+      // No SASL provider: answer with an empty token, outside the ordered pipeline.
+      GetSASLRequest.read(new Reader(body));
+      conn.reply(xid, 0, 0, SetSASLResponse, { token: null });
+      return;
+    }
+    if (WRITE_OPS.has(type)) return this.submitWrite(conn, xid, type, body);
+    if (READ_ONLY_OPS.has(type)) {
+      const item: Item = { conn, xid, type, startedAt: Date.now(), body, durable: true };
+      if (conn.inflight === 0) this.executeRead(item);
+      else {
+        conn.inflight++;
+        this.queue.push(item);
+      }
+      return;
+    }
+    // Unknown opcode (and a stand-alone check): Unimplemented, then the connection closes.
+    conn.reply(xid, -1, Err.Unimplemented);
+    conn.closeAfterFlush();
+  }
+
+  private onAuth(conn: Connection, xid: number, body: Buffer): void {
+    const p = AuthPacket.read(new Reader(body, 0, body.length, this.maxBuffer * 2));
+    const ids = authenticate(p.scheme, p.auth, conn.remoteAddress, this.config.superDigest);
+    if (!ids) {
+      this.stats.authFailed++;
+      conn.reply(xid, 0, Err.AuthFailed);
+      conn.closeAfterFlush();
+      return;
+    }
+    for (const id of ids) {
+      if (!conn.identities.some((x) => x.scheme === id.scheme && x.id === id.id)) conn.identities.push(id);
+    }
+    conn.reply(xid, 0, Err.OK);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  private makeTxn(clientId: bigint, cxid: number, type: number, body: TxnBody): Txn {
+    const zxid = this.nextZxid++;
+    const hdrType = body.type === OpCode.error ? OpCode.error : type;
+    return { hdr: { clientId, cxid, zxid, time: Date.now(), type: hdrType }, body };
+  }
+
+  private prepContext(sessionId: bigint, ids: PrepContext['ids'], zxid: number): PrepContext {
+    return {
+      pending: this.pending,
+      tree: this.db.tree,
+      ids,
+      sessionId,
+      sessionValid: this.tracker.isActive(sessionId),
+      zxid,
+      extendedTypesEnabled: this.config.extendedTypesEnabled,
+      skipACL: this.config.skipACL,
+      enforceQuota: this.config.enforceQuota,
+      reconfigEnabled: this.config.reconfigEnabled,
+    };
+  }
+
+  private submitWrite(conn: Connection, xid: number, type: number, body: Buffer): void {
+    const zxid = this.nextZxid;
+    const ctx = this.prepContext(conn.sessionId, conn.identities, zxid);
+    const r = new Reader(body, 0, body.length, this.maxBuffer * 2);
+    const txnBody = prepWrite(ctx, type, r);
+    const txn = this.makeTxn(conn.sessionId, xid, type, txnBody);
+    const item: Item = { conn, xid, type, startedAt: Date.now(), txn, durable: false };
+    if (type === OpCode.closeSession && txnBody.type === OpCode.closeSession) {
+      this.tracker.setClosing(conn.sessionId);
+      const sid = conn.sessionId;
+      item.after = () => {
+        if (this.sessionConns.get(sid) === conn) this.sessionConns.delete(sid);
+        conn.closeAfterFlush();
+      };
+    }
+    this.enqueueWrite(item);
+  }
+
+  private enqueueWrite(item: Item): void {
+    if (item.conn) item.conn.inflight++;
+    this.queue.push(item);
+    this.batch.push(item);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Group commit: everything prepared since the last flush goes to the log as one batch. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    if (this.storageError) {
+      for (const it of batch) it.failed = this.storageError;
+      this.drain();
+      return;
+    }
+    this.log.append(batch.map((b) => b.txn!)).then(
+      () => {
+        for (const it of batch) it.durable = true;
+        this.drain();
+      },
+      (err: Error) => {
+        console.error(`transaction log failure, refusing writes: ${err.message}`);
+        this.storageError = err;
+        for (const it of batch) it.failed = err;
+        this.drain();
+      },
+    );
+  }
+
+  /** Complete queued items in order: apply durable writes, run reads queued behind them. */
+  private drain(): void {
+    while (this.queue.length) {
+      const item = this.queue[0]!;
+      if (item.txn) {
+        if (item.failed) {
+          this.queue.shift();
+          this.completeFailedWrite(item);
+          continue;
+        }
+        if (!item.durable) break;
+        this.queue.shift();
+        this.applyWrite(item);
+      } else {
+        this.queue.shift();
+        this.executeRead(item);
+      }
+      if (item.conn) item.conn.inflight--;
+    }
+    if (this.storageError && !this.queue.some((q) => q.txn)) {
+      // Nothing of the failed batches was applied: forget their speculative state.
+      this.pending.clear();
+      this.nextZxid = this.db.lastProcessedZxid + 1;
+    }
+  }
+
+  private completeFailedWrite(item: Item): void {
+    if (item.conn) item.conn.inflight--;
+    if (item.type === OpCode.createSession) {
+      item.after?.(null);
+      return;
+    }
+    if (item.conn && !item.conn.closed) {
+      item.conn.reply(item.xid, this.db.lastProcessedZxid, Err.SystemError);
+    }
+  }
+
+  private applyWrite(item: Item): void {
+    const txn = item.txn!;
+    const events: TreeEvent[] = [];
+    const res = this.db.applyTxn(txn, events);
+    this.pending.applied(txn.hdr.zxid);
+    if (events.length) this.watches.trigger(events);
+    this.snapshotter?.afterApply(this.db, txn);
+    if (txn.body.type === OpCode.closeSession) this.tracker.remove(txn.hdr.clientId);
+    const conn = item.conn;
+    if (conn && !conn.closed && item.type !== OpCode.createSession) this.replyWrite(conn, item, res);
+    item.after?.(res);
+  }
+
+  private replyWrite(conn: Connection, item: Item, res: ApplyResult): void {
+    const zxid = item.txn!.hdr.zxid;
+    const body = item.txn!.body;
+    let size = 0;
+    if (body.type === OpCode.error) {
+      size = conn.reply(item.xid, zxid, body.err);
+    } else if (item.type === OpCode.multi) {
+      size = conn.reply(item.xid, zxid, 0, MultiResponse, this.multiResults(res));
+    } else if (res.err !== Err.OK) {
+      size = conn.reply(item.xid, zxid, res.err);
+    } else {
+      switch (item.type) {
+        case OpCode.create:
+          size = conn.reply(item.xid, zxid, 0, CreateResponse, { path: res.path! });
+          break;
+        case OpCode.create2:
+        case OpCode.createContainer:
+        case OpCode.createTTL:
+          size = conn.reply(item.xid, zxid, 0, Create2Response, { path: res.path!, stat: res.stat! });
+          break;
+        case OpCode.setData:
+          size = conn.reply(item.xid, zxid, 0, SetDataResponse, { stat: res.stat! });
+          break;
+        case OpCode.setACL:
+          size = conn.reply(item.xid, zxid, 0, SetACLResponse, { stat: res.stat! });
+          break;
+        default:
+          size = conn.reply(item.xid, zxid, 0);
+      }
+    }
+    this.finishRequest(conn, item, zxid, size);
+  }
+
+  private multiResults(res: ApplyResult): MultiOpResult[] {
+    return (res.results ?? []).map((r): MultiOpResult => {
+      if (r.type === OpCode.error) return { type: -1, err: r.err };
+      switch (r.type) {
+        case OpCode.create:
+        case OpCode.create2:
+          return { type: 1, path: r.path! };
+        case OpCode.createContainer:
+        case OpCode.createTTL:
+          return { type: 15, path: r.path!, stat: r.stat! };
+        case OpCode.setData:
+          return { type: 5, stat: r.stat! };
+        case OpCode.delete:
+        case OpCode.deleteContainer:
+          return { type: 2 };
+        default:
+          return { type: 13 };
+      }
+    });
+  }
+
+  private finishRequest(conn: Connection, item: Item, zxid: number, size: number): void {
+    const latency = Date.now() - item.startedAt;
+    conn.lastOp = opName(item.type);
+    conn.lastZxid = zxid;
+    conn.recordLatency(latency);
+    this.stats.recordResponse(latency, size);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  private executeRead(item: Item): void {
+    const conn = item.conn!;
+    if (conn.closed) return;
+    const zxid = this.db.lastProcessedZxid;
+    let size: number;
+    try {
+      size = this.read(conn, item, zxid);
+    } catch (e) {
+      const code = e instanceof ZkError ? e.code : Err.MarshallingError;
+      if (!(e instanceof ZkError || e instanceof JuteError || e instanceof RangeError)) console.error('read failed:', e);
+      size = conn.reply(item.xid, zxid, code);
+    }
+    this.finishRequest(conn, item, zxid, size);
+  }
+
+  private node(path: string) {
+    const n = this.db.tree.get(path);
+    if (!n) throw new ZkError(Err.NoNode);
+    return n;
+  }
+
+  private requirePerm(conn: Connection, node: ReturnType<DataTree['get']>, perm: number): void {
+    if (!hasPerm(this.db.tree.aclOf(node!), perm, conn.identities, this.config.skipACL)) throw new ZkError(Err.NoAuth);
+  }
+
+  private read(conn: Connection, item: Item, zxid: number): number {
+    const b = item.body!;
+    const r = new Reader(b, 0, b.length, this.maxBuffer * 2);
+    const tree = this.db.tree;
+    const xid = item.xid;
+    switch (item.type) {
+      case OpCode.ping:
+        return conn.reply(xid, zxid, 0);
+      case OpCode.exists: {
+        const q = ExistsRequest.read(r);
+        if (q.path.indexOf('\u0000') >= 0) throw new ZkError(Err.BadArguments);
+        const path = q.path === '' ? '/' : q.path;
+        if (q.watch) this.watches.addDataWatch(path, conn);
+        const n = tree.get(path);
+        if (!n) throw new ZkError(Err.NoNode);
+        return conn.reply(xid, zxid, 0, ExistsResponse, { stat: n.stat() });
+      }
+      case OpCode.getData: {
+        const q = GetDataRequest.read(r);
+        const path = q.path === '' ? '/' : q.path;
+        const n = this.node(path);
+        this.requirePerm(conn, n, Perm.READ);
+        if (q.watch) this.watches.addDataWatch(path, conn);
+        return conn.reply(xid, zxid, 0, GetDataResponse, { data: n.data, stat: n.stat() });
+      }
+      case OpCode.getACL: {
+        const q = GetACLRequest.read(r);
+        const n = this.node(q.path);
+        const acl = tree.aclOf(n);
+        const admin = hasPerm(acl, Perm.ADMIN, conn.identities, this.config.skipACL);
+        if (!admin && !hasPerm(acl, Perm.READ, conn.identities, this.config.skipACL)) throw new ZkError(Err.NoAuth);
+        return conn.reply(xid, zxid, 0, GetACLResponse, { acl: admin ? acl : maskDigests(acl), stat: n.stat() });
+      }
+      case OpCode.getChildren:
+      case OpCode.getChildren2: {
+        const q = GetChildrenRequest.read(r);
+        const path = q.path === '' ? '/' : q.path;
+        const n = this.node(path);
+        this.requirePerm(conn, n, Perm.READ);
+        if (q.watch) this.watches.addChildWatch(path, conn);
+        const children = [...n.children];
+        if (item.type === OpCode.getChildren) return conn.reply(xid, zxid, 0, GetChildrenResponse, { children });
+        return conn.reply(xid, zxid, 0, GetChildren2Response, { children, stat: n.stat() });
+      }
+      case OpCode.getAllChildrenNumber: {
+        const q = GetAllChildrenNumberRequest.read(r);
+        const n = this.node(q.path);
+        this.requirePerm(conn, n, Perm.READ);
+        return conn.reply(xid, zxid, 0, GetAllChildrenNumberResponse, { totalNumber: tree.countDescendants(q.path) });
+      }
+      case OpCode.sync: {
+        const q = SyncRequest.read(r);
+        return conn.reply(xid, zxid, 0, SyncResponse, { path: q.path });
+      }
+      case OpCode.getEphemerals: {
+        const q = GetEphemeralsRequest.read(r);
+        const prefix = q.prefixPath == null || q.prefixPath.trim() === '' || q.prefixPath === '/' ? '' : q.prefixPath;
+        const mine = tree.ephemerals.get(conn.sessionId) ?? new Set<string>();
+        const ephemerals = [...mine].filter((p) => p.startsWith(prefix));
+        return conn.reply(xid, zxid, 0, GetEphemeralsResponse, { ephemerals });
+      }
+      case OpCode.whoAmI: {
+        const clientInfo = conn.identities.map((id) => ({
+          authScheme: id.scheme,
+          user: id.scheme === 'digest' ? id.id.split(':')[0]! : id.scheme === 'ip' ? id.id : '',
+        }));
+        return conn.reply(xid, zxid, 0, WhoAmIResponse, { clientInfo });
+      }
+      case OpCode.addWatch: {
+        const q = AddWatchRequest.read(r);
+        if (q.mode !== 0 && q.mode !== 1) throw new ZkError(Err.MarshallingError);
+        this.watches.addPersistent(q.path, conn, q.mode === 1);
+        return conn.reply(xid, zxid, 0, ErrorResponse, { err: 0 });
+      }
+      case OpCode.checkWatches:
+      case OpCode.removeWatches: {
+        const q = CheckWatchesRequest.read(r);
+        if (q.type < 1 || q.type > 5) throw new ZkError(Err.MarshallingError);
+        const found = this.watches.removeWatch(q.path, conn, q.type, item.type === OpCode.removeWatches);
+        return conn.reply(xid, zxid, found ? 0 : Err.NoWatcher);
+      }
+      case OpCode.setWatches:
+      case OpCode.setWatches2:
+        return this.setWatches(conn, item, r, zxid);
+      case OpCode.multiRead:
+        return this.multiRead(conn, xid, r, zxid);
+    }
+    throw new ZkError(Err.Unimplemented);
+  }
+
+  private setWatches(conn: Connection, item: Item, r: Reader, zxid: number): number {
+    const v2 = item.type === OpCode.setWatches2;
+    const q = v2 ? SetWatches2.read(r) : { ...SetWatches.read(r), persistentWatches: [], persistentRecursiveWatches: [] };
+    const rel = q.relativeZxid;
+    const tree = this.db.tree;
+    for (const p of q.dataWatches) {
+      const n = tree.get(p);
+      if (!n) conn.notify(EventType.NodeDeleted, p);
+      else if (n.mzxid > rel) conn.notify(EventType.NodeDataChanged, p);
+      else this.watches.addDataWatch(p, conn);
+    }
+    for (const p of q.existWatches) {
+      if (tree.get(p)) conn.notify(EventType.NodeCreated, p);
+      else this.watches.addDataWatch(p, conn);
+    }
+    for (const p of q.childWatches) {
+      const n = tree.get(p);
+      if (!n) conn.notify(EventType.NodeDeleted, p);
+      else if (n.pzxid > rel) conn.notify(EventType.NodeChildrenChanged, p);
+      else this.watches.addChildWatch(p, conn);
+    }
+    for (const p of q.persistentWatches) this.watches.addPersistent(p, conn, false);
+    for (const p of q.persistentRecursiveWatches) this.watches.addPersistent(p, conn, true);
+    return conn.reply(item.xid, zxid, 0);
+  }
+
+  private multiRead(conn: Connection, xid: number, r: Reader, zxid: number): number {
+    const tree = this.db.tree;
+    const results: MultiOpResult[] = [];
+    for (;;) {
+      const h = MultiHeader.read(r);
+      if (h.done) break;
+      if (h.type !== OpCode.getData && h.type !== OpCode.getChildren) {
+        return conn.reply(xid, zxid, Err.MarshallingError, MultiResponse, []);
+      }
+      const q = h.type === OpCode.getData ? GetDataRequest.read(r) : GetChildrenRequest.read(r);
+      const n = tree.get(q.path);
+      if (!n) results.push({ type: -1, err: Err.NoNode });
+      else if (!hasPerm(tree.aclOf(n), Perm.READ, conn.identities, this.config.skipACL)) results.push({ type: -1, err: Err.NoAuth });
+      else if (h.type === OpCode.getData) results.push({ type: 4, data: n.data, stat: n.stat() });
+      else results.push({ type: 8, children: [...n.children] });
+    }
+    return conn.reply(xid, zxid, 0, MultiResponse, results);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  private onTick(): void {
+    const now = Date.now();
+    for (const id of this.tracker.tick(now)) this.expireSession(id);
+    for (const c of this.connections) {
+      if (c.established) {
+        if (now - c.lastRecvAt > c.sessionTimeout) c.close();
+      } else if (now - c.establishedAt > 10000) {
+        c.close();
+      }
+    }
+  }
+
+  /** Expiry: close the session's connection silently and log a closeSession for it. */
+  expireSession(id: bigint): void {
+    const conn = this.sessionConns.get(id);
+    if (conn) {
+      this.sessionConns.delete(id);
+      conn.close();
+    }
+    this.submitInternal(id, OpCode.closeSession, (ctx) => prepCloseSession(ctx));
+  }
+
+  private submitInternal(sessionId: bigint, type: number, prep: (ctx: PrepContext) => TxnBody): void {
+    const ctx = this.prepContext(sessionId, [{ scheme: 'super', id: '' }], this.nextZxid);
+    ctx.sessionValid = true;
+    const body = prep(ctx);
+    const txn = this.makeTxn(sessionId, 0, type, body);
+    this.enqueueWrite({ conn: null, xid: 0, type, startedAt: Date.now(), txn, durable: false });
+  }
+
+  /** ContainerManager: empty used containers and expired TTL nodes are deleted. */
+  private async reapContainers(): Promise<void> {
+    if (this.reaperBusy || !this.running) return;
+    this.reaperBusy = true;
+    try {
+      const tree = this.db.tree;
+      const now = Date.now();
+      const candidates: string[] = [];
+      for (const p of tree.containers) {
+        const n = tree.get(p);
+        if (!n || n.children.size > 0) continue;
+        if (n.cversion > 0) candidates.push(p);
+        else if (this.config.containerMaxNeverUsedIntervalMs > 0 && now - n.mtime > this.config.containerMaxNeverUsedIntervalMs) candidates.push(p);
+      }
+      for (const p of tree.ttls) {
+        const n = tree.get(p);
+        if (n && n.children.size === 0 && now - n.mtime > ttlOfOwner(n.ephemeralOwner)) candidates.push(p);
+      }
+      const gapMs = 60000 / Math.max(1, this.config.containerMaxPerMinute);
+      for (const p of candidates) {
+        if (!this.running) break;
+        this.submitInternal(0n, OpCode.deleteContainer, (ctx) => {
+          const v = ctx.pending.get(p);
+          if (!v) return { type: OpCode.error, err: Err.NoNode };
+          if (v.childCount > 0) return { type: OpCode.error, err: Err.NotEmpty };
+          const parent = ctx.pending.get(parentOf(p));
+          if (parent) ctx.pending.set(parentOf(p), ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
+          ctx.pending.set(p, ctx.zxid, null);
+          return { type: OpCode.deleteContainer, path: p };
+        });
+        if (gapMs >= 1) await new Promise((res) => setTimeout(res, gapMs));
+      }
+    } finally {
+      this.reaperBusy = false;
+    }
+  }
+
+  /** For tests and tools: the path of every node, depth first. */
+  paths(): string[] {
+    const out: string[] = [];
+    const walk = (p: string) => {
+      out.push(p);
+      for (const c of this.db.tree.get(p)?.children ?? []) walk(childPath(p, c));
+    };
+    walk('/');
+    return out;
+  }
+}
+
