@@ -1,0 +1,280 @@
+// The transaction log: ZooKeeper 3.8's `log.<hex zxid>` files (FileTxnLog), written with
+// group commit. Layout per file: FileHeader {magic "ZKLG", version 2, dbid 0}, then records
+// {crc: long = Adler-32 of the payload, len: int, payload = TxnHeader+record(+TxnDigest), 0x42},
+// then zero padding up to the preallocated size.
+import * as path from 'node:path';
+import type { Txn } from '../protocol/txn.js';
+import { encodeTxn } from '../protocol/txn.js';
+import { adler32 } from './Adler32.js';
+import { logFileName } from './FileNames.js';
+import { nodeStorageIO, StorageError, type StorageFile, type StorageIO, type StorageLogger, consoleLogger } from './StorageIO.js';
+
+export const TXNLOG_MAGIC = 0x5a4b4c47; // "ZKLG"
+export const TXNLOG_VERSION = 2;
+export const FILE_HEADER_BYTES = 16;
+export const END_OF_RECORD = 0x42; // 'B'
+/** Bytes around a record besides its payload: crc (8) + len (4) + EOR (1). */
+export const RECORD_OVERHEAD = 13;
+/** ZooKeeper extends the file when fewer than this many bytes remain before the allocated end. */
+const PAD_SLACK_BYTES = 4096;
+const FSYNC_WARN_MS = 1000;
+
+export interface TxnLog {
+  /**
+   * Durably append txns (in zxid order). Resolves after they are fsynced (or written, if
+   * forceSync=false). Group commit: appends arriving while an fsync is in flight are gathered
+   * into the next batch and fsynced together. Promises resolve in call order. On any I/O
+   * error (ENOSPC, EROFS, EIO, fsync failure) the promise rejects with an Error naming the
+   * file and errno, and the log refuses further appends (rejects) so nothing unpersisted is
+   * ever acknowledged.
+   */
+  append(txns: Txn[]): Promise<void>;
+  /** Start a new log file at the next append (called when a snapshot is taken). */
+  roll(): void;
+  close(): Promise<void>;
+}
+
+export interface TxnLogStats {
+  /** Txns durably appended. */
+  txns: number;
+  /** Write+fsync rounds (one per group-commit batch). */
+  batches: number;
+  fsyncs: number;
+  fsyncsOverThreshold: number;
+  lastFsyncMs: number;
+  maxFsyncMs: number;
+  filesCreated: number;
+}
+
+/** The 13+len bytes of one log record for a txn. */
+export function encodeLogRecord(txn: Txn): Buffer {
+  const payload = encodeTxn(txn);
+  const rec = Buffer.allocUnsafe(RECORD_OVERHEAD + payload.length);
+  rec.writeUInt32BE(0, 0);
+  rec.writeUInt32BE(adler32(payload), 4);
+  rec.writeInt32BE(payload.length, 8);
+  payload.copy(rec, 12);
+  rec[12 + payload.length] = END_OF_RECORD;
+  return rec;
+}
+
+export function encodeLogFileHeader(): Buffer {
+  const h = Buffer.alloc(FILE_HEADER_BYTES);
+  h.writeInt32BE(TXNLOG_MAGIC, 0);
+  h.writeInt32BE(TXNLOG_VERSION, 4);
+  // dbid (bytes 8..15) is always 0.
+  return h;
+}
+
+/** New allocated size when a write would come within PAD_SLACK_BYTES of the end (FilePadding). */
+export function paddedSize(position: number, currentSize: number, preAllocBytes: number): number {
+  if (preAllocBytes <= 0 || position + PAD_SLACK_BYTES < currentSize) return currentSize;
+  if (position > currentSize) return Math.floor((position + preAllocBytes) / preAllocBytes) * preAllocBytes;
+  return currentSize + preAllocBytes;
+}
+
+interface PendingAppend {
+  record: Buffer | null;
+  firstZxid: number;
+  txnCount: number;
+  rollBefore: boolean;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+interface OpenLog {
+  file: StorageFile;
+  /** Next write offset. */
+  pos: number;
+  /** Allocated (padded) size. */
+  size: number;
+  /** Written since the last fsync. */
+  dirty: boolean;
+}
+
+export interface FileTxnLogOptions {
+  /** The `<dataLogDir>/version-2` directory. */
+  dir: string;
+  preAllocSizeKb: number;
+  forceSync: boolean;
+  io?: StorageIO;
+  logger?: StorageLogger;
+}
+
+const ZERO_BYTE = Buffer.alloc(1);
+
+export class FileTxnLog implements TxnLog {
+  readonly stats: TxnLogStats = { txns: 0, batches: 0, fsyncs: 0, fsyncsOverThreshold: 0, lastFsyncMs: 0, maxFsyncMs: 0, filesCreated: 0 };
+  private readonly io: StorageIO;
+  private readonly logger: StorageLogger;
+  private readonly preAllocBytes: number;
+  private queue: PendingAppend[] = [];
+  private flushing = false;
+  private drained: Array<() => void> = [];
+  private failure: Error | null = null;
+  private closed = false;
+  private current: OpenLog | null = null;
+  /** The writer never appends to a file that existed before it started: first append opens one. */
+  private rollRequested = true;
+
+  constructor(private readonly opts: FileTxnLogOptions) {
+    this.io = opts.io ?? nodeStorageIO;
+    this.logger = opts.logger ?? consoleLogger;
+    this.preAllocBytes = opts.preAllocSizeKb > 0 ? opts.preAllocSizeKb * 1024 : 0;
+  }
+
+  /** Set once an I/O error happened; every later append rejects with it. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** Path of the file receiving appends, if one is open. */
+  get currentFile(): string | null {
+    return this.current?.file.path ?? null;
+  }
+
+  append(txns: Txn[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new StorageError(`txn log ${this.opts.dir} is closed`, this.opts.dir, undefined));
+    let record: Buffer | null = null;
+    if (txns.length > 0) {
+      const recs = txns.map(encodeLogRecord);
+      record = recs.length === 1 ? recs[0]! : Buffer.concat(recs);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const rollBefore = record !== null && this.rollRequested;
+      if (rollBefore) this.rollRequested = false;
+      this.queue.push({ record, firstZxid: txns[0]?.hdr.zxid ?? 0, txnCount: txns.length, rollBefore, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Start on a microtask so appends made in the same tick share the first batch.
+        queueMicrotask(() => void this.flushLoop());
+      }
+    });
+  }
+
+  roll(): void {
+    this.rollRequested = true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.flushing) await new Promise<void>((r) => this.drained.push(r));
+    const cur = this.current;
+    this.current = null;
+    if (cur) {
+      try {
+        await cur.file.close();
+      } catch (e) {
+        if (!this.failure) throw e;
+      }
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.commit(batch);
+      } catch (e) {
+        this.fail(StorageError.wrap('append to txn log', this.current?.file.path ?? this.opts.dir, e), batch);
+        break;
+      }
+      for (const p of batch) p.resolve();
+    }
+    if (this.failure) this.fail(this.failure, []);
+    this.flushing = false;
+    const waiters = this.drained;
+    this.drained = [];
+    for (const w of waiters) w();
+  }
+
+  private fail(err: Error, batch: PendingAppend[]): void {
+    if (!this.failure) {
+      this.failure = err;
+      this.logger.warn(`txn log stopped accepting writes: ${err.message}`);
+    }
+    const rest = this.queue;
+    this.queue = [];
+    for (const p of batch) p.reject(err);
+    for (const p of rest) p.reject(err);
+  }
+
+  /** Write one batch, rolling files where asked, then fsync every file touched (FileTxnLog.commit). */
+  private async commit(batch: PendingAppend[]): Promise<void> {
+    const retired: OpenLog[] = [];
+    let chunks: Buffer[] = [];
+    let bytes = 0;
+    let txns = 0;
+    for (const p of batch) {
+      if (!p.record) continue;
+      if (p.rollBefore || !this.current) {
+        if (chunks.length) await this.writeChunks(chunks, bytes);
+        chunks = [];
+        bytes = 0;
+        if (this.current) retired.push(this.current);
+        this.current = null;
+        this.current = await this.openNew(p.firstZxid);
+      }
+      chunks.push(p.record);
+      bytes += p.record.length;
+      txns += p.txnCount;
+    }
+    if (chunks.length) await this.writeChunks(chunks, bytes);
+    for (const f of retired) await this.sync(f);
+    if (this.current) await this.sync(this.current);
+    for (const f of retired) await f.file.close();
+    this.stats.batches++;
+    this.stats.txns += txns;
+  }
+
+  private async sync(f: OpenLog): Promise<void> {
+    if (!f.dirty) return;
+    if (this.opts.forceSync) {
+      const t0 = performance.now();
+      await f.file.datasync();
+      const ms = performance.now() - t0;
+      this.stats.fsyncs++;
+      this.stats.lastFsyncMs = ms;
+      if (ms > this.stats.maxFsyncMs) this.stats.maxFsyncMs = ms;
+      if (ms > FSYNC_WARN_MS) {
+        this.stats.fsyncsOverThreshold++;
+        this.logger.warn(`fsync of ${f.file.path} took ${Math.round(ms)} ms, over the ${FSYNC_WARN_MS} ms warning threshold`);
+      }
+    }
+    f.dirty = false;
+  }
+
+  private async openNew(firstZxid: number): Promise<OpenLog> {
+    const p = path.join(this.opts.dir, logFileName(firstZxid));
+    const file = await this.io.createExclusive(p);
+    const log: OpenLog = { file, pos: 0, size: 0, dirty: true };
+    try {
+      await file.write(encodeLogFileHeader(), 0);
+      log.pos = log.size = FILE_HEADER_BYTES;
+      // The new name must survive a crash as surely as the records in it.
+      if (this.opts.forceSync) await this.io.syncDir(this.opts.dir);
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    this.stats.filesCreated++;
+    return log;
+  }
+
+  private async writeChunks(chunks: Buffer[], bytes: number): Promise<void> {
+    const cur = this.current!;
+    const newSize = paddedSize(cur.pos + bytes, cur.size, this.preAllocBytes);
+    if (newSize > cur.size) {
+      // One zero byte at the new end makes the file that long; the gap reads back as zeros.
+      await cur.file.write(ZERO_BYTE, newSize - 1);
+      cur.size = newSize;
+    }
+    const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+    await cur.file.write(buf, cur.pos);
+    cur.pos += bytes;
+    if (cur.pos > cur.size) cur.size = cur.pos;
+    cur.dirty = true;
+  }
+}
