@@ -603,7 +603,9 @@ export class ZkServer implements ConnectionHost {
         return conn.reply(xid, zxid, 0, GetEphemeralsResponse, { ephemerals });
       }
       case OpCode.whoAmI: {
-        const clientInfo = conn.identities.map((id) => ({
+        // ZooKeeper lists authenticated identities before the implicit ip one.
+        const ids = [...conn.identities.filter((i) => i.scheme !== 'ip'), ...conn.identities.filter((i) => i.scheme === 'ip')];
+        const clientInfo = ids.map((id) => ({
           authScheme: id.scheme,
           user: id.scheme === 'digest' ? id.id.split(':')[0]! : id.scheme === 'ip' ? id.id : '',
         }));
@@ -618,7 +620,7 @@ export class ZkServer implements ConnectionHost {
       case OpCode.checkWatches:
       case OpCode.removeWatches: {
         const q = CheckWatchesRequest.read(r);
-        if (q.type < 1 || q.type > 5) throw new ZkError(Err.MarshallingError);
+        if (q.type < 1 || q.type > 3) throw new ZkError(Err.MarshallingError);
         const found = this.watches.removeWatch(q.path, conn, q.type, item.type === OpCode.removeWatches);
         return conn.reply(xid, zxid, found ? 0 : Err.NoWatcher);
       }

@@ -1,6 +1,7 @@
 // Watch registrations indexed by path, and the fan-out of tree events to watchers.
-// Watches belong to connections; a registration carries mode bits so a standard and a
-// persistent watch on the same path coexist (3.9 behaviour).
+// Watches belong to connections. As in ZooKeeper 3.8, each table keeps one mode per
+// (connection, path) and the latest registration replaces it; addWatch sets the mode
+// in both tables, and a recursive entry never fires NodeChildrenChanged.
 import type { ACL } from '../protocol/records.js';
 import { EventType } from '../protocol/constants.js';
 import type { TreeEvent } from './DataTree.js';
@@ -33,7 +34,8 @@ export class WatchManager {
     if (!m) table.set(path, (m = new Map()));
     const old = m.get(w) ?? 0;
     if ((bits & RECURSIVE) && !(old & RECURSIVE)) this.recursiveCount++;
-    m.set(w, old | bits);
+    if (!(bits & RECURSIVE) && (old & RECURSIVE)) this.recursiveCount--;
+    m.set(w, bits);
     let s = index.get(w);
     if (!s) index.set(w, (s = new Set()));
     s.add(path);
@@ -47,13 +49,11 @@ export class WatchManager {
     this.add(this.child, this.byWatcherChild, path, w, bits);
   }
 
-  /** addWatch: persistent → both tables; recursive → data table only. */
+  /** addWatch: the mode goes into both tables (3.8). */
   addPersistent(path: string, w: Watcher, recursive: boolean): void {
-    if (recursive) this.addDataWatch(path, w, RECURSIVE);
-    else {
-      this.addDataWatch(path, w, PERSISTENT);
-      this.addChildWatch(path, w, PERSISTENT);
-    }
+    const mode = recursive ? RECURSIVE : PERSISTENT;
+    this.addDataWatch(path, w, mode);
+    this.addChildWatch(path, w, mode);
   }
 
   /** Clear `bits` of w on path; returns whether anything was removed. */
@@ -79,29 +79,19 @@ export class WatchManager {
   }
 
   /**
-   * removeWatches/checkWatches for WatcherType 1..5. Returns whether a matching watch
-   * exists; removes it when `remove`.
+   * removeWatches/checkWatches for WatcherType Children (1), Data (2), Any (3): whether a
+   * matching watch exists; removed when `remove`.
    */
   removeWatch(path: string, w: Watcher, type: number, remove: boolean): boolean {
-    const plan: Array<['data' | 'child', number]> = [];
-    switch (type) {
-      // 3.8 clients only send 1..3, and there Children/Data cover persistent entries too.
-      case 1: plan.push(['child', STANDARD | PERSISTENT]); break;
-      case 2: plan.push(['data', STANDARD | PERSISTENT | RECURSIVE]); break;
-      case 3: plan.push(['data', STANDARD | PERSISTENT | RECURSIVE], ['child', STANDARD | PERSISTENT]); break;
-      case 4: plan.push(['data', PERSISTENT], ['child', PERSISTENT]); break;
-      case 5: plan.push(['data', RECURSIVE]); break;
-      default: return false;
-    }
+    const all = STANDARD | PERSISTENT | RECURSIVE;
     let found = false;
-    for (const [kind, bits] of plan) {
-      if (this.bitsOf(kind, path, w) & bits) {
-        found = true;
-        if (remove) {
-          if (kind === 'data') this.clear(this.data, this.byWatcherData, path, w, bits);
-          else this.clear(this.child, this.byWatcherChild, path, w, bits);
-        }
-      }
+    if ((type === 1 || type === 3) && this.bitsOf('child', path, w)) {
+      found = true;
+      if (remove) this.clear(this.child, this.byWatcherChild, path, w, all);
+    }
+    if ((type === 2 || type === 3) && this.bitsOf('data', path, w)) {
+      found = true;
+      if (remove) this.clear(this.data, this.byWatcherData, path, w, all);
     }
     return found;
   }
@@ -109,7 +99,7 @@ export class WatchManager {
   /** Drop everything a closed connection had. */
   removeWatcher(w: Watcher): void {
     for (const p of this.byWatcherData.get(w) ?? []) this.clear(this.data, this.byWatcherData, p, w, STANDARD | PERSISTENT | RECURSIVE);
-    for (const p of this.byWatcherChild.get(w) ?? []) this.clear(this.child, this.byWatcherChild, p, w, STANDARD | PERSISTENT);
+    for (const p of this.byWatcherChild.get(w) ?? []) this.clear(this.child, this.byWatcherChild, p, w, STANDARD | PERSISTENT | RECURSIVE);
     this.byWatcherData.delete(w);
     this.byWatcherChild.delete(w);
   }
@@ -117,51 +107,40 @@ export class WatchManager {
   /** Fire the watches matching a batch of tree events, in order. */
   trigger(events: TreeEvent[]): void {
     for (const ev of events) {
-      switch (ev.type) {
-        case EventType.NodeCreated:
-        case EventType.NodeDataChanged:
-          this.fire(ev, this.collectData(ev.path, new Set()));
-          break;
-        case EventType.NodeDeleted: {
-          const hit = this.collectData(ev.path, new Set());
-          this.collectTable(this.child, this.byWatcherChild, ev.path, hit);
-          this.fire(ev, hit);
-          break;
+      const hit = new Set<Watcher>();
+      if (ev.type === EventType.NodeChildrenChanged) {
+        this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
+      } else {
+        this.collect(this.data, this.byWatcherData, ev.path, ev.type, hit);
+        if (ev.type === EventType.NodeDeleted) this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
+      }
+      for (const w of hit) if (w.canRead(ev.acl)) w.notify(ev.type, ev.path);
+    }
+  }
+
+  /**
+   * Watchers of `path` (and recursive watchers of its ancestors) in one table; one-shot
+   * registrations are consumed.
+   */
+  private collect(table: Table, index: Map<Watcher, Set<string>>, path: string, type: number, out: Set<Watcher>): void {
+    const m = table.get(path);
+    if (m) {
+      for (const [w, mode] of m) {
+        if (mode & RECURSIVE) {
+          if (type !== EventType.NodeChildrenChanged) out.add(w);
+          continue;
         }
-        case EventType.NodeChildrenChanged:
-          this.fire(ev, this.collectTable(this.child, this.byWatcherChild, ev.path, new Set()));
-          break;
+        out.add(w);
+        if (mode & STANDARD) this.clear(table, index, path, w, STANDARD);
       }
     }
-  }
-
-  private fire(ev: TreeEvent, watchers: Set<Watcher>): void {
-    for (const w of watchers) if (w.canRead(ev.acl)) w.notify(ev.type, ev.path);
-  }
-
-  /** Watchers of `path` in a table; one-shot registrations are consumed. */
-  private collectTable(table: Table, index: Map<Watcher, Set<string>>, path: string, out: Set<Watcher>): Set<Watcher> {
-    const m = table.get(path);
-    if (!m) return out;
-    for (const [w, bits] of m) {
-      const live = bits & (STANDARD | PERSISTENT);
-      if (!live) continue;
-      out.add(w);
-      if (bits & STANDARD) this.clear(table, index, path, w, STANDARD);
-    }
-    return out;
-  }
-
-  private collectData(path: string, out: Set<Watcher>): Set<Watcher> {
-    this.collectTable(this.data, this.byWatcherData, path, out);
-    if (this.recursiveCount > 0) {
-      for (let p = path; ; p = parentOf(p)) {
-        const m = this.data.get(p);
-        if (m) for (const [w, bits] of m) if (bits & RECURSIVE) out.add(w);
+    if (this.recursiveCount > 0 && type !== EventType.NodeChildrenChanged && path !== '/') {
+      for (let p = parentOf(path); ; p = parentOf(p)) {
+        const pm = table.get(p);
+        if (pm) for (const [w, mode] of pm) if (mode & RECURSIVE) out.add(w);
         if (p === '/') break;
       }
     }
-    return out;
   }
 
   // ---------------------------------------------------------------- reporting
