@@ -1,0 +1,25 @@
+// Public surface of the ZooKeeper client.
+export { ZooKeeper } from './ZooKeeper.js';
+export type { ZooKeeperOptions, ZooKeeperEvents, SessionState, ConnectedInfo, DataResult, ChildrenResult } from './ZooKeeper.js';
+export { ZooKeeperError, isZooKeeperError, isRecoverable, codeMessage } from './errors.js';
+export { Transaction } from './Transaction.js';
+export type { CreateOptions, Op, OpResult, ReadOp, ReadOpResult } from './Transaction.js';
+export { parseConnectString, HostProvider } from './ConnectString.js';
+export type { HostPort, ParsedConnectString } from './ConnectString.js';
+export { validatePath, joinPath, parentOf, basename } from './paths.js';
+export { Ids, Perm, createModeValue } from './types.js';
+export type {
+  ACL,
+  Id,
+  Stat,
+  CreateModeName,
+  CreateModeValue,
+  Data,
+  WatchedEvent,
+  Watcher,
+  WatcherTypeName,
+  AddWatchModeName,
+  EventTypeName,
+  KeeperStateName,
+} from './types.js';
+export { Err, CreateMode } from '../protocol/constants.js';
