@@ -43,6 +43,50 @@ export interface ServerConfig {
   containerMaxNeverUsedIntervalMs: number;
   /** Every key=value of the file as read, for `conf`/`icfg` and keys we pass through. */
   raw: Map<string, string>;
+
+  // Filled by ZooCfg.ts; optional so configs built in code need not mention them.
+  /** Id from `<dataDir>/myid`, when that file exists (standalone does not need one). */
+  serverId?: number | undefined;
+  /** False when the file describes a quorum: ≥ 2 voting server.N, or standaloneEnabled=false with any. */
+  standalone?: boolean | undefined;
+  secureClientPort?: number | undefined;
+  secureClientPortAddress?: string | undefined;
+  initLimit?: number | undefined;
+  syncLimit?: number | undefined;
+  connectToLearnerMasterLimit?: number | undefined;
+  electionAlg?: number | undefined;
+  peerType?: 'participant' | 'observer' | undefined;
+  syncEnabled?: boolean | undefined;
+  quorumListenOnAllIPs?: boolean | undefined;
+  localSessionsEnabled?: boolean | undefined;
+  localSessionsUpgradingEnabled?: boolean | undefined;
+  dynamicConfigFile?: string | undefined;
+  /** server.N lines (from zoo.cfg or the dynamic config file), by id. */
+  servers?: Map<number, QuorumServerSpec> | undefined;
+  /** group.G = sid:sid:... (hierarchical quorums). */
+  groups?: Map<number, number[]> | undefined;
+  /** weight.N (hierarchical quorums). */
+  weights?: Map<number, number> | undefined;
+  /** `readonlymode.enabled`: adds `isro` to the four-letter-word whitelist. */
+  readonlyModeEnabled?: boolean | undefined;
+  adminIdleTimeout?: number | undefined;
+  /**
+   * System properties as ZooKeeper would see them: `-D` flags from SERVER_JVMFLAGS/JVMFLAGS, then
+   * every zoo.cfg key ZooKeeper does not parse itself as `zookeeper.<key>`.
+   */
+  systemProperties?: Map<string, string> | undefined;
+  /** Non-fatal findings worth logging at startup (e.g. values raised to their minimum). */
+  warnings?: string[] | undefined;
+}
+
+/** One `server.N=host:quorumPort:electionPort[:type][;[clientHost:]clientPort]` line. */
+export interface QuorumServerSpec {
+  id: number;
+  /** More than one only with multiAddress.enabled (`|`-separated). */
+  addresses: { host: string; quorumPort: number; electionPort: number }[];
+  type: 'participant' | 'observer';
+  clientHost?: string | undefined;
+  clientPort?: number | undefined;
 }
 
 export const ALL_FOUR_LETTER_WORDS = [

@@ -1,0 +1,516 @@
+#!/usr/bin/env node
+// zk-server: the operator's command, shaped after Apache ZooKeeper's bin/zkServer.sh so the same
+// habits and scripts work: start / start-foreground / stop / restart / status / print-cmd / version,
+// the same config-path rules (ZOOCFGDIR, `--config <dir>`, a bare file name is looked up in the
+// config dir), the pid file in <dataDir>/zookeeper_server.pid (or ZOOPIDFILE), and the same lines
+// on the terminal ("Starting zookeeper ... STARTED", "Mode: standalone", ...).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadZooCfg } from '../config/ZooCfg.js';
+import type { ServerConfig } from '../config/ServerConfig.js';
+
+const SCRIPT = fileURLToPath(import.meta.url);
+/** dist/src/cli/zk-server.js → the package root. */
+const PACKAGE_ROOT = path.resolve(path.dirname(SCRIPT), '../../..');
+
+const USAGE =
+  'Usage: zk-server [--config <conf-dir>] ' +
+  '{start|start-foreground|stop|version|restart|status|print-cmd} [zoo.cfg]\n' +
+  '       zk-server dump-snapshot <snapshot file>\n' +
+  '       zk-server dump-log <txn log file>';
+
+const HELP = `${USAGE}
+
+  start [zoo.cfg]             run the server in the background; pid in <dataDir>/zookeeper_server.pid
+  start-foreground [zoo.cfg]  run the server in this process (Ctrl-C or SIGTERM stops it)
+  stop [zoo.cfg]              stop the server started with 'start' (SIGTERM to the pid in the pid file)
+  restart [zoo.cfg]           stop, then start
+  status [zoo.cfg]            ask the server on the client port ('srvr') and print its mode
+  print-cmd [zoo.cfg]         print the command line 'start' runs
+  version                     print the version
+  dump-snapshot <file>        print a snapshot file (snapshot.<zxid>) in readable form
+  dump-log <file>             print a transaction log file (log.<zxid>) in readable form
+
+The config file defaults to $ZOOCFGDIR/zoo.cfg (ZOOCFGDIR defaults to ./conf, else the package's conf/).
+A bare file name is looked up in that directory; a path with a directory part is used as given.
+Environment: ZOOCFGDIR, ZOOCFG, ZOOPIDFILE, ZOO_LOG_DIR (where 'start' writes the server's output;
+default: dataDir), SERVER_JVMFLAGS / JVMFLAGS (-Dzookeeper.<key>=value settings, -Djute.maxbuffer=N).
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- config location
+
+interface Invocation {
+  command: string;
+  args: string[];
+  confDir: string;
+}
+
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Invocation {
+  let confDir: string | undefined = env.ZOOCFGDIR || undefined;
+  const rest = [...argv];
+  if (rest[0] === '--config') {
+    if (rest.length < 2) throw new UsageError('--config needs a directory');
+    confDir = rest[1];
+    rest.splice(0, 2);
+  }
+  if (!confDir) {
+    const local = path.resolve('conf');
+    confDir = fs.existsSync(local) ? 'conf' : path.join(PACKAGE_ROOT, 'conf');
+  }
+  return { command: rest[0] ?? '', args: rest.slice(1), confDir };
+}
+
+class UsageError extends Error {}
+
+/** zkServer.sh: a bare name lives in ZOOCFGDIR; anything with a directory part is taken as given. */
+function configPath(inv: Invocation, env: NodeJS.ProcessEnv): string {
+  const arg = inv.args[0];
+  if (arg === undefined) return path.join(inv.confDir, env.ZOOCFG || 'zoo.cfg');
+  if (path.dirname(arg) === '.' && !arg.startsWith('./')) {
+    const inConfDir = path.join(inv.confDir, arg);
+    // Friendlier than zkServer.sh: fall back to the working directory when the conf dir lacks it.
+    if (fs.existsSync(inConfDir) || !fs.existsSync(arg)) return inConfDir;
+  }
+  return arg;
+}
+
+function pidFile(config: ServerConfig, env: NodeJS.ProcessEnv): string {
+  return env.ZOOPIDFILE || path.join(config.dataDir, 'zookeeper_server.pid');
+}
+
+function outFile(config: ServerConfig | undefined, env: NodeJS.ProcessEnv): string {
+  const dir = env.ZOO_LOG_DIR || config?.dataDir || process.cwd();
+  const user = env.USER || safeUserName();
+  return path.join(dir, `zookeeper-${user}-server-${os.hostname()}.out`);
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The node command line `start` runs (also what print-cmd shows). */
+function serverArgs(cfgPath: string): string[] {
+  return [...process.execArgv, SCRIPT, 'start-foreground', cfgPath];
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------- logging (start-foreground)
+
+/** ZooKeeper's log4j layout, so habits like `grep WARN` and `grep -i standalone` keep working. */
+function log(level: 'INFO' | 'WARN' | 'ERROR', where: string, msg: string, myid = ''): void {
+  const d = new Date();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const ts =
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+  const line = `${ts} [myid:${myid}] - ${level.padEnd(5)} [main:${where}] - ${msg}\n`;
+  (level === 'INFO' ? process.stdout : process.stderr).write(line);
+}
+
+// ---------------------------------------------------------------- process helpers
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether `pid` is a zk-server. A stale pid file may name a pid the OS has since given to an
+ * unrelated process; we must not signal that. Without /proc we cannot tell, and trust the file.
+ */
+function isOurServer(pid: number): boolean {
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.includes('start-foreground') && cmdline.some((a) => a.endsWith('zk-server.js') || a.endsWith('zk-server'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return !(code === 'ENOENT' && fs.existsSync('/proc/self'));
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Host to dial for a configured bind address (the wildcard is reached through loopback). */
+function dialHost(addr: string): string {
+  if (addr === '0.0.0.0' || addr === '') return '127.0.0.1';
+  if (addr === '::' || addr === '[::]') return '::1';
+  return addr.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** Sends a four-letter word; resolves with everything the server wrote before closing. */
+function fourLetterWord(host: string, port: number, word: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer to '${word}' within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('connect', () => sock.end(word));
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+function tail(file: string, lines = 10): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------- commands
+
+async function startForeground(cfgPath: string): Promise<number> {
+  log('INFO', 'QuorumPeerConfig', `Reading configuration from: ${cfgPath}`);
+  const config = loadZooCfg(cfgPath);
+  const myid = config.serverId === undefined ? '' : String(config.serverId);
+  for (const w of config.warnings ?? []) log('WARN', 'QuorumPeerConfig', w, myid);
+  if (!config.standalone) {
+    const voting = [...(config.servers?.values() ?? [])].filter((s) => s.type === 'participant').length;
+    throw new ConfigError(
+      `${cfgPath}: describes a quorum of ${voting} servers; only standalone mode is supported so far ` +
+        '(remove the server.N lines, or keep exactly one with standaloneEnabled=true)',
+    );
+  }
+  log('WARN', 'QuorumPeerMain', 'Either no config or no quorum defined in config, running in standalone mode', myid);
+  log(
+    'INFO',
+    'ZooKeeperServer',
+    `Created server with tickTime ${config.tickTime} minSessionTimeout ${config.minSessionTimeout} ` +
+      `maxSessionTimeout ${config.maxSessionTimeout} clientPortListenBacklog ${config.clientPortListenBacklog} ` +
+      `datadir ${path.join(config.dataLogDir, 'version-2')} snapdir ${path.join(config.dataDir, 'version-2')}`,
+    myid,
+  );
+
+  const { ZkServer } = await import('../server/ZkServer.js');
+  const server = new ZkServer(config);
+  await server.start();
+  const bound = `${config.clientPortAddress}:${config.clientPort}`;
+  log('INFO', 'ZkServer', `zk-server ${packageVersion()} started in standalone mode, serving clients on ${bound} (pid ${process.pid})`, myid);
+  // Tell a parent `zk-server start` we are up, then let it go.
+  if (process.send) {
+    process.send({ ready: true });
+    process.disconnect();
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        log('WARN', 'ZkServer', `Received ${sig} again during shutdown; exiting now`, myid);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log('INFO', 'ZkServer', `Received ${sig}, shutting down`, myid);
+      server.stop().then(
+        () => {
+          log('INFO', 'ZkServer', 'shutdown complete', myid);
+          resolve(0);
+        },
+        (e: unknown) => {
+          log('ERROR', 'ZkServer', `error during shutdown: ${(e as Error).message}`, myid);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function start(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
+  process.stdout.write('Starting zookeeper ... ');
+  let config: ServerConfig;
+  try {
+    config = loadZooCfg(cfgPath);
+  } catch (e) {
+    process.stdout.write('FAILED TO START\n');
+    throw e;
+  }
+  const pf = pidFile(config, env);
+  fs.mkdirSync(path.dirname(pf), { recursive: true });
+  const oldPid = readPid(pf);
+  if (oldPid !== undefined && isAlive(oldPid) && isOurServer(oldPid)) {
+    process.stdout.write(`already running as process ${oldPid}.\n`);
+    return 1;
+  }
+  const host = dialHost(config.clientPortAddress);
+  if (await portAnswers(host, config.clientPort, 500)) {
+    process.stdout.write('FAILED TO START\n');
+    process.stderr.write(`Something is already listening on ${host}:${config.clientPort}.\n`);
+    return 1;
+  }
+
+  const out = outFile(config, env);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const outFd = fs.openSync(out, 'a');
+  const child = spawn(process.execPath, serverArgs(cfgPath), {
+    detached: true,
+    stdio: ['ignore', outFd, outFd, 'ipc'],
+    env,
+  });
+  fs.closeSync(outFd);
+  if (child.pid === undefined) {
+    process.stdout.write('SERVER DID NOT START\n');
+    return 1;
+  }
+  // zkServer.sh writes the pid without a newline.
+  fs.writeFileSync(pf, String(child.pid));
+
+  const timeoutMs = Number(env.ZK_SERVER_START_TIMEOUT_MS) || 30000;
+  const outcome = await new Promise<'ready' | 'exited' | 'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    child.once('message', (m: { ready?: boolean }) => {
+      if (m && m.ready) {
+        clearTimeout(timer);
+        resolve('ready');
+      }
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve('exited');
+    });
+  });
+  if (outcome === 'ready' && (await portAnswers(host, config.clientPort, 2000))) {
+    if (child.connected) child.disconnect();
+    child.unref();
+    process.stdout.write('STARTED\n');
+    return 0;
+  }
+  if (outcome !== 'exited') {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  fs.rmSync(pf, { force: true });
+  process.stdout.write('FAILED TO START\n');
+  const why = tail(out, 5);
+  process.stderr.write(
+    (outcome === 'timeout' ? `The server did not answer on ${host}:${config.clientPort} within ${timeoutMs} ms.\n` : '') +
+      (why ? `Last lines of ${out}:\n${why}\n` : `See ${out}.\n`),
+  );
+  return 1;
+}
+
+async function stop(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
+  process.stdout.write('Stopping zookeeper ... ');
+  let config: ServerConfig;
+  try {
+    config = loadZooCfg(cfgPath);
+  } catch (e) {
+    process.stdout.write('\n');
+    throw e;
+  }
+  const pf = pidFile(config, env);
+  if (!fs.existsSync(pf)) {
+    process.stdout.write(`no zookeeper to stop (could not find file ${pf})\n`);
+    return 0;
+  }
+  const pid = readPid(pf);
+  if (pid !== undefined && isAlive(pid)) {
+    if (!isOurServer(pid)) {
+      process.stderr.write(`\nprocess ${pid} named in ${pf} is not a zk-server (stale pid file); not signalling it.\n`);
+    } else {
+      process.kill(pid, 'SIGTERM');
+      const timeoutMs = Number(env.ZK_SERVER_STOP_TIMEOUT_MS) || 30000;
+      const deadline = Date.now() + timeoutMs;
+      while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+      if (isAlive(pid)) {
+        process.stderr.write(`\nprocess ${pid} did not exit within ${timeoutMs} ms of SIGTERM; sending SIGKILL.\n`);
+        process.kill(pid, 'SIGKILL');
+        for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+      }
+    }
+  }
+  fs.rmSync(pf, { force: true });
+  process.stdout.write('STOPPED\n');
+  return 0;
+}
+
+async function status(cfgPath: string): Promise<number> {
+  let config: ServerConfig;
+  try {
+    config = loadZooCfg(cfgPath);
+  } catch (e) {
+    if (e instanceof ConfigError && e.key === 'clientPort') {
+      process.stdout.write('Unable to find either secure or unsecure client port in any configs. Terminating.\n');
+      return 1;
+    }
+    throw e;
+  }
+  // zkServer.sh prints the address as written in the config, "localhost" when there is none.
+  const shown = config.raw.get('clientPortAddress') ?? (config.raw.has('clientPort') ? 'localhost' : config.clientPortAddress);
+  process.stdout.write(`Client port found: ${config.clientPort}. Client address: ${shown}. Client SSL: false.\n`);
+  const host = shown === 'localhost' ? '127.0.0.1' : dialHost(shown);
+  let mode: string | undefined;
+  try {
+    const answer = await fourLetterWord(host, config.clientPort, 'srvr', 5000);
+    mode = answer.split('\n').find((l) => l.startsWith('Mode'));
+  } catch {
+    mode = undefined;
+  }
+  if (!mode) {
+    process.stdout.write('Error contacting service. It is probably not running.\n');
+    return 1;
+  }
+  process.stdout.write(`${mode.trim()}\n`);
+  return 0;
+}
+
+function printCmd(cfgPath: string, env: NodeJS.ProcessEnv): number {
+  let config: ServerConfig | undefined;
+  try {
+    config = loadZooCfg(cfgPath);
+  } catch {
+    config = undefined;
+  }
+  const q = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
+  const args = serverArgs(cfgPath).map((a) => (a === 'start-foreground' ? a : q(a)));
+  process.stdout.write(`${q(process.execPath)} ${args.join(' ')} > ${q(outFile(config, env))} 2>&1 < /dev/null\n`);
+  return 0;
+}
+
+async function dump(kind: 'snapshot' | 'log', file: string | undefined): Promise<number> {
+  if (!file) throw new UsageError(`dump-${kind} needs a file`);
+  // Dump.ts is written separately; load it lazily so the rest of the CLI works without it.
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import('../storage/Dump.js' as string)) as Record<string, unknown>;
+  } catch {
+    process.stderr.write(`dump-${kind} is not available in this build (storage/Dump.js is missing)\n`);
+    return 1;
+  }
+  const fn = mod[kind === 'snapshot' ? 'dumpSnapshot' : 'dumpTxnLog'];
+  if (typeof fn !== 'function') {
+    process.stderr.write(`dump-${kind} is not available in this build\n`);
+    return 1;
+  }
+  const result: unknown = await (fn as (f: string) => unknown)(file);
+  if (typeof result === 'string') process.stdout.write(result.endsWith('\n') ? result : `${result}\n`);
+  return 0;
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let inv: Invocation;
+  try {
+    inv = parseArgs(argv, env);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { command } = inv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`zookeeper-ts, version ${packageVersion()} (compatible with Apache ZooKeeper 3.8.0)\n`);
+    return 0;
+  }
+  try {
+    if (command === 'dump-snapshot') return await dump('snapshot', inv.args[0]);
+    if (command === 'dump-log') return await dump('log', inv.args[0]);
+    const known = ['start', 'start-foreground', 'stop', 'restart', 'status', 'print-cmd'];
+    if (!known.includes(command)) {
+      process.stderr.write(`${command ? `Unknown command: ${command}\n` : ''}${USAGE}\n`);
+      return 2;
+    }
+    const cfgPath = configPath(inv, env);
+    process.stderr.write(`Using config: ${cfgPath}\n`);
+    switch (command) {
+      case 'start-foreground':
+        return await startForeground(cfgPath);
+      case 'start':
+        return await start(cfgPath, env);
+      case 'stop':
+        return await stop(cfgPath, env);
+      case 'restart': {
+        await stop(cfgPath, env);
+        return await start(cfgPath, env);
+      }
+      case 'status':
+        return await status(cfgPath);
+      default:
+        return printCmd(cfgPath, env);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`Invalid config, exiting abnormally: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    const err = e as NodeJS.ErrnoException;
+    // Startup failures an operator can act on (port in use, unwritable dataDir) get one line.
+    if (err && typeof err.code === 'string') {
+      process.stderr.write(`zk-server: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`zk-server: ${err?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`zk-server: ${String(e)}\n`);
+    process.exit(1);
+  },
+);
