@@ -99,6 +99,8 @@ export class ZkServer implements ConnectionHost {
   private timers: NodeJS.Timeout[] = [];
   private storageError: Error | null = null;
   private reaperBusy = false;
+  /** Connections whose reading is paused by globalOutstandingLimit back-pressure. */
+  private throttled = new Set<Connection>();
   running = false;
   port = 0;
 
@@ -303,6 +305,7 @@ export class ZkServer implements ConnectionHost {
       else {
         conn.inflight++;
         this.queue.push(item);
+        this.throttle(conn);
       }
       return;
     }
@@ -370,10 +373,20 @@ export class ZkServer implements ConnectionHost {
   private enqueueWrite(item: Item): void {
     if (item.conn) item.conn.inflight++;
     this.queue.push(item);
+    this.throttle(item.conn);
     this.batch.push(item);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
+    }
+  }
+
+  /** Past globalOutstandingLimit, stop reading from connections with work in flight. */
+  private throttle(conn: Connection | null): void {
+    if (!conn || this.config.globalOutstandingLimit <= 0) return;
+    if (this.queue.length > this.config.globalOutstandingLimit && !this.throttled.has(conn)) {
+      this.throttled.add(conn);
+      conn.socket.pause();
     }
   }
 
@@ -420,6 +433,10 @@ export class ZkServer implements ConnectionHost {
         this.executeRead(item);
       }
       if (item.conn) item.conn.inflight--;
+    }
+    if (this.throttled.size && this.queue.length <= this.config.globalOutstandingLimit / 2) {
+      for (const c of this.throttled) if (!c.closed) c.socket.resume();
+      this.throttled.clear();
     }
     if (this.storageError && !this.queue.some((q) => q.txn)) {
       // Nothing of the failed batches was applied: forget their speculative state.
