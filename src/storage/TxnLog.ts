@@ -265,7 +265,9 @@ export class FileTxnLog implements TxnLog {
 
   private async writeChunks(chunks: Buffer[], bytes: number): Promise<void> {
     const cur = this.current!;
-    const newSize = paddedSize(cur.pos + bytes, cur.size, this.preAllocBytes);
+    // Checked at the write position like FilePadding; a batch may run past the padded end,
+    // the next check then pads from wherever the file reached.
+    const newSize = paddedSize(cur.pos, cur.size, this.preAllocBytes);
     if (newSize > cur.size) {
       // One zero byte at the new end makes the file that long; the gap reads back as zeros.
       await cur.file.write(ZERO_BYTE, newSize - 1);
