@@ -367,7 +367,7 @@ const SYSTEM: { props: string[]; apply: (c: Cfg, s: Source) => void }[] = [
       c.preAllocSizeKb = n;
     },
   },
-  { props: ['zookeeper.forceSync'], apply: (c, s) => (c.forceSync = !yesNo(s)) },
+  { props: ['zookeeper.forceSync'], apply: (c, s) => (c.forceSync = yesNo(s)) },
   { props: ['zookeeper.skipACL'], apply: (c, s) => (c.skipACL = yesNo(s)) },
   { props: ['zookeeper.enforceQuota'], apply: (c, s) => (c.enforceQuota = trueFalse(s)) },
   { props: ['zookeeper.globalOutstandingLimit'], apply: (c, s) => (c.globalOutstandingLimit = int32(s)) },
