@@ -28,6 +28,7 @@ import { ZkDatabase } from './ZkDatabase.js';
 import { MultiResponse, type MultiOpResult } from './MultiResult.js';
 import { ServerStats, opName } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
+import { AdminServer } from './AdminServer.js';
 
 /** The persistence seam: FileTxnLog in production, an in-memory twin in tests. */
 export interface TxnLogLike {
@@ -103,6 +104,7 @@ export class ZkServer implements ConnectionHost {
   private throttled = new Set<Connection>();
   running = false;
   port = 0;
+  admin: AdminServer | null = null;
 
   constructor(readonly config: ServerConfig, private readonly persistence?: () => Promise<Persistence>) {
     this.db = new ZkDatabase(new DataTree());
@@ -150,6 +152,16 @@ export class ZkServer implements ConnectionHost {
     server.on('error', (e) => console.error(`client port error: ${e.message}`));
     this.port = (server.address() as net.AddressInfo).port;
     this.running = true;
+    if (this.config.adminEnableServer) {
+      this.admin = new AdminServer(this);
+      try {
+        await this.admin.start();
+      } catch (e) {
+        // As in ZooKeeper, a busy admin port is logged, not fatal.
+        console.error(`admin server failed to start on ${this.config.adminServerAddress}:${this.config.adminServerPort}: ${(e as Error).message}`);
+        this.admin = null;
+      }
+    }
     const tickMs = Math.max(10, Math.min(this.config.tickTime, 1000));
     this.timers.push(setInterval(() => this.onTick(), tickMs));
     this.timers.push(setInterval(() => void this.reapContainers(), Math.max(50, this.config.containerCheckIntervalMs)));
@@ -166,6 +178,7 @@ export class ZkServer implements ConnectionHost {
       c.close();
     }
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
+    await this.admin?.stop();
     // Let in-flight log appends settle before closing the log.
     await this.drainPersistence();
     await this.log.close();
