@@ -1,0 +1,71 @@
+// The snapshot directory: which snapshot to load (A4.4) and how a new one reaches disk.
+// New snapshots go to `snapshot.<zxid>.tmp`, are fsynced and renamed into place, so a crash
+// never leaves a half-written `snapshot.<zxid>`; readers still check validity anyway, since
+// files may come from Apache ZooKeeper, which writes background snapshots in place.
+import * as path from 'node:path';
+import { SNAPSHOT_PREFIX, listDataFiles, snapshotFileName, type DataFile } from './FileNames.js';
+import { looksLikeValidSnapshot, readSnapshotFile, type SerializedSnapshot, type SnapshotContent } from './Snapshot.js';
+import { StorageError, consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
+
+/** At most this many candidates are considered at startup (FileSnap.findNValidSnapshots(100)). */
+export const MAX_SNAPSHOT_CANDIDATES = 100;
+
+/** The n newest snapshots that pass the cheap validity test, newest first. */
+export function findValidSnapshots(snapDir: string, n: number): DataFile[] {
+  const all = listDataFiles(snapDir, SNAPSHOT_PREFIX).reverse();
+  const out: DataFile[] = [];
+  for (const f of all) {
+    if (out.length >= n) break;
+    if (looksLikeValidSnapshot(f.path)) out.push(f);
+  }
+  return out;
+}
+
+export interface LoadedSnapshot {
+  file: DataFile;
+  content: SnapshotContent;
+}
+
+/**
+ * The newest snapshot that deserializes with good checksums, falling back to older ones.
+ * Null when the directory holds no snapshot file at all; an error naming every file tried
+ * when there are snapshot files but none is usable.
+ */
+export function loadNewestValidSnapshot(snapDir: string, logger: StorageLogger = consoleLogger, maxFieldBytes?: number): LoadedSnapshot | null {
+  const all = listDataFiles(snapDir, SNAPSHOT_PREFIX);
+  if (all.length === 0) return null;
+  const problems: string[] = [];
+  const candidates = findValidSnapshots(snapDir, MAX_SNAPSHOT_CANDIDATES);
+  for (const file of candidates) {
+    try {
+      return { file, content: readSnapshotFile(file.path, maxFieldBytes) };
+    } catch (e) {
+      problems.push((e as Error).message);
+      logger.warn(`skipping snapshot: ${(e as Error).message}; trying an older one`);
+    }
+  }
+  for (const f of all) {
+    if (!candidates.some((c) => c.path === f.path)) problems.push(`${f.path}: incomplete (does not end with the "/" marker)`);
+  }
+  throw new StorageError(`Not able to find valid snapshots in ${snapDir}: ${problems.join('; ')}`, snapDir, 'ENOSNAPSHOT');
+}
+
+/** Write a serialized snapshot durably as `snapshot.<zxid>` in snapDir; returns its path. */
+export async function writeSnapshotFile(snapDir: string, snap: SerializedSnapshot, io: StorageIO = nodeStorageIO): Promise<string> {
+  const final = path.join(snapDir, snapshotFileName(snap.zxid));
+  const tmp = final + '.tmp';
+  const file = await io.createTruncate(tmp);
+  try {
+    let pos = 0;
+    for (const c of snap.chunks) {
+      await file.write(c, pos);
+      pos += c.length;
+    }
+    await file.datasync();
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+  await io.rename(tmp, final);
+  await io.syncDir(snapDir);
+  return final;
+}
