@@ -11,7 +11,7 @@ import { hasPerm } from './AclCheck.js';
 
 export interface ConnectionHost {
   onFrame(conn: Connection, frame: Buffer): void;
-  onFourLetterWord(conn: Connection, word: string): void;
+  onFourLetterWord(conn: Connection, word: string, rest: Buffer): void;
   isFourLetterWord(word: string): boolean;
   onClose(conn: Connection): void;
   readonly maxBuffer: number;
@@ -76,7 +76,7 @@ export class Connection implements Watcher {
       if (!this.handshakeStarted && off === 0 && this.packetsReceived === 0) {
         const word = buf.toString('latin1', 0, 4);
         if (this.host.isFourLetterWord(word)) {
-          this.host.onFourLetterWord(this, word);
+          this.host.onFourLetterWord(this, word, buf.subarray(4));
           return;
         }
       }

@@ -47,13 +47,14 @@ export class FourLetterWords {
     return (ALL_FOUR_LETTER_WORDS as readonly string[]).includes(word);
   }
 
-  run(conn: Connection, word: string): void {
+  run(conn: Connection, word: string, rest: Buffer = Buffer.alloc(0)): void {
     conn.lastOp = 'NA';
     const allowed = this.server.config.fourLetterWords.has(word) || word === 'srvr';
     let out: string;
     if (!allowed) out = `${word} is not executed because it is not in the whitelist.\n`;
     else if (word === 'stmk') {
-      // stmk carries an 8-byte mask after the word; it is in the same first chunk in practice.
+      // stmk carries an 8-byte mask after the word; it arrives in the same first chunk in practice.
+      if (rest.length >= 8) this.traceMask = rest.readBigInt64BE(0);
       out = String(this.traceMask);
     } else out = this.render(word, conn);
     conn.socket.end(out);

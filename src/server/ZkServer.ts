@@ -223,8 +223,8 @@ export class ZkServer implements ConnectionHost {
     return this.fourLetter.isKnown(word);
   }
 
-  onFourLetterWord(conn: Connection, word: string): void {
-    this.fourLetter.run(conn, word);
+  onFourLetterWord(conn: Connection, word: string, rest: Buffer): void {
+    this.fourLetter.run(conn, word, rest);
   }
 
   onFrame(conn: Connection, frame: Buffer): void {
