@@ -234,7 +234,13 @@ async function startForeground(cfgPath: string): Promise<number> {
   );
 
   const { ZkServer } = await import('../server/ZkServer.js');
-  const server = new ZkServer(config);
+  const { recover } = await import('../storage/Recovery.js');
+  // Durable storage in dataDir/dataLogDir: newest valid snapshot + log replay, then the live log.
+  const server = new ZkServer(config, () =>
+    recover(config, {
+      logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
+    }),
+  );
   await server.start();
   const bound = `${config.clientPortAddress}:${config.clientPort}`;
   log('INFO', 'ZkServer', `zk-server ${packageVersion()} started in standalone mode, serving clients on ${bound} (pid ${process.pid})`, myid);
