@@ -126,8 +126,14 @@ export async function startServerProcess(
   });
   fs.closeSync(logFd);
   let exited = false;
+  // If the test or benchmark process dies without stopping us, do not leave the server running.
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   child.once('exit', () => {
     exited = true;
+    process.removeListener('exit', killOnExit);
   });
   const deadline = Date.now() + (opts.startTimeoutMs ?? 30000);
   let lastErr: unknown;

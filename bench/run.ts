@@ -1,0 +1,88 @@
+// `npm run bench`: the same pipelined workloads against Apache ZooKeeper 3.8 and our server, one
+// after the other on the same machine with the same settings, then a side-by-side table.
+//   node dist/bench/run.js [--sessions 8] [--depth 16] [--ops 200000] [--duration 10] [--size 100]
+//                          [--keys 1000] [--servers apache,ours] [--workloads getData,setData,...]
+//                          [--warmup 3] [--cpu-prof DIR]   (profile our server with node --cpu-prof)
+import { startApacheZk, apacheZkAvailable } from '../test/support/ApacheZk.js';
+import { startOurZk, ourZkAvailable } from '../test/support/OurZk.js';
+import type { RunningServer } from '../test/support/ServerProcess.js';
+import { prepare, runWorkload, WORKLOADS, type LoadOptions, type LoadResult, type WorkloadName } from './Workload.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+
+const sessions = Number(arg('sessions', '8'));
+const depth = Number(arg('depth', '16'));
+const maxOps = Number(arg('ops', '200000'));
+const durationMs = Number(arg('duration', '10')) * 1000;
+const dataSize = Number(arg('size', '100'));
+const keys = Number(arg('keys', '1000'));
+const warmupS = Number(arg('warmup', '3'));
+const cpuProfDir = arg('cpu-prof', '');
+const servers = arg('servers', 'apache,ours').split(',');
+const workloads = arg('workloads', WORKLOADS.join(',')).split(',') as WorkloadName[];
+
+async function benchServer(label: string, start: () => Promise<RunningServer>): Promise<Map<WorkloadName, LoadResult>> {
+  const server = await start();
+  const results = new Map<WorkloadName, LoadResult>();
+  try {
+    const opts: LoadOptions = { host: server.host, port: server.port, sessions, depth, maxOps, durationMs, dataSize, keys };
+    await prepare(opts);
+    if (warmupS > 0) await runWorkload('mix90/10', { ...opts, durationMs: warmupS * 1000 });
+    for (const w of workloads) {
+      const r = await runWorkload(w, opts);
+      results.set(w, r);
+      process.stdout.write(
+        `${label.padEnd(7)} ${w.padEnd(14)} ${fmt(r.opsPerSec).padStart(9)} ops/s  p50 ${fmt(r.p50us).padStart(7)} us  p99 ${fmt(r.p99us).padStart(7)} us  (${r.ops} ops, ${r.errors} errors, ${r.seconds.toFixed(1)} s)\n`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+  return results;
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toString() : n.toFixed(1);
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(
+    `bench: ${sessions} sessions x ${depth} in flight, up to ${maxOps} ops or ${durationMs / 1000} s per workload, ${dataSize}-byte data, ${keys} keys, warmup ${warmupS} s\n`,
+  );
+  const all = new Map<string, Map<WorkloadName, LoadResult>>();
+  if (servers.includes('apache')) {
+    if (!apacheZkAvailable()) process.stdout.write('apache: not installed, skipped\n');
+    else all.set('apache', await benchServer('apache', () => startApacheZk({ jvmFlags: ['-Xmx1g'] })));
+  }
+  if (servers.includes('ours')) {
+    if (!ourZkAvailable()) process.stdout.write('ours: dist/src/cli/zk-server.js not built, skipped\n');
+    else {
+      const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+      all.set('ours', await benchServer('ours', () => startOurZk({ nodeArgs })));
+    }
+  }
+  const a = all.get('apache');
+  const o = all.get('ours');
+  process.stdout.write('\n| workload | apache ops/s | ours ops/s | ours/apache | apache p50/p99 us | ours p50/p99 us |\n');
+  process.stdout.write('|---|---:|---:|---:|---:|---:|\n');
+  for (const w of workloads) {
+    const ra = a?.get(w);
+    const ro = o?.get(w);
+    const ratio = ra && ro ? (ro.opsPerSec / ra.opsPerSec).toFixed(2) : '-';
+    const lat = (r?: LoadResult) => (r ? `${fmt(r.p50us)} / ${fmt(r.p99us)}` : '-');
+    process.stdout.write(`| ${w} | ${ra ? fmt(ra.opsPerSec) : '-'} | ${ro ? fmt(ro.opsPerSec) : '-'} | ${ratio} | ${lat(ra)} | ${lat(ro)} |\n`);
+  }
+  const errs = [...all.values()].flatMap((m) => [...m.values()]).reduce((s, r) => s + r.errors, 0);
+  if (errs > 0) {
+    process.stdout.write(`\n${errs} requests failed; see the per-line error counts above.\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
