@@ -33,6 +33,8 @@ export interface LogRecord {
   /** Offset just past the record's 0x42. */
   endOffset: number;
   crc: number;
+  /** False only with yieldBadChecksums, for a record whose stored checksum is wrong. */
+  crcOk: boolean;
 }
 
 export interface LogFileEnd {
@@ -84,6 +86,8 @@ class FileWindow {
 export interface ReadLogOptions {
   maxRecordBytes?: number;
   logger?: StorageLogger;
+  /** For dump tools: yield records whose checksum is wrong (flagged) instead of stopping there. */
+  yieldBadChecksums?: boolean;
 }
 
 /**
@@ -136,7 +140,8 @@ export function* readLogFile(path: string, opts: ReadLogOptions = {}): Generator
         return result('bad-eor', off, records, lastZxid);
       }
       const actual = adler32(body.buf, 1, body.at, body.at + len);
-      if (crcHi !== 0 || crc !== actual) {
+      const crcOk = crcHi === 0 && crc === actual;
+      if (!crcOk && !opts.yieldBadChecksums) {
         logger.warn(`${path}: checksum mismatch at offset ${off} (stored 0x${crc.toString(16)}, computed 0x${actual.toString(16)}); valid data ends there`);
         return result('crc-mismatch', off, records, lastZxid);
       }
@@ -144,10 +149,14 @@ export function* readLogFile(path: string, opts: ReadLogOptions = {}): Generator
       try {
         txn = decodeTxn(Buffer.from(body.buf.subarray(body.at, body.at + len)));
       } catch (e) {
+        if (!crcOk) {
+          logger.warn(`${path}: checksum mismatch at offset ${off} and the record does not decode; valid data ends there`);
+          return result('crc-mismatch', off, records, lastZxid);
+        }
         throw new StorageError(`${path}: record at offset ${off} passes its checksum but cannot be decoded: ${(e as Error).message}`, path, 'EBADRECORD');
       }
       const endOffset = off + RECORD_OVERHEAD + len;
-      yield { txn, offset: off, endOffset, crc };
+      yield { txn, offset: off, endOffset, crc, crcOk };
       records++;
       lastZxid = txn.hdr.zxid;
       off = endOffset;
