@@ -24,6 +24,7 @@ export class RawClient {
   closed = false;
   private buf: Buffer = Buffer.alloc(0);
   private waiting = new Map<number, (r: RawReply) => void>();
+  private failers = new Map<number, (e: Error) => void>();
   private handshake: ((b: Buffer) => void) | null = null;
   private nextXid = 1;
   private eventWaiters: Array<() => void> = [];
@@ -39,6 +40,9 @@ export class RawClient {
     this.sock.on('data', (d) => this.onData(d));
     this.sock.on('close', () => {
       this.closed = true;
+      for (const f of this.failers.values()) f(new Error('connection closed'));
+      this.failers.clear();
+      this.waiting.clear();
       this.handshake?.(Buffer.alloc(0));
       for (const w of this.eventWaiters) w();
     });
@@ -91,6 +95,7 @@ export class RawClient {
       }
       const cb = this.waiting.get(h.xid);
       this.waiting.delete(h.xid);
+      this.failers.delete(h.xid);
       cb?.({ ...h, body: r });
     }
   }
@@ -102,10 +107,18 @@ export class RawClient {
     RequestHeader.write(w, { xid, type });
     if (codec) codec.write(w, body as T);
     w.endFrame(at);
+    if (this.closed) return Promise.reject(new Error('connection closed'));
     const p = new Promise<RawReply>((res, rej) => {
-      this.waiting.set(xid, res);
       const t = setTimeout(() => rej(new Error(`no reply to xid ${xid} type ${type}`)), 5000);
       t.unref();
+      this.waiting.set(xid, (r) => {
+        clearTimeout(t);
+        res(r);
+      });
+      this.failers.set(xid, (e) => {
+        clearTimeout(t);
+        rej(e);
+      });
     });
     this.sock.write(w.toBuffer());
     return p;
