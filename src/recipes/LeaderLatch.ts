@@ -1,0 +1,195 @@
+// Leader latch and leader election. Candidates create protected ephemeral-sequential nodes; the
+// lowest is leader and each other candidate watches only its predecessor. Leadership is dropped
+// as soon as the connection is lost (the session, and with it the node, may expire at any moment)
+// and re-checked after reconnecting.
+import { EventEmitter } from 'node:events';
+import { basename, joinPath } from '../client/paths.js';
+import type { ConnectedInfo, ZooKeeper } from '../client/ZooKeeper.js';
+import { createProtected, deleteQuietly, retrying, sortBySequence, waitForDeletion } from './support.js';
+
+export interface LeaderLatchEvents {
+  isLeader: [];
+  notLeader: [];
+  /** The latch stopped for good (closed, or its session expired). */
+  closed: [];
+}
+
+export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
+  private ourPath: string | null = null;
+  private leader = false;
+  private running = false;
+  private checking = false;
+  private recheck = false;
+  private readonly onDisconnected = () => this.setLeader(false);
+  private readonly onConnected = (info: ConnectedInfo) => {
+    if (info.reconnected) void this.check();
+  };
+  private readonly onGone = () => void this.stop(false);
+
+  constructor(readonly zk: ZooKeeper, readonly path: string, readonly id = '') {
+    super();
+  }
+
+  get hasLeadership(): boolean {
+    return this.leader && this.zk.isConnected;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.zk.on('disconnected', this.onDisconnected);
+    this.zk.on('connected', this.onConnected);
+    this.zk.on('expired', this.onGone);
+    this.zk.on('closed', this.onGone);
+    this.ourPath = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+    void this.check();
+  }
+
+  /** Re-evaluates our position; runs one at a time, repeating if asked again meanwhile. */
+  private async check(): Promise<void> {
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
+    this.checking = true;
+    try {
+      do {
+        this.recheck = false;
+        await this.checkOnce();
+      } while (this.recheck && this.running);
+    } catch {
+      // connection trouble: the reconnect handler calls check() again; expiry stops the latch
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async checkOnce(): Promise<void> {
+    for (;;) {
+      if (!this.running || !this.ourPath) return;
+      const children = sortBySequence(await retrying(this.zk, () => this.zk.getChildren(this.path)));
+      const idx = children.indexOf(basename(this.ourPath));
+      if (idx < 0) {
+        // Our node vanished (deleted by someone, or session expired): enter again.
+        this.setLeader(false);
+        if (this.zk.state !== 'connected' && this.zk.state !== 'connecting' && this.zk.state !== 'disconnected') return;
+        this.ourPath = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+        continue;
+      }
+      if (idx === 0) {
+        this.setLeader(true);
+        return;
+      }
+      this.setLeader(false);
+      await waitForDeletion(this.zk, joinPath(this.path, children[idx - 1]!));
+    }
+  }
+
+  private setLeader(v: boolean): void {
+    if (v && !this.zk.isConnected) v = false;
+    if (this.leader === v) return;
+    this.leader = v;
+    this.emit(v ? 'isLeader' : 'notLeader');
+  }
+
+  /** Resolves true once leader, false after `timeoutMs` (or if the latch stops). */
+  waitLeadership(timeoutMs?: number): Promise<boolean> {
+    if (this.hasLeadership) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        this.off('isLeader', yes);
+        this.off('closed', no);
+        resolve(v);
+      };
+      const yes = () => done(true);
+      const no = () => done(false);
+      this.on('isLeader', yes);
+      this.on('closed', no);
+      if (timeoutMs !== undefined) timer = setTimeout(no, timeoutMs);
+    });
+  }
+
+  /** Id (node data) of the current leader, or null when there is none. */
+  async getLeaderId(): Promise<string | null> {
+    for (const c of sortBySequence(await retrying(this.zk, () => this.zk.getChildren(this.path)))) {
+      try {
+        const { data } = await this.zk.getData(joinPath(this.path, c));
+        return data?.toString() ?? '';
+      } catch {
+        // that candidate just left; try the next
+      }
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.stop(true);
+  }
+
+  private async stop(deleteNode: boolean): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.zk.off('disconnected', this.onDisconnected);
+    this.zk.off('connected', this.onConnected);
+    this.zk.off('expired', this.onGone);
+    this.zk.off('closed', this.onGone);
+    this.setLeader(false);
+    const p = this.ourPath;
+    this.ourPath = null;
+    if (deleteNode && p && this.zk.state !== 'expired' && this.zk.state !== 'closed') await deleteQuietly(this.zk, p).catch(() => {});
+    this.emit('closed');
+  }
+}
+
+/**
+ * Leader election with a callback: `takeLeadership(signal)` runs while this candidate leads;
+ * `signal` aborts when leadership is lost (disconnect/expiry). When the callback returns, the
+ * candidate gives up leadership and re-enters the election, until stop() is called.
+ */
+export class LeaderElection {
+  private latch: LeaderLatch | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    readonly zk: ZooKeeper,
+    readonly path: string,
+    readonly id: string,
+    private readonly takeLeadership: (signal: AbortSignal) => Promise<void>,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped && this.zk.state !== 'expired' && this.zk.state !== 'closed') {
+      const latch = new LeaderLatch(this.zk, this.path, this.id);
+      this.latch = latch;
+      try {
+        await latch.start();
+        if (!(await latch.waitLeadership())) break;
+        const ac = new AbortController();
+        const lost = () => ac.abort();
+        latch.once('notLeader', lost);
+        try {
+          await this.takeLeadership(ac.signal);
+        } finally {
+          latch.off('notLeader', lost);
+        }
+      } catch {
+        // connection trouble or the callback failed: relinquish and run again
+      } finally {
+        await latch.close();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.latch?.close();
+    await this.loop;
+  }
+}

@@ -1,0 +1,13 @@
+// Coordination recipes built on the client.
+export { Mutex } from './Mutex.js';
+export { ReadWriteLock, LockHandle } from './ReadWriteLock.js';
+export { Semaphore, type Lease } from './Semaphore.js';
+export { LeaderLatch, LeaderElection, type LeaderLatchEvents } from './LeaderLatch.js';
+export { Barrier, DoubleBarrier } from './Barrier.js';
+export { DistributedQueue } from './DistributedQueue.js';
+export { DistributedCounter } from './DistributedCounter.js';
+export { GroupMembership, type GroupEvents } from './GroupMembership.js';
+export { NodeCache, type NodeData, type NodeCacheEvents } from './NodeCache.js';
+export { TreeCache, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
+export { LockInternals, type AdmissionRule } from './LockInternals.js';
+export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem } from './support.js';
