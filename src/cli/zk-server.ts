@@ -278,13 +278,17 @@ async function startForeground(cfgPath: string): Promise<number> {
 
 async function start(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
   process.stdout.write('Starting zookeeper ... ');
-  let config: ServerConfig;
   try {
-    config = loadZooCfg(cfgPath);
+    return await startDaemon(cfgPath, env);
   } catch (e) {
+    // The reason follows on stderr; keep the zkServer.sh line complete.
     process.stdout.write('FAILED TO START\n');
     throw e;
   }
+}
+
+async function startDaemon(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const config = loadZooCfg(cfgPath);
   const pf = pidFile(config, env);
   fs.mkdirSync(path.dirname(pf), { recursive: true });
   const oldPid = readPid(pf);

@@ -517,7 +517,8 @@ export function readMyId(dataDir: string): number | undefined {
     if (!fs.statSync(file).isFile()) return undefined;
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`, file);
   }
   const first = text.split(/\r\n|\r|\n/)[0]!;

@@ -283,6 +283,19 @@ describe('zk-server CLI', () => {
     assert.equal(stop2.stdout, `Stopping zookeeper ... no zookeeper to stop (could not find file ${pidFile})\n`);
   });
 
+  it('start: a server that dies while starting → FAILED TO START, its last output, no pid file left', async () => {
+    const { cfg, dir, dataDir } = await setup('diesatstart');
+    const notADir = path.join(dir, 'plain-file');
+    fs.writeFileSync(notADir, '');
+    fs.appendFileSync(cfg, `dataLogDir=${notADir}\n`);
+    const r = await runCli(['start', cfg], { env: { ZOO_LOG_DIR: dir } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, 'Starting zookeeper ... FAILED TO START\n');
+    assert.match(r.stderr, /Last lines of .*\.out:\n/);
+    assert.match(r.stderr, new RegExp(`dataLogDir ${notADir} is not a directory`));
+    assert.ok(!fs.existsSync(path.join(dataDir, 'zookeeper_server.pid')));
+  });
+
   it('restart replaces the server process and keeps the data', async () => {
     const { cfg, dataDir, port, dir } = await setup('restart');
     const env = { ZOO_LOG_DIR: dir };

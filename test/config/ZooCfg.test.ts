@@ -531,6 +531,11 @@ describe('myid', () => {
     assert.throws(() => readMyId(d), (e: unknown) => e instanceof ConfigError && /myid: serverid 'abc' is not a number$/.test(e.message));
     fs.writeFileSync(path.join(d, 'myid'), ' 1\n');
     assert.throws(() => readMyId(d), /serverid ' 1' is not a number/);
+    // A dataDir that is not a directory has no myid; the storage layer reports the real problem.
+    assert.equal(readMyId(path.join(d, 'myid', 'sub')), undefined);
+    fs.rmSync(path.join(d, 'myid'));
+    fs.mkdirSync(path.join(d, 'myid'));
+    assert.equal(readMyId(d), undefined, 'a directory named myid is not a myid file');
   });
 
   it('standalone reads myid when present; a quorum needs it', () => {
