@@ -178,6 +178,8 @@ def scenario(r):
     other = clients[3]
     other.create("/tc/b/c", b"2", makepath=True)
     other.set("/tc/a", b"3")
+    # Let the cache observe the update before the delete, or whether "updated" is seen is a race.
+    wait_for(lambda: cache.get_data("/tc/a") is not None and cache.get_data("/tc/a").data == b"3")
     other.delete("/tc/a")
     wait_for(lambda: cache.get_data("/tc/a") is None and cache.get_data("/tc/b/c") is not None)
     time.sleep(0.3)
