@@ -84,6 +84,11 @@ export class Snapshotter {
     while (this.running) await this.running;
   }
 
+  /** Shutdown: let a running background snapshot finish; no new one is started. */
+  async close(): Promise<void> {
+    await this.idle();
+  }
+
   /** A complete snapshot of db right now (startup, shutdown); blocks the event loop while serializing. */
   async snapshotNow(db: ZkDatabase): Promise<string> {
     await this.idle();
