@@ -212,6 +212,15 @@ function tail(file: string, lines = 10): string {
 // ---------------------------------------------------------------- commands
 
 async function startForeground(cfgPath: string): Promise<number> {
+  // Listen for SIGTERM/SIGINT from the first moment: a supervisor may stop us while we recover.
+  let signalled: NodeJS.Signals | undefined;
+  let onSignal: (sig: NodeJS.Signals) => void = (sig) => {
+    signalled ??= sig;
+  };
+  const handler = (sig: NodeJS.Signals) => onSignal(sig);
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+
   log('INFO', 'QuorumPeerConfig', `Reading configuration from: ${cfgPath}`);
   const config = loadZooCfg(cfgPath);
   const myid = config.serverId === undefined ? '' : String(config.serverId);
@@ -252,7 +261,7 @@ async function startForeground(cfgPath: string): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const onSignal = (sig: NodeJS.Signals) => {
+    onSignal = (sig) => {
       if (stopping) {
         log('WARN', 'ZkServer', `Received ${sig} again during shutdown; exiting now`, myid);
         resolve(1);
@@ -271,8 +280,7 @@ async function startForeground(cfgPath: string): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    if (signalled) onSignal(signalled);
   });
 }
 

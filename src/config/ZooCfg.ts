@@ -688,6 +688,9 @@ export function parseZooCfg(text: string, opts: ZooCfgOptions = {}): ServerConfi
     c.peerType = me.type;
   }
 
+  if (c.secureClientPort !== undefined) {
+    c.warnings.push(`secureClientPort ${c.secureClientPort} is set, but TLS is not supported; only the plaintext clientPort is served`);
+  }
   if (!c.clientPortSet) {
     if (clientPortAddressSrc) {
       throw new ConfigError(`${clientPortAddressSrc.where}: clientPortAddress is set but clientPort is not set`, file, clientPortAddressSrc.line, 'clientPortAddress');

@@ -206,6 +206,27 @@ describe('zk-server CLI', () => {
     await assert.rejects(fourLetterWord('127.0.0.1', port, 'srvr', 1000));
   });
 
+  it('start-foreground: SIGTERM while still starting up still ends in a clean stop and exit 0', async () => {
+    const { cfg } = await setup('fgearly');
+    const child = spawn(process.execPath, [CLI, 'start-foreground', cfg], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'ignore'] });
+    started.add(child.pid!);
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no startup output: ${stdout}`)), 10000);
+      child.stdout!.on('data', (d) => {
+        stdout += d;
+        // Logged right after the signal handlers are installed, before recovery and listen.
+        if (stdout.includes('Reading configuration from:')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    process.kill(child.pid!, 'SIGTERM');
+    assert.deepEqual(await waitExit(child, 10000), { code: 0, signal: null });
+    assert.match(stdout, /Received SIGTERM, shutting down[\s\S]*shutdown complete/);
+  });
+
   it('start-foreground also stops cleanly on SIGINT (Ctrl-C)', async () => {
     const { cfg, port } = await setup('fgint');
     const child = spawn(process.execPath, [CLI, 'start-foreground', cfg], { env: cleanEnv(), stdio: 'ignore' });

@@ -215,6 +215,12 @@ describe('parseZooCfg keys', () => {
     assert.match(c.warnings![1]!, /^zoo\.cfg:4: autopurge\.snapRetainCount 1 is below 3, using 3$/);
   });
 
+  it('warns that secureClientPort (TLS) is not served', () => {
+    assert.deepEqual(parse(BASE + 'secureClientPort=2281\n').warnings, [
+      'secureClientPort 2281 is set, but TLS is not supported; only the plaintext clientPort is served',
+    ]);
+  });
+
   it('resolves relative dataDir/dataLogDir against the working directory', () => {
     const c = parse('dataDir=./data\ndataLogDir=logs/txn\nclientPort=2181\n', { cwd: '/srv/zk' });
     assert.equal(c.dataDir, '/srv/zk/data');
