@@ -120,3 +120,23 @@ export function authenticate(
   if (scheme === 'ip') return [{ scheme: 'ip', id: remoteAddress }];
   return null;
 }
+
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * Identities in the iteration order of ZooKeeper's per-connection identity set (a
+ * ConcurrentHashMap keyed by Id): clients see it in whoAmI and in `auth` ACL expansion.
+ */
+export function javaSetOrder(ids: Identity[]): Identity[] {
+  let n = 16;
+  while (ids.length > n * 0.75) n *= 2;
+  const bucket = (id: Identity) => {
+    const h = (Math.imul(37, Math.imul(37, 17) + javaStringHash(id.scheme)) + javaStringHash(id.id)) | 0;
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (n - 1);
+  };
+  return ids.map((id, i) => ({ id, i, b: bucket(id) })).sort((x, y) => x.b - y.b || x.i - y.i).map((x) => x.id);
+}

@@ -1,7 +1,7 @@
 // Permission checks and the ACL fix-up applied to create/setACL (PrepRequestProcessor.fixupACL).
 import { Err, ZkError } from '../protocol/constants.js';
 import type { ACL } from '../protocol/records.js';
-import { isAuthenticatedScheme, isValidAclId, matches, type Identity } from '../auth/AuthProviders.js';
+import { isAuthenticatedScheme, isValidAclId, javaSetOrder, matches, type Identity } from '../auth/AuthProviders.js';
 
 export function hasPerm(acl: ACL[], perm: number, ids: Identity[], skipACL: boolean): boolean {
   if (skipACL || acl.length === 0) return true;
@@ -37,7 +37,7 @@ export function fixupACL(acl: ACL[] | null, ids: Identity[]): ACL[] {
       out.push(a);
     } else if (scheme === 'auth') {
       let any = false;
-      for (const ident of ids) {
+      for (const ident of javaSetOrder(ids)) {
         if (!isAuthenticatedScheme(ident.scheme) || ident.scheme === 'super') continue;
         out.push({ perms: a.perms, id: { scheme: ident.scheme, id: ident.id } });
         any = true;

@@ -12,7 +12,7 @@ import {
 } from '../protocol/records.js';
 import type { Txn, TxnBody } from '../protocol/txn.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { authenticate, normaliseAddress } from '../auth/AuthProviders.js';
+import { authenticate, javaSetOrder, normaliseAddress } from '../auth/AuthProviders.js';
 import { DataTree, type ApplyResult, type TreeEvent } from '../tree/DataTree.js';
 import { WatchManager } from '../tree/WatchManager.js';
 import { EventType } from '../protocol/constants.js';
@@ -633,9 +633,7 @@ export class ZkServer implements ConnectionHost {
         return conn.reply(xid, zxid, 0, GetEphemeralsResponse, { ephemerals });
       }
       case OpCode.whoAmI: {
-        // ZooKeeper lists authenticated identities before the implicit ip one.
-        const ids = [...conn.identities.filter((i) => i.scheme !== 'ip'), ...conn.identities.filter((i) => i.scheme === 'ip')];
-        const clientInfo = ids.map((id) => ({
+        const clientInfo = javaSetOrder(conn.identities).map((id) => ({
           authScheme: id.scheme,
           user: id.scheme === 'digest' ? id.id.split(':')[0]! : id.scheme === 'ip' ? id.id : '',
         }));

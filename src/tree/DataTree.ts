@@ -304,11 +304,13 @@ export class DataTree {
 
   /** The deepest path with a quota that `path` falls under (path itself included). */
   quotaRootFor(path: string): string | null {
-    if (this.quotaPaths.size === 0 || path.startsWith(QUOTA_ROOT)) return null;
+    // Nodes under /zookeeper/quota count too (ZooKeeper's getMaxPrefixWithQuota), so a
+    // quota on /zookeeper also counts its own stats node.
+    if (this.quotaPaths.size === 0) return null;
     let p = path;
     for (;;) {
-      if (this.quotaPaths.has(p)) return p;
       if (p === '/' || p === '') return null;
+      if (this.quotaPaths.has(p)) return p;
       p = parentOf(p);
     }
   }

@@ -117,7 +117,7 @@ function decodeReply(frame: Buffer, opcode: number | undefined, normStat: Norm):
     case 103: body(R.GetEphemeralsResponse.read(r).ephemerals.sort()); break;
     case 104: body(R.GetAllChildrenNumberResponse.read(r)); break;
     case 106: body(R.ErrorResponse.read(r)); break;
-    case 107: body(R.WhoAmIResponse.read(r).clientInfo.map((c) => `${c.authScheme}:${c.user}`).sort()); break;
+    case 107: body(R.WhoAmIResponse.read(r).clientInfo.map((c) => `${c.authScheme}:${c.user}`)); break;
     case 102: body(R.SetSASLResponse.read(r)); break;
     case 14: case 22: {
       const results: unknown[] = [];
