@@ -444,21 +444,17 @@ function printCmd(cfgPath: string, env: NodeJS.ProcessEnv): number {
 
 async function dump(kind: 'snapshot' | 'log', file: string | undefined): Promise<number> {
   if (!file) throw new UsageError(`dump-${kind} needs a file`);
-  // Dump.ts is written separately; load it lazily so the rest of the CLI works without it.
-  let mod: Record<string, unknown>;
+  // Loaded only for this command, so the server commands do not pay for it.
+  const { dumpSnapshot, dumpTxnLog } = await import('../storage/Dump.js');
+  let text: string;
   try {
-    mod = (await import('../storage/Dump.js' as string)) as Record<string, unknown>;
-  } catch {
-    process.stderr.write(`dump-${kind} is not available in this build (storage/Dump.js is missing)\n`);
+    text = await (kind === 'snapshot' ? dumpSnapshot(file) : dumpTxnLog(file));
+  } catch (e) {
+    const msg = (e as Error).message;
+    process.stderr.write(`zk-server dump-${kind}: ${msg.includes(file) ? msg : `${file}: ${msg}`}\n`);
     return 1;
   }
-  const fn = mod[kind === 'snapshot' ? 'dumpSnapshot' : 'dumpTxnLog'];
-  if (typeof fn !== 'function') {
-    process.stderr.write(`dump-${kind} is not available in this build\n`);
-    return 1;
-  }
-  const result: unknown = await (fn as (f: string) => unknown)(file);
-  if (typeof result === 'string') process.stdout.write(result.endsWith('\n') ? result : `${result}\n`);
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
   return 0;
 }
 

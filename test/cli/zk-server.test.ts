@@ -45,6 +45,26 @@ function runCli(args: string[], opts: { env?: Record<string, string>; cwd?: stri
   });
 }
 
+/** Like runCli, but stdout as raw bytes. */
+function runCliRaw(args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`zk-server ${args.join(' ')} did not finish`));
+    }, 20000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(chunks), stderr });
+    });
+  });
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -387,6 +407,35 @@ describe('zk-server CLI', () => {
     assert.equal(viaFlag.stderr, `Using config: ${path.join(dir, 'conf', 'other.cfg')}\n`);
     const asGiven = await runCli(['print-cmd', cfg], { env: { ZOOCFGDIR: path.join(dir, 'conf') } });
     assert.equal(asGiven.stderr, `Using config: ${cfg}\n`);
+  });
+
+  it('dump-log and dump-snapshot print ZooKeeper\'s tool output for recorded 3.8 files', async () => {
+    const vectors = '/work/shared/vectors/disk';
+    const data = path.join(vectors, 'data', 'version-2');
+    const { dumpSnapshot, dumpTxnLog } = await import('../../src/storage/Dump.js');
+    for (const [cmd, file, recorded, inProcess] of [
+      ['dump-log', 'log.1', 'log-dump.txt', dumpTxnLog],
+      ['dump-log', 'log.2a', 'log-dump.txt', dumpTxnLog],
+      ['dump-snapshot', 'snapshot.0', 'snapshot-dump.txt', dumpSnapshot],
+      ['dump-snapshot', 'snapshot.31', 'snapshot-dump.txt', dumpSnapshot],
+    ] as const) {
+      const out = await runCliRaw([cmd, path.join(data, file)]);
+      assert.equal(out.code, 0, `${cmd} ${file}: ${out.stderr}`);
+      // The command adds nothing and loses nothing (log.2a holds binary znode data).
+      assert.deepEqual(out.stdout, Buffer.from(await inProcess(path.join(data, file)), 'utf8'), `${cmd} ${file}`);
+      const java = fs.readFileSync(path.join(vectors, recorded), 'utf8').split(/^==== .* -d (\S+) \(exit 0\)\n/m);
+      const want = java[java.indexOf(file) + 1]!;
+      assert.equal(out.stdout.toString('utf8').split('\n')[0], want.split('\n')[0], `${cmd} ${file}: first line as ZooKeeper prints it`);
+    }
+    const missing = await runCli(['dump-snapshot', path.join(work, 'no-such-snapshot')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^zk-server dump-snapshot: .*no-such-snapshot.*ENOENT/);
+    const wrongKind = await runCli(['dump-log', path.join(data, 'snapshot.0')]);
+    assert.equal(wrongKind.code, 1);
+    assert.match(wrongKind.stderr, /not a ZooKeeper txn log/);
+    const noFile = await runCli(['dump-log']);
+    assert.equal(noFile.code, 2);
+    assert.match(noFile.stderr, /^dump-log needs a file\nUsage: /);
   });
 
   it('status reports "localhost" when the config has no clientPortAddress, like zkServer.sh', async () => {
