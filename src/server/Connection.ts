@@ -18,7 +18,6 @@ export interface ConnectionHost {
   readonly skipACL: boolean;
 }
 
-const encoder = new Writer(64 * 1024);
 
 export class Connection implements Watcher {
   sessionId = 0n;
@@ -54,7 +53,6 @@ export class Connection implements Watcher {
   lastRecvAt = Date.now();
 
   private inbuf: Buffer | null = null;
-  private corked = false;
 
   constructor(readonly socket: Socket, private readonly host: ConnectionHost, remoteAddress: string) {
     this.remoteAddress = remoteAddress;
@@ -106,42 +104,50 @@ export class Connection implements Watcher {
     }
   }
 
-  /** Queue raw bytes; writes within one tick go out together. */
-  write(b: Buffer): void {
-    if (this.closed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+  /** Replies of the current tick, encoded back to back; sent as one write. */
+  private out: Writer | null = null;
+
+  private outWriter(): Writer {
+    if (!this.out) {
+      this.out = new Writer(4096);
+      process.nextTick(() => this.flush());
     }
-    this.socket.write(b);
+    return this.out;
   }
 
-  /** Send ReplyHeader + optional body as one frame. */
+  private flush(): void {
+    const w = this.out;
+    this.out = null;
+    if (!w || this.closed && this.socket.writableEnded) return;
+    this.socket.write(w.view());
+  }
+
+  /** Queue raw bytes behind this tick's replies. */
+  write(b: Buffer): void {
+    if (this.closed) return;
+    this.outWriter().raw(b);
+  }
+
+  /** Send ReplyHeader + optional body as one frame; returns its size in bytes. */
   reply<T>(xid: number, zxid: number, err: number, codec?: Codec<T>, body?: T): number {
-    const w = encoder;
-    w.reset();
+    if (this.closed) return 0;
+    const w = this.outWriter();
+    const start = w.pos;
     const at = w.beginFrame();
     ReplyHeader.write(w, { xid, zxid, err });
     if (codec) codec.write(w, body as T);
     w.endFrame(at);
-    const size = w.pos;
-    this.write(w.toBuffer());
     this.packetsSent++;
-    return size;
+    return w.pos - start;
   }
 
   /** Send a pre-framed message (ConnectResponse). */
   sendFrame(write: (w: Writer) => void): void {
-    const w = encoder;
-    w.reset();
+    if (this.closed) return;
+    const w = this.outWriter();
     const at = w.beginFrame();
     write(w);
     w.endFrame(at);
-    this.write(w.toBuffer());
     this.packetsSent++;
   }
 
@@ -180,6 +186,7 @@ export class Connection implements Watcher {
   /** Close after pending output is flushed. */
   closeAfterFlush(): void {
     if (this.closed) return;
+    this.flush();
     this.socket.end();
     this.close();
   }
@@ -187,6 +194,7 @@ export class Connection implements Watcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.out = null;
     if (!this.socket.writableEnded) this.socket.end();
     // Force the socket down if the peer never reads.
     setTimeout(() => this.socket.destroy(), 1000).unref();
