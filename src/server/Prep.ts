@@ -183,19 +183,16 @@ function prepOne(ctx: PrepContext, type: number, r: Reader): TxnBody {
   throw new ZkError(Err.MarshallingError);
 }
 
-const MULTI_WRITE_OPS = new Set<number>([
-  OpCode.create, OpCode.create2, OpCode.createContainer, OpCode.createTTL, OpCode.delete, OpCode.setData, OpCode.check,
-]);
-
 function prepMulti(ctx: PrepContext, r: Reader): TxnBody {
   // Parse everything first: a malformed multi or a read op inside is MarshallingError.
   const ops: Array<{ type: number; start: number }> = [];
   for (;;) {
     const h = MultiHeader.read(r);
     if (h.done) break;
-    if (!MULTI_WRITE_OPS.has(h.type)) throw new ZkError(Err.MarshallingError);
+    const rec = MULTI_OP_RECORDS.get(h.type);
+    if (!rec) throw new ZkError(Err.MarshallingError);
     const start = r.pos;
-    skipRecord(h.type, r);
+    rec.read(r);
     ops.push({ type: h.type, start });
   }
   sessionCheck(ctx);
@@ -223,27 +220,16 @@ function prepMulti(ctx: PrepContext, r: Reader): TxnBody {
   return { type: OpCode.multi, txns };
 }
 
-function skipRecord(type: number, r: Reader): void {
-  switch (type) {
-    case OpCode.create:
-    case OpCode.create2:
-    case OpCode.createContainer:
-      CreateRequest.read(r);
-      return;
-    case OpCode.createTTL:
-      CreateTTLRequest.read(r);
-      return;
-    case OpCode.delete:
-      DeleteRequest.read(r);
-      return;
-    case OpCode.setData:
-      SetDataRequest.read(r);
-      return;
-    case OpCode.check:
-      CheckVersionRequest.read(r);
-      return;
-  }
-}
+/** Request record of each write allowed inside a multi. */
+const MULTI_OP_RECORDS = new Map<number, { read(r: Reader): unknown }>([
+  [OpCode.create, CreateRequest],
+  [OpCode.create2, CreateRequest],
+  [OpCode.createContainer, CreateRequest],
+  [OpCode.createTTL, CreateTTLRequest],
+  [OpCode.delete, DeleteRequest],
+  [OpCode.setData, SetDataRequest],
+  [OpCode.check, CheckVersionRequest],
+]);
 
 /** Save the pending state of the paths a multi sub-op may touch, for rollback. */
 function rememberPaths(ctx: PrepContext, mark: ReturnType<PendingChanges['mark']>, type: number, r: Reader): void {
