@@ -403,6 +403,14 @@ const SYSTEM: { props: string[]; apply: (c: Cfg, s: Source) => void }[] = [
   },
 ];
 
+/** zoo.cfg spellings of every key we interpret, to catch case typos such as `clientport`. */
+const KNOWN_KEYS_BY_LOWER_CASE = new Map(
+  [
+    ...Object.keys(NATIVE),
+    ...SYSTEM.flatMap((s) => s.props.filter((p) => p.startsWith('zookeeper.')).map((p) => p.slice('zookeeper.'.length))),
+  ].map((k) => [k.toLowerCase(), k]),
+);
+
 // ---------------------------------------------------------------- server.N / group / weight
 
 /** `host:port`, `[v6]:port` or `host:port:port[:type]` split the way ConfigUtils.getHostAndPort does. */
@@ -592,6 +600,8 @@ export function parseZooCfg(text: string, opts: ZooCfgOptions = {}): ServerConfi
       if (pl.key === 'clientPortAddress') clientPortAddressSrc = s;
     } else {
       rank.set(`zookeeper.${pl.key}`, { src: s, rank: 2 });
+      const known = KNOWN_KEYS_BY_LOWER_CASE.get(pl.key.toLowerCase());
+      if (known && known !== pl.key) c.warnings.push(`${s.where}: unknown key '${pl.key}' (keys are case-sensitive; did you mean '${known}'?)`);
     }
   }
 

@@ -206,6 +206,16 @@ describe('parseZooCfg keys', () => {
     assert.equal(c.systemProperties!.has('zookeeper.clientPort'), false);
   });
 
+  it('warns about a key that differs from a known one only in case', () => {
+    const c = parse('dataDir=/d\nclientPort=2181\nticktime=2000\n4LW.commands.whitelist=*\n');
+    assert.equal(c.tickTime, 3000);
+    assert.deepEqual(c.warnings, [
+      "zoo.cfg:3: unknown key 'ticktime' (keys are case-sensitive; did you mean 'tickTime'?)",
+      "zoo.cfg:4: unknown key '4LW.commands.whitelist' (keys are case-sensitive; did you mean '4lw.commands.whitelist'?)",
+    ]);
+    assert.equal(parseError('dataDir=/d\nclientport=2181\n').message, 'zoo.cfg: clientPort is not set (nor a client port in server.<myid>)');
+  });
+
   it('raises snapCount below 2 and autopurge.snapRetainCount below 3, with a warning', () => {
     const c = parse(BASE + 'snapCount=1\nautopurge.snapRetainCount=1\n');
     assert.equal(c.snapCount, 2);
