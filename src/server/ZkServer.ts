@@ -29,6 +29,7 @@ import { MultiResponse, type MultiOpResult } from './MultiResult.js';
 import { ServerStats, opName } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
+import { MetricsServer, metricsSettings } from './MetricsServer.js';
 
 /** The persistence seam: FileTxnLog in production, an in-memory twin in tests. */
 export interface TxnLogLike {
@@ -105,6 +106,7 @@ export class ZkServer implements ConnectionHost {
   running = false;
   port = 0;
   admin: AdminServer | null = null;
+  metrics: MetricsServer | null = null;
 
   constructor(readonly config: ServerConfig, private readonly persistence?: () => Promise<Persistence>) {
     this.db = new ZkDatabase(new DataTree());
@@ -162,6 +164,16 @@ export class ZkServer implements ConnectionHost {
         this.admin = null;
       }
     }
+    const prom = metricsSettings(this.config.raw);
+    if (prom) {
+      this.metrics = new MetricsServer(this, prom.host, prom.port);
+      try {
+        await this.metrics.start();
+      } catch (e) {
+        console.error(`metrics server failed to start on ${prom.host}:${prom.port}: ${(e as Error).message}`);
+        this.metrics = null;
+      }
+    }
     const tickMs = Math.max(10, Math.min(this.config.tickTime, 1000));
     this.timers.push(setInterval(() => this.onTick(), tickMs));
     this.timers.push(setInterval(() => void this.reapContainers(), Math.max(50, this.config.containerCheckIntervalMs)));
@@ -179,6 +191,7 @@ export class ZkServer implements ConnectionHost {
     }
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
     await this.admin?.stop();
+    await this.metrics?.stop();
     // Let in-flight log appends settle before closing the log.
     await this.drainPersistence();
     await this.log.close();

@@ -31,3 +31,26 @@ test('admin server answers /commands with ZooKeeper-shaped JSON', async () => {
     await srv.stop();
   }
 });
+
+test('Prometheus metrics on metricsProvider.httpPort when the provider is configured', async () => {
+  const raw = new Map([
+    ['metricsProvider.className', 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider'],
+    ['metricsProvider.httpHost', '127.0.0.1'],
+    ['metricsProvider.httpPort', '0'],
+  ]);
+  const srv = await startServer({ raw });
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${srv.server.metrics!.port}/metrics`)).text();
+    assert.match(text, /# TYPE znode_count gauge\nznode_count 5\.0\n/);
+    assert.match(text, /\nnum_alive_connections 0\.0\n/);
+    assert.equal((await fetch(`http://127.0.0.1:${srv.server.metrics!.port}/other`)).status, 404);
+  } finally {
+    await srv.stop();
+  }
+  const plain = await startServer();
+  try {
+    assert.equal(plain.server.metrics, null, 'no metrics server unless configured');
+  } finally {
+    await plain.stop();
+  }
+});
