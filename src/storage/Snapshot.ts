@@ -11,7 +11,7 @@ import type { DataTree } from '../tree/DataTree.js';
 import type { ZkDatabase } from '../server/ZkDatabase.js';
 import { childPath } from '../tree/paths.js';
 import { OPEN_ACL_INDEX } from '../tree/ACLCache.js';
-import { RunningAdler32, adler32 } from './Adler32.js';
+import { RunningAdler32, adler32, adler32Combine } from './Adler32.js';
 import { ACLMapEntry, DataNodeRecord, FileHeader, SessionEntry, ZxidDigest } from './PersistenceRecords.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './TxnLogReader.js';
 import { StorageError } from './StorageIO.js';
@@ -177,10 +177,23 @@ export interface SerializedSnapshot {
  * slices (a fuzzy snapshot); nodes deleted meanwhile are skipped, and every ACL index a written
  * node uses is captured at that moment so the ACL map always covers the nodes.
  */
-function* nodeSection(tree: DataTree, acls: Map<number, ACL[]>, out: Buffer[], nodesPerSlice: number): Generator<void, number, void> {
+interface NodeSection {
+  chunks: Buffer[];
+  /** Adler-32 of the section on its own (combined with the header's later). */
+  adler: number;
+  bytes: number;
+  count: number;
+}
+
+function* nodeSection(tree: DataTree, acls: Map<number, ACL[]>, out: NodeSection, nodesPerSlice: number): Generator<void, void, void> {
+  const flush = (w: Writer) => {
+    const chunk = w.toBuffer();
+    out.chunks.push(chunk);
+    out.adler = adler32(chunk, out.adler);
+    out.bytes += chunk.length;
+  };
   let w = new Writer(CHUNK_BYTES);
   const stack: string[] = ['/'];
-  let count = 0;
   while (stack.length > 0) {
     const path = stack.pop()!;
     const node = tree.get(path);
@@ -189,24 +202,22 @@ function* nodeSection(tree: DataTree, acls: Map<number, ACL[]>, out: Buffer[], n
     DataNodeRecord.write(w, { data: node.data, acl: node.aclIndex, stat: node.persisted() });
     if (node.aclIndex !== OPEN_ACL_INDEX && !acls.has(node.aclIndex)) acls.set(node.aclIndex, tree.acls.get(node.aclIndex));
     for (const c of node.children) stack.push(childPath(path, c));
-    count++;
     if (w.pos >= CHUNK_BYTES) {
-      out.push(w.toBuffer());
+      flush(w);
       w = new Writer(CHUNK_BYTES);
     }
-    if (count % nodesPerSlice === 0) yield;
+    if (++out.count % nodesPerSlice === 0) yield;
   }
   w.raw(SLASH_MARKER);
-  out.push(w.toBuffer());
-  return count;
+  flush(w);
 }
 
 function* snapshotGenerator(db: ZkDatabase, opts: SerializeOptions, result: SerializedSnapshot): Generator<void, void, void> {
   const zxid = db.lastProcessedZxid;
   const sessions = [...db.sessions];
   const acls = new Map<number, ACL[]>();
-  const nodeChunks: Buffer[] = [];
-  const nodeCount = yield* nodeSection(db.tree, acls, nodeChunks, opts.nodesPerSlice ?? Number.MAX_SAFE_INTEGER);
+  const nodes: NodeSection = { chunks: [], adler: 1, bytes: 0, count: 0 };
+  yield* nodeSection(db.tree, acls, nodes, opts.nodesPerSlice ?? Number.MAX_SAFE_INTEGER);
 
   const head = new Writer(4096);
   FileHeader.write(head, { magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID });
@@ -215,9 +226,11 @@ function* snapshotGenerator(db: ZkDatabase, opts: SerializeOptions, result: Seri
   head.int(acls.size);
   for (const [index, list] of acls) ACLMapEntry.write(head, { index, acls: list });
 
-  const chunks = [head.toBuffer(), ...nodeChunks];
+  const headBytes = head.toBuffer();
+  const chunks = [headBytes, ...nodes.chunks];
+  // Everything before checksum1, without another pass over the node bytes.
   const sum = new RunningAdler32();
-  for (const c of chunks) sum.update(c);
+  sum.value = adler32Combine(adler32(headBytes), nodes.adler, nodes.bytes);
   const trailer = new Writer(64);
   trailer.longNum(sum.value);
   trailer.raw(SLASH_MARKER);
@@ -229,8 +242,8 @@ function* snapshotGenerator(db: ZkDatabase, opts: SerializeOptions, result: Seri
 
   result.zxid = zxid;
   result.chunks = chunks;
-  result.bytes = chunks.reduce((n, c) => n + c.length, 0);
-  result.nodeCount = nodeCount;
+  result.bytes = headBytes.length + nodes.bytes + chunks[chunks.length - 1]!.length;
+  result.nodeCount = nodes.count;
 }
 
 /** Serialize in one go (startup, tests, SNAP). */

@@ -7,7 +7,7 @@ import type { Txn } from '../../src/protocol/txn.js';
 import { FileTxnLog, encodeLogRecord } from '../../src/storage/TxnLog.js';
 import { MemoryTxnLog } from '../../src/storage/MemoryTxnLog.js';
 import { readLogFile, readLogs, type LogFileEnd, type LogRecord } from '../../src/storage/TxnLogReader.js';
-import { adler32 } from '../../src/storage/Adler32.js';
+import { adler32, adler32Combine } from '../../src/storage/Adler32.js';
 import { FaultyIO, RecordingLogger, VECTOR_DATA, createSessionTxn, createTxn, deleteTxn, setDataTxn, tmpDir, txn, plain } from './helpers.js';
 
 function readAll(p: string, logger = new RecordingLogger()): { recs: LogRecord[]; end: LogFileEnd } {
@@ -35,6 +35,13 @@ test('Adler-32 matches the recorded record checksum (auth-and-ids.md §3)', () =
   // Running over pieces gives the same value as one pass.
   assert.equal(adler32(covered, adler32(covered, 1, 0, 20), 20), 0x19e40a09);
   assert.equal(adler32(Buffer.alloc(0)), 1);
+  // Combining checksums of two pieces equals one pass over both (snapshot node section).
+  const big = Buffer.alloc(200_000);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+  for (const cut of [0, 1, 5552, 65521, 100_000, 199_999]) {
+    const a = big.subarray(0, cut), b = big.subarray(cut);
+    assert.equal(adler32Combine(adler32(a), adler32(b), b.length), adler32(big), `cut ${cut}`);
+  }
 });
 
 test('every record of the recorded logs re-encodes to the same bytes', () => {
