@@ -320,6 +320,8 @@ async function startDaemon(cfgPath: string, env: NodeJS.ProcessEnv): Promise<num
     env,
   });
   fs.closeSync(outFd);
+  // A spawn failure shows up as an undefined pid below; without a listener it would crash us.
+  child.on('error', () => {});
   if (child.pid === undefined) {
     process.stdout.write('SERVER DID NOT START\n');
     return 1;
