@@ -2,6 +2,7 @@
 // lowercase hex without leading zeros (Java Long.toHexString), sorted numerically.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ServerConfig } from '../config/ServerConfig.js';
 
 export const VERSION_DIR = 'version-2';
 export const LOG_PREFIX = 'log';
@@ -60,4 +61,12 @@ export function logFilesFrom(logs: DataFile[], fromZxid: number): DataFile[] {
     else break;
   }
   return logs.slice(start);
+}
+
+/** `<dataDir>/version-2` holds snapshots (and epoch files); `<dataLogDir>/version-2` the logs. */
+export function storageDirs(config: Pick<ServerConfig, 'dataDir' | 'dataLogDir'>): { snapDir: string; logDir: string } {
+  return {
+    snapDir: path.join(config.dataDir, VERSION_DIR),
+    logDir: path.join(config.dataLogDir || config.dataDir, VERSION_DIR),
+  };
 }

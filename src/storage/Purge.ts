@@ -2,9 +2,8 @@
 // and every log file needed to replay from the oldest of them; delete older snapshot.* and
 // log.* files. Nothing else in the directories is touched.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR, listDataFiles, logFilesFrom } from './FileNames.js';
+import { LOG_PREFIX, SNAPSHOT_PREFIX, listDataFiles, logFilesFrom, storageDirs } from './FileNames.js';
 import { findValidSnapshots } from './FileSnapshotStore.js';
 import { consoleLogger, type StorageLogger } from './StorageIO.js';
 
@@ -42,8 +41,7 @@ export interface AutopurgeTask {
 /** Runs purge at startup and every purgeInterval hours when the interval is > 0. */
 export function startAutopurge(config: ServerConfig, logger: StorageLogger = consoleLogger): AutopurgeTask | null {
   if (!(config.autopurgePurgeInterval > 0)) return null;
-  const snapDir = path.join(config.dataDir, VERSION_DIR);
-  const logDir = path.join(config.dataLogDir || config.dataDir, VERSION_DIR);
+  const { snapDir, logDir } = storageDirs(config);
   const run = () => {
     try {
       purge(snapDir, logDir, config.autopurgeSnapRetainCount, logger);

@@ -6,11 +6,12 @@ import * as path from 'node:path';
 import type { ServerConfig } from '../config/ServerConfig.js';
 import { ZkDatabase } from '../server/ZkDatabase.js';
 import { DataTree } from '../tree/DataTree.js';
-import { LOG_PREFIX, SNAPSHOT_PREFIX, VERSION_DIR, listDataFiles } from './FileNames.js';
+import { LOG_PREFIX, SNAPSHOT_PREFIX, listDataFiles, storageDirs } from './FileNames.js';
 import { loadNewestValidSnapshot } from './FileSnapshotStore.js';
 import { FILE_HEADER_BYTES, FileTxnLog } from './TxnLog.js';
 import { isAbnormalEnd, readLogs, type LogFileEnd, type ReadLogsResult } from './TxnLogReader.js';
 import { Snapshotter } from './Snapshotter.js';
+import { startAutopurge } from './Purge.js';
 import { StorageError, consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
 
 export interface RecoveryOptions {
@@ -47,12 +48,7 @@ export interface Recovered {
   report: RecoveryReport;
 }
 
-export function storageDirs(config: ServerConfig): { snapDir: string; logDir: string } {
-  return {
-    snapDir: path.join(config.dataDir, VERSION_DIR),
-    logDir: path.join(config.dataLogDir || config.dataDir, VERSION_DIR),
-  };
-}
+export { storageDirs };
 
 function prepareDir(dir: string, what: string, autocreate: boolean): void {
   let st: fs.Stats | undefined;
@@ -166,6 +162,8 @@ export async function recover(config: ServerConfig, opts: RecoveryOptions = {}):
   if (!loaded || report.replayedTxns > 0 || report.orphanEphemerals.length > 0) {
     report.startupSnapshot = await snapshotter.snapshotNow(db);
   }
+  // autopurge.purgeInterval > 0: purge now and every interval; stopped by snapshotter.close().
+  snapshotter.attachAutopurge(startAutopurge(config, logger));
   logger.info(
     `recovered to zxid 0x${db.lastProcessedZxid.toString(16)} from ${report.snapshot ?? 'an empty tree'} + ${report.replayedTxns} logged txns`,
   );

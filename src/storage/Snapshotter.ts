@@ -84,8 +84,17 @@ export class Snapshotter {
     while (this.running) await this.running;
   }
 
-  /** Shutdown: let a running background snapshot finish; no new one is started. */
+  private autopurge: { stop(): void } | null = null;
+
+  /** Hand over the autopurge task so that close() stops it with the rest of the background work. */
+  attachAutopurge(task: { stop(): void } | null): void {
+    this.autopurge = task;
+  }
+
+  /** Shutdown: stop autopurge, let a running background snapshot finish; no new one is started. */
   async close(): Promise<void> {
+    this.autopurge?.stop();
+    this.autopurge = null;
     await this.idle();
   }
 

@@ -267,3 +267,42 @@ test('a snapshot write failure is reported and does not disturb the log', async 
   await r.log.append([createTxn(3, '/z3', 'z', 3)]);
   await r.log.close();
 });
+
+test('separate dataLogDir: logs and snapshots each go to their own version-2, and recover from there', async () => {
+  const dataDir = tmpDir(), logDirBase = tmpDir();
+  const cfg = config(dataDir, { dataLogDir: logDirBase });
+  const r = await recover(cfg, { logger: new RecordingLogger() });
+  const t = createTxn(1, '/sep', 'x', 1);
+  await r.log.append([t]);
+  r.db.applyTxn(t);
+  await r.log.close();
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')), ['snapshot.0']);
+  assert.deepEqual(fs.readdirSync(path.join(logDirBase, 'version-2')), ['log.1']);
+  const again = await recover(cfg, { logger: new RecordingLogger() });
+  assert.equal(again.db.tree.get('/sep')!.data!.toString(), 'x');
+  await again.log.close();
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).sort(), ['snapshot.0', 'snapshot.1']);
+});
+
+test('autopurge runs at startup when purgeInterval > 0 and stops with the snapshotter', async () => {
+  const dataDir = tmpDir();
+  const logger = new RecordingLogger();
+  // Six restarts, each after one more write: each recovery leaves one more snapshot.
+  for (let i = 1; i <= 6; i++) {
+    const r = await recover(config(dataDir), { logger });
+    const t = createTxn(i, `/p${i}`, 'x', i);
+    await r.log.append([t]);
+    r.db.applyTxn(t);
+    await r.log.close();
+  }
+  const v2 = path.join(dataDir, 'version-2');
+  assert.equal(fs.readdirSync(v2).filter((f) => f.startsWith('snapshot.')).length, 6);
+  const r = await recover(config(dataDir, { autopurgePurgeInterval: 1, autopurgeSnapRetainCount: 3 }), { logger });
+  const snaps = fs.readdirSync(v2).filter((f) => f.startsWith('snapshot.')).sort();
+  // Snapshots 4, 5 and the startup one (6) remain; logs before log.4 are gone.
+  assert.deepEqual(snaps, ['snapshot.4', 'snapshot.5', 'snapshot.6']);
+  assert.deepEqual(fs.readdirSync(v2).filter((f) => f.startsWith('log.')).sort(), ['log.4', 'log.5', 'log.6']);
+  assert.equal(r.db.lastProcessedZxid, 6);
+  await r.snapshotter.close();
+  await r.log.close();
+});
