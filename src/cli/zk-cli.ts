@@ -207,8 +207,9 @@ class Shell {
   zk: ZooKeeper | null = null;
   history: string[] = [];
   printWatches = true;
+  // Session events (type None) are printed once, by the state listener in connect().
   private readonly watcher = (e: WatchedEvent) => {
-    if (this.printWatches) printEvent(e);
+    if (this.printWatches && e.type !== 'None') printEvent(e);
   };
 
   constructor(public server: string) {}
