@@ -129,7 +129,8 @@ async function compareWithApache(dataDir: string, db: ZkDatabase): Promise<void>
     }
     // Loading our files produced no complaint (bad checksum, digest mismatch, replay errors).
     const log = fs.readFileSync(zk.logFile, 'utf8');
-    assert.doesNotMatch(log, /ERROR|mismatch|Exception/i, log);
+    // (A client hanging up shows as an EndOfStreamException warning; that is not about the files.)
+    assert.doesNotMatch(log, /ERROR|mismatch|CRC|Unreasonable|Invalid|corrupt|partial/i, log);
   } finally {
     await zk.stop({ keepDataDir: true });
   }
