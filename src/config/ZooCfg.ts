@@ -567,6 +567,9 @@ export function parseZooCfg(text: string, opts: ZooCfgOptions = {}): ServerConfi
   c.localSessionsUpgradingEnabled = false;
   c.readonlyModeEnabled = false;
   c.adminIdleTimeout = 30000;
+  // ZooKeeper runs its AdminServer unless admin.enableServer=false (defaultConfig() keeps it off for
+  // servers built in code, e.g. tests).
+  c.adminEnableServer = true;
   let dataDirSet = false;
   let dataLogDirSet = false;
   let clientPortAddressSrc: Source | undefined;

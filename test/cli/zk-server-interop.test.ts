@@ -32,7 +32,7 @@ describe('zk-server and zkServer.sh interoperate', { skip: !haveApache && 'Apach
     const dir = makeTempDir('zk-interop-cli-');
     const port = await freePort();
     const cfg = path.join(dir, 'zoo.cfg');
-    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\n`);
+    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
     const env = { ZOO_LOG_DIR: dir };
     const started = await run(process.execPath, [CLI, 'start', cfg], env);
     assert.equal(started.stdout, 'Starting zookeeper ... STARTED\n', started.stderr);

@@ -117,6 +117,8 @@ describe('parseZooCfg defaults', () => {
     assert.equal(c.reconfigEnabled, false);
     assert.equal(c.standaloneEnabled, true);
     assert.equal(c.globalOutstandingLimit, 1000);
+    assert.equal(c.adminEnableServer, true, 'on unless admin.enableServer=false, as in ZooKeeper');
+    assert.equal(c.adminServerAddress, '0.0.0.0');
     assert.equal(c.adminServerPort, 8080);
     assert.equal(c.adminCommandURL, '/commands');
     assert.equal(c.containerCheckIntervalMs, 60000);
@@ -171,7 +173,8 @@ describe('parseZooCfg keys', () => {
     ['reconfigEnabled=true', (c) => c.reconfigEnabled, true],
     ['standaloneEnabled=false', (c) => c.standaloneEnabled, false],
     ['globalOutstandingLimit=2000', (c) => c.globalOutstandingLimit, 2000],
-    ['admin.enableServer=true', (c) => c.adminEnableServer, true],
+    ['admin.enableServer=false', (c) => c.adminEnableServer, false],
+    ['admin.enableServer=TRUE', (c) => c.adminEnableServer, true],
     ['admin.serverAddress=127.0.0.1', (c) => c.adminServerAddress, '127.0.0.1'],
     ['admin.serverPort=9090', (c) => c.adminServerPort, 9090],
     ['admin.commandURL=/cmds', (c) => c.adminCommandURL, '/cmds'],
