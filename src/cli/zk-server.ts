@@ -211,7 +211,28 @@ function tail(file: string, lines = 10): string {
 
 // ---------------------------------------------------------------- commands
 
-async function startForeground(cfgPath: string): Promise<number> {
+/**
+ * zkServer.sh's ZOO_DATADIR_AUTOCREATE_DISABLE: refuse to start unless the data directories were
+ * initialised. The system property zookeeper.datadir.autocreate=false (zoo.cfg
+ * `datadir.autocreate=false`, or -D in JVMFLAGS) turns creation off the same way.
+ */
+function autocreate(config: ServerConfig, env: NodeJS.ProcessEnv): boolean {
+  return !env.ZOO_DATADIR_AUTOCREATE_DISABLE && config.systemProperties?.get('zookeeper.datadir.autocreate') !== 'false';
+}
+
+/** The message zkServer.sh prints when autocreate is off and a directory is missing, or undefined. */
+function missingDataDir(config: ServerConfig, env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.ZOO_DATADIR_AUTOCREATE_DISABLE) return undefined;
+  if (!fs.existsSync(path.join(config.dataDir, 'version-2'))) {
+    return `ZooKeeper data directory is missing at ${config.dataDir} fix the path or run initialize`;
+  }
+  if (config.dataLogDir !== config.dataDir && !fs.existsSync(path.join(config.dataLogDir, 'version-2'))) {
+    return `ZooKeeper txnlog directory is missing at ${config.dataLogDir} fix the path or run initialize`;
+  }
+  return undefined;
+}
+
+async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
   // Listen for SIGTERM/SIGINT from the first moment: a supervisor may stop us while we recover.
   let signalled: NodeJS.Signals | undefined;
   let onSignal: (sig: NodeJS.Signals) => void = (sig) => {
@@ -225,6 +246,11 @@ async function startForeground(cfgPath: string): Promise<number> {
   const config = loadZooCfg(cfgPath);
   const myid = config.serverId === undefined ? '' : String(config.serverId);
   for (const w of config.warnings ?? []) log('WARN', 'QuorumPeerConfig', w, myid);
+  const missing = missingDataDir(config, env);
+  if (missing) {
+    process.stdout.write(`${missing}\n`);
+    return 1;
+  }
   if (!config.standalone) {
     const voting = [...(config.servers?.values() ?? [])].filter((s) => s.type === 'participant').length;
     throw new ConfigError(
@@ -247,6 +273,7 @@ async function startForeground(cfgPath: string): Promise<number> {
   // Durable storage in dataDir/dataLogDir: newest valid snapshot + log replay, then the live log.
   const server = new ZkServer(config, () =>
     recover(config, {
+      autocreate: autocreate(config, env),
       logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
     }),
   );
@@ -297,6 +324,11 @@ async function start(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
 
 async function startDaemon(cfgPath: string, env: NodeJS.ProcessEnv): Promise<number> {
   const config = loadZooCfg(cfgPath);
+  const missing = missingDataDir(config, env);
+  if (missing) {
+    process.stdout.write(`\n${missing}\n`);
+    return 1;
+  }
   const pf = pidFile(config, env);
   fs.mkdirSync(path.dirname(pf), { recursive: true });
   const oldPid = readPid(pf);
@@ -489,7 +521,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`Using config: ${cfgPath}\n`);
     switch (command) {
       case 'start-foreground':
-        return await startForeground(cfgPath);
+        return await startForeground(cfgPath, env);
       case 'start':
         return await start(cfgPath, env);
       case 'stop':

@@ -380,6 +380,33 @@ describe('zk-server CLI', () => {
     await waitExit(bystander, 5000);
   });
 
+  it('ZOO_DATADIR_AUTOCREATE_DISABLE: refuse to start on an uninitialised dataDir, like zkServer.sh', async () => {
+    const { cfg, dataDir, port } = await setup('noautocreate');
+    const env = { ZOO_DATADIR_AUTOCREATE_DISABLE: '1' };
+    const fg = await runCli(['start-foreground', cfg], { env });
+    assert.equal(fg.code, 1);
+    assert.match(fg.stdout, new RegExp(`ZooKeeper data directory is missing at ${dataDir} fix the path or run initialize\\n$`));
+    const bg = await runCli(['start', cfg], { env });
+    assert.equal(bg.code, 1);
+    assert.equal(bg.stdout, `Starting zookeeper ... \nZooKeeper data directory is missing at ${dataDir} fix the path or run initialize\n`);
+    assert.ok(!fs.existsSync(dataDir), 'nothing was created');
+    // Once initialised, it starts.
+    fs.mkdirSync(path.join(dataDir, 'version-2'), { recursive: true });
+    const child = spawn(process.execPath, [CLI, 'start-foreground', cfg], { env: cleanEnv(env), stdio: 'ignore' });
+    started.add(child.pid!);
+    assert.match(await waitServing(port), /Mode: standalone/);
+    process.kill(child.pid!, 'SIGTERM');
+    assert.deepEqual(await waitExit(child, 10000), { code: 0, signal: null });
+  });
+
+  it('datadir.autocreate=false in zoo.cfg: a missing dataDir is an error, not created', async () => {
+    const { cfg, dataDir } = await setup('noautocreate-cfg', 'datadir.autocreate=false\n');
+    const r = await runCli(['start-foreground', cfg]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`zk-server: dataDir ${dataDir} does not exist \\(autocreate is off\\)\\n$`));
+    assert.ok(!fs.existsSync(dataDir));
+  });
+
   it('ZOOPIDFILE overrides the pid file location', async () => {
     const { cfg, dir, port } = await setup('pidenv');
     const pidFile = path.join(dir, 'run', 'zk.pid');
