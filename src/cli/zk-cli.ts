@@ -6,6 +6,7 @@
 import readline from 'node:readline';
 import { ZooKeeper, ZooKeeperError, Err, Perm, type ACL, type Stat, type WatchedEvent } from '../client/index.js';
 import { joinPath } from '../client/paths.js';
+import { javaDate } from '../util/javaText.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
 const err = (s: string) => process.stderr.write(s + '\n');
@@ -51,14 +52,6 @@ function printUsage(): void {
 
 // ------------------------------------------------------------------ formatting (zkCli's)
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number) => String(n).padStart(2, '0');
-/** java.util.Date.toString() in UTC: "Sun Nov 22 04:12:40 UTC 2026". */
-function javaDate(ms: number): string {
-  const d = new Date(ms);
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-}
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
 
 function printStat(s: Stat): void {
@@ -616,13 +609,27 @@ async function main(argv: string[]): Promise<number> {
     output: interactive ? process.stdout : undefined,
     terminal: interactive,
     historySize: 1000,
-    completer: (line: string): [string[], string] => {
+    // Like zkCli's JLine completer: command names first, then znode paths.
+    completer: (line: string, done: (err: null, result: [string[], string]) => void): void => {
       const words = line.split(/\s+/);
+      const last = words[words.length - 1] ?? '';
       if (words.length <= 1) {
-        const hits = COMMANDS.filter((c) => c.startsWith(words[0] ?? ''));
-        return [hits, words[0] ?? ''];
+        done(null, [COMMANDS.filter((c) => c.startsWith(last)), last]);
+        return;
       }
-      return [[], line];
+      if (!last.startsWith('/') || !shell.zk) {
+        done(null, [[], last]);
+        return;
+      }
+      const dir = last.substring(0, last.lastIndexOf('/')) || '/';
+      const prefix = last.substring(last.lastIndexOf('/') + 1);
+      shell.zk.getChildren(dir).then(
+        (children) => {
+          const base = dir === '/' ? '/' : dir + '/';
+          done(null, [children.filter((c) => c.startsWith(prefix)).sort().map((c) => base + c), last]);
+        },
+        () => done(null, [[], last]),
+      );
     },
   });
   const prompt = () => `[zk: ${server}(${shell.zk?.state === 'connected' ? 'CONNECTED' : shell.zk?.state?.toUpperCase() ?? 'CLOSED'}) ${shell.history.length}] `;

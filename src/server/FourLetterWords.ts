@@ -5,21 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from './Connection.js';
 import type { ZkServer } from './ZkServer.js';
-import { javaDouble } from './ServerStats.js';
+import { javaDate, javaDouble } from '../util/javaText.js';
 import { ALL_FOUR_LETTER_WORDS } from '../config/ServerConfig.js';
 
 export const VERSION = '3.8.0-zookeeper-ts-0.1.0, built on 2026-11-22 00:00 UTC';
 
 const hex = (n: number | bigint) => '0x' + (typeof n === 'bigint' ? BigInt.asUintN(64, n) : n).toString(16);
 
-/** java.util.Date#toString in UTC: "Sun Nov 22 03:48:44 UTC 2026". */
-export function javaDate(ms: number): string {
-  const d = new Date(ms);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-}
 
 function dirSize(dir: string): number {
   let total = 0;

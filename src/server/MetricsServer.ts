@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ZkServer } from './ZkServer.js';
+import { javaDouble } from '../util/javaText.js';
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
 
@@ -14,9 +15,6 @@ export function metricsSettings(raw: Map<string, string>): { host: string; port:
   return { host: raw.get('metricsProvider.httpHost') ?? '0.0.0.0', port: Number.isInteger(port) ? port : 7000 };
 }
 
-function javaDoubleText(v: number): string {
-  return Number.isInteger(v) ? v.toFixed(1) : String(v);
-}
 
 export function renderPrometheus(server: ZkServer): string {
   let out = '';
@@ -26,7 +24,7 @@ export function renderPrometheus(server: ZkServer): string {
     const name = line.substring(3, tab);
     const value = Number(line.substring(tab + 1));
     if (!Number.isFinite(value)) continue;
-    out += `# HELP ${name} ${name}\n# TYPE ${name} gauge\n${name} ${javaDoubleText(value)}\n`;
+    out += `# HELP ${name} ${name}\n# TYPE ${name} gauge\n${name} ${javaDouble(value)}\n`;
   }
   return out;
 }

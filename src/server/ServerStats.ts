@@ -44,11 +44,6 @@ export class ServerStats {
   }
 }
 
-/** Java's Double.toString for the values we print (latencies): always a decimal point. */
-export function javaDouble(x: number): string {
-  if (Number.isInteger(x)) return x.toFixed(1);
-  return String(x);
-}
 
 const OP_NAMES = new Map<number, string>([
   [OpCode.notification, 'NOTIFICATION'],
