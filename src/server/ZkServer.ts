@@ -29,6 +29,7 @@ import { MultiResponse, type MultiOpResult } from './MultiResult.js';
 import { ServerStats, opName } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
+import { recover } from '../storage/Recovery.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 
 /** The persistence seam: FileTxnLog in production, an in-memory twin in tests. */
@@ -50,7 +51,8 @@ export interface Persistence {
   snapshotter?: SnapshotterLike;
 }
 
-class MemoryLog implements TxnLogLike {
+/** Used in memory mode: acknowledges at once and keeps nothing. */
+class NullTxnLog implements TxnLogLike {
   append(): Promise<void> {
     return Promise.resolve();
   }
@@ -89,7 +91,7 @@ export class ZkServer implements ConnectionHost {
   readonly startedAt = Date.now();
   readonly serverId = 1;
   private pending: PendingChanges;
-  private log: TxnLogLike = new MemoryLog();
+  private log: TxnLogLike = new NullTxnLog();
   private snapshotter: SnapshotterLike | undefined;
   private tcp: net.Server | null = null;
   private queue: Item[] = [];
@@ -108,7 +110,11 @@ export class ZkServer implements ConnectionHost {
   admin: AdminServer | null = null;
   metrics: MetricsServer | null = null;
 
-  constructor(readonly config: ServerConfig, private readonly persistence?: () => Promise<Persistence>) {
+  /**
+   * `persistence` defaults to the data directories of `config` (snapshot + txn log in
+   * ZooKeeper's format); pass 'memory' for a server that keeps nothing.
+   */
+  constructor(readonly config: ServerConfig, private readonly persistence: (() => Promise<Persistence>) | 'memory' = () => recover(config)) {
     this.db = new ZkDatabase(new DataTree());
     this.pending = new PendingChanges(this.db.tree);
     this.tracker = new SessionTracker(config.tickTime, Date.now());
@@ -130,7 +136,7 @@ export class ZkServer implements ConnectionHost {
   }
 
   async start(): Promise<void> {
-    if (this.persistence) {
+    if (this.persistence !== 'memory') {
       const p = await this.persistence();
       this.db = p.db;
       this.log = p.log;
