@@ -1,5 +1,5 @@
 // zk-cli against our server: a scripted session whose expected output was captured from Apache
-// ZooKeeper 3.8's zkCli.sh on the same script (test-interop/client/zkCli.interop.test.ts re-checks
+// ZooKeeper 3.8's zkCli.sh on the same script (test/interop/client/zkCli.interop.test.ts re-checks
 // that live), plus one-shot mode and exit codes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

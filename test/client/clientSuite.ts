@@ -1,6 +1,6 @@
 // The client's behavioural tests, written once and run against any ZooKeeper-compatible server:
 // test/client/ZooKeeper.test.ts runs them against our in-process server,
-// test-interop/client/ZooKeeper.interop.test.ts against Apache ZooKeeper 3.8.
+// test/interop/client/ZooKeeper.interop.test.ts against Apache ZooKeeper 3.8.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -390,9 +390,14 @@ export function clientSuite(label: string, start: () => Promise<Target>): void {
     });
 
     test('resuming a session by id and password from a second client object', async () => {
-      const a = await connect();
+      // `a` goes through a proxy that is then cut and blocked, so it cannot win the session
+      // back (a resume closes the session's other connection, and `a` would reconnect).
+      const px = await proxy();
+      const a = await connect(px.connectString);
       const p = uniq('/resume');
       await a.create(p, null, { mode: 'EPHEMERAL' });
+      px.block();
+      px.sever();
       const b = await connect(target.connectString, { sessionId: a.getSessionId(), sessionPassword: a.getSessionPassword() });
       assert.equal(b.getSessionId(), a.getSessionId());
       assert.deepEqual(await b.getEphemerals(p), [p]);

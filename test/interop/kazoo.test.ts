@@ -1,4 +1,4 @@
-// Runs each kazoo scenario (test-interop/kazoo/*.py) against Apache ZooKeeper 3.8 and our server
+// Runs each kazoo scenario (test/interop/kazoo/*.py) against Apache ZooKeeper 3.8 and our server
 // and requires the normalised JSON results to be identical.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Runs each scripted zkCli.sh session (test-interop/zkcli/*.zk) against Apache ZooKeeper 3.8 and
+// Runs each scripted zkCli.sh session (test/interop/zkcli/*.zk) against Apache ZooKeeper 3.8 and
 // against our server, and requires the normalised outputs to be identical line by line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 // Client tests against a real Apache ZooKeeper 3.8 (skipped when it is not installed).
 import { test } from 'node:test';
-import { apacheZkAvailable, startApacheZk } from '../../test/support/ApacheZk.js';
-import { clientSuite } from '../../test/client/clientSuite.js';
+import { apacheZkAvailable, startApacheZk } from '../../support/ApacheZk.js';
+import { clientSuite } from '../../client/clientSuite.js';
 
 if (!apacheZkAvailable()) {
   test('Apache ZooKeeper not installed', { skip: true }, () => {});

@@ -2,8 +2,8 @@
 // the same stdout and stderr modulo zxids and times.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apacheZkAvailable, startApacheZk, ZKCLI } from '../../test/support/ApacheZk.js';
-import { normalise, runCli, SCRIPT, ZK_CLI } from '../../test/cli/zkCliRun.js';
+import { apacheZkAvailable, startApacheZk, ZKCLI } from '../../support/ApacheZk.js';
+import { normalise, runCli, SCRIPT, ZK_CLI } from '../../cli/zkCliRun.js';
 
 test('zk-cli output equals zkCli.sh output on a scripted session', { skip: !apacheZkAvailable() }, async () => {
   const a = await startApacheZk({ tickTime: 200 });

@@ -3,12 +3,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apacheZkAvailable, startApacheZk, ZKCLI } from '../test/support/ApacheZk.js';
-import { ourZkAvailable, startOurZk } from '../test/support/OurZk.js';
-import type { RunningServer, StartOptions } from '../test/support/ServerProcess.js';
+import { apacheZkAvailable, startApacheZk, ZKCLI } from '../support/ApacheZk.js';
+import { ourZkAvailable, startOurZk } from '../support/OurZk.js';
+import type { RunningServer, StartOptions } from '../support/ServerProcess.js';
 
-/** The source folder test-interop/ (scripts are not compiled, so they are read from there). */
-export const INTEROP_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-interop');
+/** The source folder test/interop/ (scripts are not compiled, so they are read from there). */
+export const INTEROP_SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/interop');
 export const PYTHON = '/usr/bin/python3';
 
 export { apacheZkAvailable, ourZkAvailable };

@@ -161,3 +161,8 @@ class EventLog:
 
     def wait_count(self, n, timeout=10.0):
         return wait_for(lambda: len(self.snapshot()) >= n, timeout)
+
+    def sort_tail(self, n):
+        """Sort the last n events: for callbacks whose relative order the client library picks."""
+        with self.lock:
+            self.events[-n:] = sorted(self.events[-n:])
