@@ -128,11 +128,15 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
   return { type, ...(c.read(r) as object) } as TxnBody;
 }
 
-/** Serialize header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
-export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
+/** Write header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
+export function writeTxn(w: Writer, txn: Txn): void {
   TxnHeader.write(w, txn.hdr);
   writeTxnBody(w, txn.body);
   if (txn.digest) TxnDigest.write(w, txn.digest);
+}
+
+export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
+  writeTxn(w, txn);
   return w.toBuffer();
 }
 
