@@ -5,15 +5,25 @@
 import type { ACL } from '../protocol/records.js';
 import type { DataTree } from '../tree/DataTree.js';
 
-export interface NodeView {
-  acl: ACL[];
-  version: number;
-  /** Stored cversion (child creations). */
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-  childCount: number;
-  dataLength: number;
+/** What prep needs to know of a node; one fixed shape so the hot path stays monomorphic. */
+export class NodeView {
+  constructor(
+    public acl: ACL[],
+    public version: number,
+    /** Stored cversion (child creations). */
+    public cversion: number,
+    public aversion: number,
+    public ephemeralOwner: bigint,
+    public childCount: number,
+    public dataLength: number,
+  ) {}
+
+  /** A copy with some fields changed. */
+  with(changes: Partial<Omit<NodeView, 'with'>>): NodeView {
+    const v = new NodeView(this.acl, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.childCount, this.dataLength);
+    Object.assign(v, changes);
+    return v;
+  }
 }
 
 export class PendingChanges {
@@ -27,15 +37,7 @@ export class PendingChanges {
     if (c) return c.view;
     const n = this.tree.get(path);
     if (!n) return null;
-    return {
-      acl: this.tree.aclOf(n),
-      version: n.version,
-      cversion: n.cversion,
-      aversion: n.aversion,
-      ephemeralOwner: n.ephemeralOwner,
-      childCount: n.children.size,
-      dataLength: n.data?.length ?? 0,
-    };
+    return new NodeView(this.tree.aclOf(n), n.version, n.cversion, n.aversion, n.ephemeralOwner, n.children.size, n.data?.length ?? 0);
   }
 
   set(path: string, zxid: number, view: NodeView | null): void {

@@ -12,7 +12,7 @@ import { kindOfOwner, ttlOwner } from '../tree/ZNode.js';
 import { SYSTEM_PATHS, parentOf, pathError, sequenceSuffix } from '../tree/paths.js';
 import type { DataTree } from '../tree/DataTree.js';
 import { checkPerm, fixupACL } from './AclCheck.js';
-import type { PendingChanges } from './PendingChanges.js';
+import { NodeView, type PendingChanges } from './PendingChanges.js';
 
 export interface PrepContext {
   pending: PendingChanges;
@@ -90,10 +90,8 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
     if (ephemeral) owner = ctx.sessionId;
     body = { type: a.opcode as 1 | 15, path, data: a.data, acl, ephemeral, parentCVersion };
   }
-  ctx.pending.set(parentPath, ctx.zxid, { ...parent, cversion: parentCVersion, childCount: parent.childCount + 1 });
-  ctx.pending.set(path, ctx.zxid, {
-    acl, version: 0, cversion: 0, aversion: 0, ephemeralOwner: owner, childCount: 0, dataLength: a.data?.length ?? 0,
-  });
+  ctx.pending.set(parentPath, ctx.zxid, parent.with({ cversion: parentCVersion, childCount: parent.childCount + 1 }));
+  ctx.pending.set(path, ctx.zxid, new NodeView(acl, 0, 0, 0, owner, 0, a.data?.length ?? 0));
   return body;
 }
 
@@ -108,7 +106,7 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
   if (!node) throw new ZkError(Err.NoNode);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   if (node.childCount > 0) throw new ZkError(Err.NotEmpty);
-  ctx.pending.set(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
+  ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
   ctx.pending.set(path, ctx.zxid, null);
   return { type: OpCode.delete, path };
 }
@@ -123,7 +121,7 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw new ZkError(Err.QuotaExceeded);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, { ...node, version: newVersion, dataLength: newLen });
+  ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, dataLength: newLen }));
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -136,7 +134,7 @@ function prepSetACL(ctx: PrepContext, path: string, aclIn: import('../protocol/r
   checkPerm(node.acl, Perm.ADMIN, ctx.ids, ctx.skipACL);
   if (version !== -1 && version !== node.aversion) throw new ZkError(Err.BadVersion);
   const newVersion = (node.aversion + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, { ...node, acl, aversion: newVersion });
+  ctx.pending.set(path, ctx.zxid, node.with({ acl, aversion: newVersion }));
   return { type: OpCode.setACL, path, acl, version: newVersion };
 }
 
@@ -288,7 +286,7 @@ export function prepCloseSession(ctx: PrepContext): TxnBody {
   for (const p of sorted) {
     const parentPath = parentOf(p);
     const parent = ctx.pending.get(parentPath);
-    if (parent) ctx.pending.set(parentPath, ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
+    if (parent) ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
     ctx.pending.set(p, ctx.zxid, null);
   }
   return { type: OpCode.closeSession, paths2Delete: sorted };

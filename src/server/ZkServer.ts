@@ -783,7 +783,7 @@ export class ZkServer implements ConnectionHost {
           if (!v) return { type: OpCode.error, err: Err.NoNode };
           if (v.childCount > 0) return { type: OpCode.error, err: Err.NotEmpty };
           const parent = ctx.pending.get(parentOf(p));
-          if (parent) ctx.pending.set(parentOf(p), ctx.zxid, { ...parent, childCount: parent.childCount - 1 });
+          if (parent) ctx.pending.set(parentOf(p), ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
           ctx.pending.set(p, ctx.zxid, null);
           return { type: OpCode.deleteContainer, path: p };
         });
