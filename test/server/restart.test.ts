@@ -38,3 +38,23 @@ test('data and sessions survive a restart; a resumed session keeps its ephemeral
     await second.stop();
   }
 });
+
+test('a session that does not come back after a restart expires and loses its ephemerals', async () => {
+  const first = await startServer({ tickTime: 100 });
+  const gone = await RawClient.connect(first.port, { timeout: 600 });
+  await gone.request(OpCode.create, R.CreateRequest, { path: '/orphan', data: null, acl: OPEN, flags: 1 });
+  gone.close();
+  await first.stop();
+  const second = await startServer({ tickTime: 100, dataDir: first.dataDir, dataLogDir: first.dataDir });
+  try {
+    const c = await RawClient.connect(second.port);
+    // Restored from disk, the session gets its full timeout again before it expires.
+    assert.equal((await c.request(OpCode.exists, R.ExistsRequest, { path: '/orphan', watch: true })).err, 0);
+    const events = await c.waitEvents(1, 5000);
+    assert.deepEqual(events.map((e) => [e.type, e.path]), [[2, '/orphan']]);
+    assert.equal((await c.request(OpCode.exists, R.ExistsRequest, { path: '/orphan', watch: false })).err, Err.NoNode);
+    c.close();
+  } finally {
+    await second.stop();
+  }
+});
