@@ -60,6 +60,8 @@ export class DistributedCounter {
         if (isZooKeeperError(e, Err.BadVersion)) continue;
         if (!isConnectionProblem(e)) throw e;
         await this.zk.waitConnected();
+        // The lost setData may still be in flight: sync orders our read after it.
+        await retrying(this.zk, () => this.zk.sync(this.path));
         const after = await this.read();
         if (after.tokens.includes(token)) return next; // our write landed (maybe followed by others)
         continue; // it did not: try again

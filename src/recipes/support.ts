@@ -73,6 +73,8 @@ export async function createProtected(
       }
       if (!isConnectionProblem(e)) throw e;
       await zk.waitConnected();
+      // The lost create may still be in flight: sync orders our look-up after it.
+      await retrying(zk, () => zk.sync(dir));
       const children = await retrying(zk, () => zk.getChildren(dir));
       const mine = children.find((c) => c.startsWith(prefix));
       if (mine) return joinPath(dir, mine);

@@ -61,6 +61,8 @@ class NullTxnLog implements TxnLogLike {
 
 interface Item {
   conn: Connection | null;
+  /** The session whose order this item keeps (it outlives a connection). */
+  sessionId: bigint;
   xid: number;
   type: number;
   startedAt: number;
@@ -103,6 +105,11 @@ export class ZkServer implements ConnectionHost {
   private timers: NodeJS.Timeout[] = [];
   private storageError: Error | null = null;
   private reaperBusy = false;
+  /**
+   * Items queued per session. Order is per session, not per connection: after a reconnect, a
+   * read must still wait for writes the session sent on its previous connection.
+   */
+  private sessionQueued = new Map<bigint, number>();
   /** Connections whose reading is paused by globalOutstandingLimit back-pressure. */
   private throttled = new Set<Connection>();
   running = false;
@@ -273,7 +280,7 @@ export class ZkServer implements ConnectionHost {
       const id = this.nextSessionId++;
       const txn = this.makeTxn(id, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeout });
       this.enqueueWrite({
-        conn, xid: 0, type: OpCode.createSession, startedAt: Date.now(), txn, durable: false,
+        conn, sessionId: id, xid: 0, type: OpCode.createSession, startedAt: Date.now(), txn, durable: false,
         after: (res) => {
           if (!res) {
             conn.close();
@@ -332,10 +339,12 @@ export class ZkServer implements ConnectionHost {
     }
     if (WRITE_OPS.has(type)) return this.submitWrite(conn, xid, type, body);
     if (READ_ONLY_OPS.has(type)) {
-      const item: Item = { conn, xid, type, startedAt: Date.now(), body, durable: true };
-      if (conn.inflight === 0) this.executeRead(item);
+      const item: Item = { conn, sessionId: conn.sessionId, xid, type, startedAt: Date.now(), body, durable: true };
+      // sync answers only once every write already submitted (by anyone) is applied.
+      const mustWait = (this.sessionQueued.get(conn.sessionId) ?? 0) > 0 || (type === OpCode.sync && this.queue.length > 0);
+      if (!mustWait) this.executeRead(item);
       else {
-        conn.inflight++;
+        this.track(item, 1);
         this.queue.push(item);
         this.throttle(conn);
       }
@@ -390,7 +399,7 @@ export class ZkServer implements ConnectionHost {
     const r = new Reader(body, 0, body.length, this.maxBuffer * 2);
     const txnBody = prepWrite(ctx, type, r);
     const txn = this.makeTxn(conn.sessionId, xid, type, txnBody);
-    const item: Item = { conn, xid, type, startedAt: Date.now(), txn, durable: false };
+    const item: Item = { conn, sessionId: conn.sessionId, xid, type, startedAt: Date.now(), txn, durable: false };
     if (type === OpCode.closeSession && txnBody.type === OpCode.closeSession) {
       this.tracker.setClosing(conn.sessionId);
       const sid = conn.sessionId;
@@ -402,8 +411,15 @@ export class ZkServer implements ConnectionHost {
     this.enqueueWrite(item);
   }
 
+  private track(item: Item, delta: number): void {
+    if (item.conn) item.conn.inflight += delta;
+    const n = (this.sessionQueued.get(item.sessionId) ?? 0) + delta;
+    if (n > 0) this.sessionQueued.set(item.sessionId, n);
+    else this.sessionQueued.delete(item.sessionId);
+  }
+
   private enqueueWrite(item: Item): void {
-    if (item.conn) item.conn.inflight++;
+    this.track(item, 1);
     this.queue.push(item);
     this.throttle(item.conn);
     this.batch.push(item);
@@ -464,7 +480,7 @@ export class ZkServer implements ConnectionHost {
         this.queue.shift();
         this.executeRead(item);
       }
-      if (item.conn) item.conn.inflight--;
+      this.track(item, -1);
     }
     if (this.throttled.size && this.queue.length <= this.config.globalOutstandingLimit / 2) {
       for (const c of this.throttled) if (!c.closed) c.socket.resume();
@@ -478,7 +494,7 @@ export class ZkServer implements ConnectionHost {
   }
 
   private completeFailedWrite(item: Item): void {
-    if (item.conn) item.conn.inflight--;
+    this.track(item, -1);
     if (item.type === OpCode.createSession) {
       item.after?.(null);
       return;
@@ -754,7 +770,7 @@ export class ZkServer implements ConnectionHost {
     ctx.sessionValid = true;
     const body = prep(ctx);
     const txn = this.makeTxn(sessionId, 0, type, body);
-    this.enqueueWrite({ conn: null, xid: 0, type, startedAt: Date.now(), txn, durable: false });
+    this.enqueueWrite({ conn: null, sessionId, xid: 0, type, startedAt: Date.now(), txn, durable: false });
   }
 
   /** ContainerManager: empty used containers and expired TTL nodes are deleted. */
