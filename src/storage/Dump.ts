@@ -14,20 +14,13 @@ import { readLogFile } from './TxnLogReader.js';
 import type { StorageLogger } from './StorageIO.js';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { javaDate } from '../util/javaText.js';
 
 const quiet: StorageLogger = { warn: () => undefined, info: () => undefined };
 
 // ------------------------------------------------------------------ formatting helpers
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number) => String(n).padStart(2, '0');
-
-/** java.util.Date.toString() in UTC: "Sun Nov 22 03:48:30 UTC 2026". */
-export function javaDateString(ms: number): string {
-  const d = new Date(ms);
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-}
 
 /** DateFormat SHORT date + LONG time, en_US, UTC: "11/22/26, 3:48:30 AM UTC". */
 export function javaShortLongDate(ms: number): string {
@@ -86,9 +79,9 @@ export async function dumpSnapshot(file: string): Promise<string> {
     if (!n) continue;
     out.push('----', p);
     out.push(`  cZxid = ${hexPadded(n.czxid)}`);
-    out.push(`  ctime = ${javaDateString(n.ctime)}`);
+    out.push(`  ctime = ${javaDate(n.ctime)}`);
     out.push(`  mZxid = ${hexPadded(n.mzxid)}`);
-    out.push(`  mtime = ${javaDateString(n.mtime)}`);
+    out.push(`  mtime = ${javaDate(n.mtime)}`);
     out.push(`  pZxid = ${hexPadded(n.pzxid)}`);
     out.push(`  cversion = ${n.cversion}`, `  dataVersion = ${n.version}`, `  aclVersion = ${n.aversion}`);
     out.push(`  ephemeralOwner = ${hexPadded(n.ephemeralOwner)}`);
