@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { ZkServer } from './ZkServer.js';
 import type { Connection } from './Connection.js';
 import { VERSION } from './FourLetterWords.js';
+import { handleConsole } from './Console.js';
 
 type Json = Record<string, unknown>;
 type Command = { names: string[]; run: (s: ZkServer, args: URLSearchParams) => Json };
@@ -19,7 +20,7 @@ function connBrief(c: Connection): Json {
   };
 }
 
-function connFull(c: Connection): Json {
+export function connFull(c: Connection): Json {
   const avg = c.latencyCount ? c.totalLatency / c.latencyCount : 0;
   return {
     ...connBrief(c),
@@ -66,7 +67,7 @@ function serverStats(s: ZkServer): Json {
 }
 
 /** mntr lines as JSON: numbers stay numbers. */
-function monitor(s: ZkServer): Json {
+export function monitor(s: ZkServer): Json {
   const out: Json = {};
   for (const line of s.fourLetter.render('mntr').split('\n')) {
     const tab = line.indexOf('\t');
@@ -163,6 +164,10 @@ export class AdminServer {
 
   private handle(base: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
+      handleConsole(this.zk, req, res, url);
+      return;
+    }
     if (url.pathname === base || url.pathname === base + '/') {
       const names = COMMANDS.map((c) => c.names[0]!).sort();
       res.writeHead(200, { 'content-type': 'text/html' });
