@@ -52,7 +52,13 @@ export class Connection implements Watcher {
   latencyCount = 0;
   lastRecvAt = Date.now();
 
-  private inbuf: Buffer | null = null;
+  /**
+   * Bytes received but not yet parsed, kept as chunks until a whole frame (or length prefix) is
+   * there: a peer trickling a large frame in tiny segments costs linear, not quadratic, copying.
+   */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needBytes = 4;
 
   constructor(readonly socket: Socket, private readonly host: ConnectionHost, remoteAddress: string) {
     this.remoteAddress = remoteAddress;
@@ -67,8 +73,13 @@ export class Connection implements Watcher {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.lastRecvAt = Date.now();
-    let buf = this.inbuf ? Buffer.concat([this.inbuf, chunk]) : chunk;
-    this.inbuf = null;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.needBytes) return;
+    const buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.needBytes = 4;
     let off = 0;
     while (buf.length - off >= 4 && !this.closed) {
       if (!this.handshakeStarted && off === 0 && this.packetsReceived === 0) {
@@ -84,14 +95,22 @@ export class Connection implements Watcher {
         this.close();
         return;
       }
-      if (buf.length - off - 4 < len) break;
+      if (buf.length - off - 4 < len) {
+        this.needBytes = 4 + len;
+        break;
+      }
       const frame = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
       this.packetsReceived++;
       if (this.handshakeStarted && !this.established) this.backlog.push(Buffer.from(frame));
       else this.host.onFrame(this, frame);
     }
-    if (off < buf.length && !this.closed) this.inbuf = off === 0 ? Buffer.from(buf) : Buffer.from(buf.subarray(off));
+    if (off < buf.length && !this.closed) {
+      // Copy the tail so a retained partial frame does not pin the whole chunk.
+      const rest = Buffer.from(buf.subarray(off));
+      this.pending.push(rest);
+      this.pendingBytes = rest.length;
+    }
   }
 
   /** Replay frames that arrived during the handshake. */
