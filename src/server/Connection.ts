@@ -19,6 +19,11 @@ export interface ConnectionHost {
 }
 
 
+/** Replies and notifications a peer may leave unread before it is disconnected. */
+const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
+/** Past this much unread output we stop handling the peer's requests until it reads. */
+const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+
 export class Connection implements Watcher {
   sessionId = 0n;
   sessionTimeout = 0;
@@ -75,8 +80,18 @@ export class Connection implements Watcher {
     this.lastRecvAt = Date.now();
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < this.needBytes) return;
-    const buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
+    this.parse();
+  }
+
+  /** Bytes of replies produced but not yet taken by the peer. */
+  private get unsentBytes(): number {
+    return (this.out?.pos ?? 0) + this.socket.writableLength;
+  }
+
+  /** Handle every whole frame received, unless the peer is not reading what we answer. */
+  private parse(): void {
+    if (this.pendingBytes < this.needBytes || this.pausedFor.has('output')) return;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.needBytes = 4;
@@ -88,6 +103,12 @@ export class Connection implements Watcher {
           this.host.onFourLetterWord(this, word, buf.subarray(4));
           return;
         }
+      }
+      if (this.unsentBytes > OUTPUT_HIGH_WATER_BYTES) {
+        // Leave the rest for when the peer has read its replies.
+        this.flush();
+        if (!this.pausedFor.has('output')) this.waitForDrain();
+        break;
       }
       const len = buf.readInt32BE(off);
       if (len < 0 || len > this.host.maxBuffer) {
@@ -108,9 +129,17 @@ export class Connection implements Watcher {
     if (off < buf.length && !this.closed) {
       // Copy the tail so a retained partial frame does not pin the whole chunk.
       const rest = Buffer.from(buf.subarray(off));
-      this.pending.push(rest);
-      this.pendingBytes = rest.length;
+      this.pending.unshift(rest);
+      this.pendingBytes += rest.length;
     }
+  }
+
+  private waitForDrain(): void {
+    this.pauseReading('output');
+    this.socket.once('drain', () => {
+      this.resumeReading('output');
+      this.parse();
+    });
   }
 
   /** Replay frames that arrived during the handshake. */
@@ -138,7 +167,29 @@ export class Connection implements Watcher {
     const w = this.out;
     this.out = null;
     if (!w || this.closed && this.socket.writableEnded) return;
-    this.socket.write(w.view());
+    if (!this.socket.write(w.view())) {
+      // The peer is not reading: stop reading its requests until its replies drain, and cut it
+      // off if even notifications pile up beyond the bound.
+      if (this.socket.writableLength > MAX_UNSENT_BYTES) {
+        this.socket.destroy();
+        this.close();
+        return;
+      }
+      if (!this.pausedFor.has('output')) this.waitForDrain();
+    }
+  }
+
+  private pausedFor = new Set<string>();
+
+  /** Stop reading requests for a reason; reading resumes when every reason is lifted. */
+  pauseReading(reason: string): void {
+    if (this.pausedFor.size === 0) this.socket.pause();
+    this.pausedFor.add(reason);
+  }
+
+  resumeReading(reason: string): void {
+    if (!this.pausedFor.delete(reason) || this.pausedFor.size > 0 || this.closed) return;
+    this.socket.resume();
   }
 
   /** Queue raw bytes behind this tick's replies. */

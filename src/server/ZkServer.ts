@@ -434,7 +434,7 @@ export class ZkServer implements ConnectionHost {
     if (!conn || this.config.globalOutstandingLimit <= 0) return;
     if (this.queue.length > this.config.globalOutstandingLimit && !this.throttled.has(conn)) {
       this.throttled.add(conn);
-      conn.socket.pause();
+      conn.pauseReading('outstanding');
     }
   }
 
@@ -483,7 +483,7 @@ export class ZkServer implements ConnectionHost {
       this.track(item, -1);
     }
     if (this.throttled.size && this.queue.length <= this.config.globalOutstandingLimit / 2) {
-      for (const c of this.throttled) if (!c.closed) c.socket.resume();
+      for (const c of this.throttled) c.resumeReading('outstanding');
       this.throttled.clear();
     }
     if (this.storageError && !this.queue.some((q) => q.txn)) {

@@ -84,3 +84,46 @@ test('frames split at every byte, batched together, or trickled are all read cor
     await srv.stop();
   }
 });
+
+test('a client that never reads its replies is throttled, not buffered without bound', async () => {
+  const srv = await startServer();
+  try {
+    const setup = net.connect(srv.port, '127.0.0.1');
+    await new Promise<void>((r) => setup.once('connect', () => r()));
+    const hello = frame((w) => {
+      ConnectRequest.write(w, { protocolVersion: 0, lastZxidSeen: 0, timeOut: 10000, sessionId: 0n, passwd: Buffer.alloc(16) });
+      w.bool(false);
+    });
+    // The greedy client: handshake, one 512 KiB node, then 1,000 reads of it it never reads back.
+    setup.pause();
+    setup.write(hello);
+    setup.write(request(1, OpCode.create, CreateRequest, { path: '/fat', data: Buffer.alloc(512 * 1024, 7), acl: OPEN, flags: 0 }));
+    await new Promise((r) => setTimeout(r, 200));
+    const reads: Buffer[] = [];
+    for (let i = 0; i < 1000; i++) reads.push(request(2 + i, OpCode.getData, GetDataRequest, { path: '/fat', watch: false }));
+    setup.write(Buffer.concat(reads));
+    await new Promise((r) => setTimeout(r, 1500));
+    const conns = [...srv.server.connections];
+    const greedy = conns.find((c) => c.established);
+    assert.ok(greedy, 'the greedy connection is still there');
+    // Without back-pressure this would be ~500 MiB of queued replies.
+    assert.ok(greedy.socket.writableLength < 80 * 1024 * 1024, `unsent bytes ${greedy.socket.writableLength}`);
+    assert.ok(greedy.packetsReceived < 1002, `the server stopped reading its requests (read ${greedy.packetsReceived})`);
+    // Everyone else is served normally meanwhile.
+    const other = net.connect(srv.port, '127.0.0.1');
+    await new Promise<void>((r) => other.once('connect', () => r()));
+    const got = new Promise<Buffer>((resolve) => {
+      let b = Buffer.alloc(0);
+      other.on('data', (d) => {
+        b = Buffer.concat([b, d]);
+        if (b.length >= 4 + b.readInt32BE(0)) resolve(b);
+      });
+    });
+    other.write(hello);
+    assert.ok((await got).length > 36, 'a second client completes its handshake');
+    other.destroy();
+    setup.destroy();
+  } finally {
+    await srv.stop();
+  }
+});
