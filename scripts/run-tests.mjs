@@ -26,5 +26,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = which === 'interop' ? '1' : '2';
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
+// A hung test fails after this long instead of holding CI until its own deadline.
+const timeoutMs = which === 'interop' ? 600000 : 300000;
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -41,7 +41,13 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.zk.on('connected', this.onConnected);
     this.zk.on('expired', this.onGone);
     this.zk.on('closed', this.onGone);
-    this.ourPath = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+    const created = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+    if (!this.running) {
+      // close() ran while the node was being created: do not leave it behind.
+      await deleteQuietly(this.zk, created).catch(() => {});
+      return;
+    }
+    this.ourPath = created;
     void this.check();
   }
 
@@ -95,6 +101,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   /** Resolves true once leader, false after `timeoutMs` (or if the latch stops). */
   waitLeadership(timeoutMs?: number): Promise<boolean> {
     if (this.hasLeadership) return Promise.resolve(true);
+    if (!this.running) return Promise.resolve(false);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (v: boolean) => {
@@ -170,7 +177,7 @@ export class LeaderElection {
       this.latch = latch;
       try {
         await latch.start();
-        if (!(await latch.waitLeadership())) break;
+        if (this.stopped || !(await latch.waitLeadership())) break;
         const ac = new AbortController();
         const lost = () => ac.abort();
         latch.once('notLeader', lost);
