@@ -2,30 +2,26 @@
 // prep → log → apply → reply pipeline, session expiry and the container/TTL reaper.
 import net from 'node:net';
 import { Reader, JuteError } from '../jute/archive.js';
-import { Err, OpCode, ZkError, Perm, DEFAULT_MAX_BUFFER } from '../protocol/constants.js';
+import { Err, OpCode, ZkError, DEFAULT_MAX_BUFFER } from '../protocol/constants.js';
 import {
-  AuthPacket, ConnectRequest, ConnectResponse, Create2Response, CreateResponse, ExistsRequest, ExistsResponse,
-  GetACLRequest, GetACLResponse, GetAllChildrenNumberRequest, GetAllChildrenNumberResponse, GetChildren2Response,
-  GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetEphemeralsResponse,
-  MultiHeader, RequestHeader, SetACLResponse, SetDataResponse, SetSASLResponse, SetWatches, SetWatches2,
-  SyncRequest, SyncResponse, WhoAmIResponse, AddWatchRequest, CheckWatchesRequest, ErrorResponse, GetSASLRequest,
+  AuthPacket, ConnectRequest, ConnectResponse, Create2Response, CreateResponse, GetSASLRequest, RequestHeader,
+  SetACLResponse, SetDataResponse, SetSASLResponse,
 } from '../protocol/records.js';
 import type { Txn, TxnBody } from '../protocol/txn.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { authenticate, javaSetOrder, normaliseAddress } from '../auth/AuthProviders.js';
+import { authenticate, normaliseAddress } from '../auth/AuthProviders.js';
 import { DataTree, type ApplyResult, type TreeEvent } from '../tree/DataTree.js';
 import { WatchManager } from '../tree/WatchManager.js';
-import { EventType } from '../protocol/constants.js';
 import { SessionTracker } from '../session/SessionTracker.js';
 import { initialSessionId, sessionPassword } from '../session/SessionPassword.js';
-import { ttlOfOwner } from '../tree/ZNode.js';
-import { childPath, parentOf } from '../tree/paths.js';
-import { hasPerm, maskDigests } from './AclCheck.js';
+import { parentOf } from '../tree/paths.js';
 import { Connection, type ConnectionHost } from './Connection.js';
 import { PendingChanges } from './PendingChanges.js';
 import { prepWrite, prepCloseSession, WRITE_OPS, type PrepContext } from './Prep.js';
 import { ZkDatabase } from './ZkDatabase.js';
 import { MultiResponse, type MultiOpResult } from './MultiResult.js';
+import { executeReadRequest, READ_OPS, type ReadContext } from './ReadRequests.js';
+import { reapCandidates } from '../tree/ContainerReaper.js';
 import { ServerStats, opName } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
@@ -76,13 +72,8 @@ interface Item {
   after?: (res: ApplyResult | null) => void;
 }
 
-const READ_ONLY_OPS = new Set<number>([
-  OpCode.exists, OpCode.getData, OpCode.getACL, OpCode.getChildren, OpCode.sync, OpCode.ping, OpCode.getChildren2,
-  OpCode.checkWatches, OpCode.removeWatches, OpCode.multiRead, OpCode.setWatches, OpCode.getEphemerals,
-  OpCode.getAllChildrenNumber, OpCode.setWatches2, OpCode.addWatch, OpCode.whoAmI,
-]);
 
-export class ZkServer implements ConnectionHost {
+export class ZkServer implements ConnectionHost, ReadContext {
   db: ZkDatabase;
   readonly watches = new WatchManager();
   tracker: SessionTracker;
@@ -134,6 +125,12 @@ export class ZkServer implements ConnectionHost {
   }
   get skipACL(): boolean {
     return this.config.skipACL;
+  }
+  get tree(): DataTree {
+    return this.db.tree;
+  }
+  get maxFieldBytes(): number {
+    return this.maxBuffer * 2;
   }
   get lastZxid(): number {
     return this.db.lastProcessedZxid;
@@ -338,7 +335,7 @@ export class ZkServer implements ConnectionHost {
       return;
     }
     if (WRITE_OPS.has(type)) return this.submitWrite(conn, xid, type, body);
-    if (READ_ONLY_OPS.has(type)) {
+    if (READ_OPS.has(type)) {
       const item: Item = { conn, sessionId: conn.sessionId, xid, type, startedAt: Date.now(), body, durable: true };
       // sync answers only once every write already submitted (by anyone) is applied.
       const mustWait = (this.sessionQueued.get(conn.sessionId) ?? 0) > 0 || (type === OpCode.sync && this.queue.length > 0);
@@ -587,158 +584,13 @@ export class ZkServer implements ConnectionHost {
     const zxid = this.db.lastProcessedZxid;
     let size: number;
     try {
-      size = this.read(conn, item, zxid);
+      size = executeReadRequest(this, conn, item.type, item.xid, item.body!, zxid);
     } catch (e) {
       const code = e instanceof ZkError ? e.code : Err.MarshallingError;
       if (!(e instanceof ZkError || e instanceof JuteError || e instanceof RangeError)) console.error('read failed:', e);
       size = conn.reply(item.xid, zxid, code);
     }
     this.finishRequest(conn, item, zxid, size);
-  }
-
-  private node(path: string) {
-    const n = this.db.tree.get(path);
-    if (!n) throw new ZkError(Err.NoNode);
-    return n;
-  }
-
-  private requirePerm(conn: Connection, node: ReturnType<DataTree['get']>, perm: number): void {
-    if (!hasPerm(this.db.tree.aclOf(node!), perm, conn.identities, this.config.skipACL)) throw new ZkError(Err.NoAuth);
-  }
-
-  private read(conn: Connection, item: Item, zxid: number): number {
-    const b = item.body!;
-    const r = new Reader(b, 0, b.length, this.maxBuffer * 2);
-    const tree = this.db.tree;
-    const xid = item.xid;
-    switch (item.type) {
-      case OpCode.ping:
-        return conn.reply(xid, zxid, 0);
-      case OpCode.exists: {
-        const q = ExistsRequest.read(r);
-        if (q.path.indexOf('\u0000') >= 0) throw new ZkError(Err.BadArguments);
-        const path = q.path === '' ? '/' : q.path;
-        if (q.watch) this.watches.addDataWatch(path, conn);
-        const n = tree.get(path);
-        if (!n) throw new ZkError(Err.NoNode);
-        return conn.reply(xid, zxid, 0, ExistsResponse, { stat: n.stat() });
-      }
-      case OpCode.getData: {
-        const q = GetDataRequest.read(r);
-        const path = q.path === '' ? '/' : q.path;
-        const n = this.node(path);
-        this.requirePerm(conn, n, Perm.READ);
-        if (q.watch) this.watches.addDataWatch(path, conn);
-        return conn.reply(xid, zxid, 0, GetDataResponse, { data: n.data, stat: n.stat() });
-      }
-      case OpCode.getACL: {
-        const q = GetACLRequest.read(r);
-        const n = this.node(q.path);
-        const acl = tree.aclOf(n);
-        const admin = hasPerm(acl, Perm.ADMIN, conn.identities, this.config.skipACL);
-        if (!admin && !hasPerm(acl, Perm.READ, conn.identities, this.config.skipACL)) throw new ZkError(Err.NoAuth);
-        return conn.reply(xid, zxid, 0, GetACLResponse, { acl: admin ? acl : maskDigests(acl), stat: n.stat() });
-      }
-      case OpCode.getChildren:
-      case OpCode.getChildren2: {
-        const q = GetChildrenRequest.read(r);
-        const path = q.path === '' ? '/' : q.path;
-        const n = this.node(path);
-        this.requirePerm(conn, n, Perm.READ);
-        if (q.watch) this.watches.addChildWatch(path, conn);
-        const children = [...n.children];
-        if (item.type === OpCode.getChildren) return conn.reply(xid, zxid, 0, GetChildrenResponse, { children });
-        return conn.reply(xid, zxid, 0, GetChildren2Response, { children, stat: n.stat() });
-      }
-      case OpCode.getAllChildrenNumber: {
-        const q = GetAllChildrenNumberRequest.read(r);
-        const n = this.node(q.path);
-        this.requirePerm(conn, n, Perm.READ);
-        return conn.reply(xid, zxid, 0, GetAllChildrenNumberResponse, { totalNumber: tree.countDescendants(q.path) });
-      }
-      case OpCode.sync: {
-        const q = SyncRequest.read(r);
-        return conn.reply(xid, zxid, 0, SyncResponse, { path: q.path });
-      }
-      case OpCode.getEphemerals: {
-        const q = GetEphemeralsRequest.read(r);
-        const prefix = q.prefixPath == null || q.prefixPath.trim() === '' || q.prefixPath === '/' ? '' : q.prefixPath;
-        const mine = tree.ephemerals.get(conn.sessionId) ?? new Set<string>();
-        const ephemerals = [...mine].filter((p) => p.startsWith(prefix));
-        return conn.reply(xid, zxid, 0, GetEphemeralsResponse, { ephemerals });
-      }
-      case OpCode.whoAmI: {
-        const clientInfo = javaSetOrder(conn.identities).map((id) => ({
-          authScheme: id.scheme,
-          user: id.scheme === 'digest' ? id.id.split(':')[0]! : id.scheme === 'ip' ? id.id : '',
-        }));
-        return conn.reply(xid, zxid, 0, WhoAmIResponse, { clientInfo });
-      }
-      case OpCode.addWatch: {
-        const q = AddWatchRequest.read(r);
-        if (q.mode !== 0 && q.mode !== 1) throw new ZkError(Err.MarshallingError);
-        this.watches.addPersistent(q.path, conn, q.mode === 1);
-        return conn.reply(xid, zxid, 0, ErrorResponse, { err: 0 });
-      }
-      case OpCode.checkWatches:
-      case OpCode.removeWatches: {
-        const q = CheckWatchesRequest.read(r);
-        if (q.type < 1 || q.type > 3) throw new ZkError(Err.MarshallingError);
-        const found = this.watches.removeWatch(q.path, conn, q.type, item.type === OpCode.removeWatches);
-        return conn.reply(xid, zxid, found ? 0 : Err.NoWatcher);
-      }
-      case OpCode.setWatches:
-      case OpCode.setWatches2:
-        return this.setWatches(conn, item, r, zxid);
-      case OpCode.multiRead:
-        return this.multiRead(conn, xid, r, zxid);
-    }
-    throw new ZkError(Err.Unimplemented);
-  }
-
-  private setWatches(conn: Connection, item: Item, r: Reader, zxid: number): number {
-    const v2 = item.type === OpCode.setWatches2;
-    const q = v2 ? SetWatches2.read(r) : { ...SetWatches.read(r), persistentWatches: [], persistentRecursiveWatches: [] };
-    const rel = q.relativeZxid;
-    const tree = this.db.tree;
-    for (const p of q.dataWatches) {
-      const n = tree.get(p);
-      if (!n) conn.notify(EventType.NodeDeleted, p);
-      else if (n.mzxid > rel) conn.notify(EventType.NodeDataChanged, p);
-      else this.watches.addDataWatch(p, conn);
-    }
-    for (const p of q.existWatches) {
-      if (tree.get(p)) conn.notify(EventType.NodeCreated, p);
-      else this.watches.addDataWatch(p, conn);
-    }
-    for (const p of q.childWatches) {
-      const n = tree.get(p);
-      if (!n) conn.notify(EventType.NodeDeleted, p);
-      else if (n.pzxid > rel) conn.notify(EventType.NodeChildrenChanged, p);
-      else this.watches.addChildWatch(p, conn);
-    }
-    for (const p of q.persistentWatches) this.watches.addPersistent(p, conn, false);
-    for (const p of q.persistentRecursiveWatches) this.watches.addPersistent(p, conn, true);
-    return conn.reply(item.xid, zxid, 0);
-  }
-
-  private multiRead(conn: Connection, xid: number, r: Reader, zxid: number): number {
-    const tree = this.db.tree;
-    const results: MultiOpResult[] = [];
-    for (;;) {
-      const h = MultiHeader.read(r);
-      if (h.done) break;
-      if (h.type !== OpCode.getData && h.type !== OpCode.getChildren) {
-        return conn.reply(xid, zxid, Err.MarshallingError, MultiResponse, []);
-      }
-      const q = h.type === OpCode.getData ? GetDataRequest.read(r) : GetChildrenRequest.read(r);
-      const n = tree.get(q.path);
-      if (!n) results.push({ type: -1, err: Err.NoNode });
-      else if (!hasPerm(tree.aclOf(n), Perm.READ, conn.identities, this.config.skipACL)) results.push({ type: -1, err: Err.NoAuth });
-      else if (h.type === OpCode.getData) results.push({ type: 4, data: n.data, stat: n.stat() });
-      else results.push({ type: 8, children: [...n.children] });
-    }
-    return conn.reply(xid, zxid, 0, MultiResponse, results);
   }
 
   // ------------------------------------------------------------------ time
@@ -778,19 +630,7 @@ export class ZkServer implements ConnectionHost {
     if (this.reaperBusy || !this.running) return;
     this.reaperBusy = true;
     try {
-      const tree = this.db.tree;
-      const now = Date.now();
-      const candidates: string[] = [];
-      for (const p of tree.containers) {
-        const n = tree.get(p);
-        if (!n || n.children.size > 0) continue;
-        if (n.cversion > 0) candidates.push(p);
-        else if (this.config.containerMaxNeverUsedIntervalMs > 0 && now - n.mtime > this.config.containerMaxNeverUsedIntervalMs) candidates.push(p);
-      }
-      for (const p of tree.ttls) {
-        const n = tree.get(p);
-        if (n && n.children.size === 0 && now - n.mtime > ttlOfOwner(n.ephemeralOwner)) candidates.push(p);
-      }
+      const candidates = reapCandidates(this.db.tree, Date.now(), this.config.containerMaxNeverUsedIntervalMs);
       const gapMs = 60000 / Math.max(1, this.config.containerMaxPerMinute);
       for (const p of candidates) {
         if (!this.running) break;
@@ -810,15 +650,6 @@ export class ZkServer implements ConnectionHost {
     }
   }
 
-  /** For tests and tools: the path of every node, depth first. */
-  paths(): string[] {
-    const out: string[] = [];
-    const walk = (p: string) => {
-      out.push(p);
-      for (const c of this.db.tree.get(p)?.children ?? []) walk(childPath(p, c));
-    };
-    walk('/');
-    return out;
-  }
+
 }
 
