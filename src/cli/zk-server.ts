@@ -276,6 +276,7 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
       autocreate: autocreate(config, env),
       logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
     }),
+    { warn: (m) => log('WARN', 'ZooKeeperServer', m, myid), error: (m) => log('ERROR', 'ZooKeeperServer', m, myid) },
   );
   await server.start();
   const bound = `${config.clientPortAddress}:${config.clientPort}`;

@@ -40,6 +40,17 @@ export interface SnapshotterLike {
   close?(): Promise<void>;
 }
 
+/** Where the server reports what it tolerated or failed at (the CLI logs in ZooKeeper's layout). */
+export interface ServerLogger {
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+const consoleServerLogger: ServerLogger = {
+  warn: (m) => console.warn(`WARN ${m}`),
+  error: (m) => console.error(`ERROR ${m}`),
+};
+
 /** What start() needs from storage; the default keeps everything in memory. */
 export interface Persistence {
   db: ZkDatabase;
@@ -112,7 +123,11 @@ export class ZkServer implements ConnectionHost, ReadContext {
    * `persistence` defaults to the data directories of `config` (snapshot + txn log in
    * ZooKeeper's format); pass 'memory' for a server that keeps nothing.
    */
-  constructor(readonly config: ServerConfig, private readonly persistence: (() => Promise<Persistence>) | 'memory' = () => recover(config)) {
+  constructor(
+    readonly config: ServerConfig,
+    private readonly persistence: (() => Promise<Persistence>) | 'memory' = () => recover(config),
+    private readonly logger: ServerLogger = consoleServerLogger,
+  ) {
     this.db = new ZkDatabase(new DataTree());
     this.pending = new PendingChanges(this.db.tree);
     this.tracker = new SessionTracker(config.tickTime, Date.now());
@@ -161,7 +176,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
         resolve();
       });
     });
-    server.on('error', (e) => console.error(`client port error: ${e.message}`));
+    server.on('error', (e) => this.logger.error(`client port error: ${e.message}`));
     this.port = (server.address() as net.AddressInfo).port;
     this.running = true;
     if (this.config.adminEnableServer) {
@@ -170,7 +185,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
         await this.admin.start();
       } catch (e) {
         // As in ZooKeeper, a busy admin port is logged, not fatal.
-        console.error(`admin server failed to start on ${this.config.adminServerAddress}:${this.config.adminServerPort}: ${(e as Error).message}`);
+        this.logger.error(`admin server failed to start on ${this.config.adminServerAddress}:${this.config.adminServerPort}: ${(e as Error).message}`);
         this.admin = null;
       }
     }
@@ -180,7 +195,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
       try {
         await this.metrics.start();
       } catch (e) {
-        console.error(`metrics server failed to start on ${prom.host}:${prom.port}: ${(e as Error).message}`);
+        this.logger.error(`metrics server failed to start on ${prom.host}:${prom.port}: ${(e as Error).message}`);
         this.metrics = null;
       }
     }
@@ -257,7 +272,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
       else this.onRequest(conn, frame);
     } catch (e) {
       // A client can never take the server down: log and drop that connection.
-      if (!(e instanceof JuteError || e instanceof RangeError)) console.error('request failed:', e);
+      if (!(e instanceof JuteError || e instanceof RangeError)) this.logger.error(`request failed: ${(e as Error)?.stack ?? String(e)}`);
       conn.close();
     }
   }
@@ -452,7 +467,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
         this.drain();
       },
       (err: Error) => {
-        console.error(`transaction log failure, refusing writes: ${err.message}`);
+        this.logger.error(`transaction log failure, refusing writes: ${err.message}`);
         this.storageError = err;
         for (const it of batch) it.failed = err;
         this.drain();
@@ -587,7 +602,7 @@ export class ZkServer implements ConnectionHost, ReadContext {
       size = executeReadRequest(this, conn, item.type, item.xid, item.body!, zxid);
     } catch (e) {
       const code = e instanceof ZkError ? e.code : Err.MarshallingError;
-      if (!(e instanceof ZkError || e instanceof JuteError || e instanceof RangeError)) console.error('read failed:', e);
+      if (!(e instanceof ZkError || e instanceof JuteError || e instanceof RangeError)) this.logger.error(`read failed: ${(e as Error)?.stack ?? String(e)}`);
       size = conn.reply(item.xid, zxid, code);
     }
     this.finishRequest(conn, item, zxid, size);
