@@ -7,7 +7,7 @@ import type { Txn, TxnBody } from '../protocol/txn.js';
 import { ACLCache, OPEN_ACL_INDEX, READ_ACL_UNSAFE } from './ACLCache.js';
 import { ZNode, ttlOwner } from './ZNode.js';
 import { CONFIG_NODE, QUOTA_ROOT, baseName, childPath, parentOf } from './paths.js';
-import { LIMITS_NODE, STATS_NODE, StatsTrack, statsPath } from './Quotas.js';
+import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
 
 export interface TreeEvent {
   type: number;
@@ -358,7 +358,7 @@ export class DataTree {
   exceedsQuota(path: string, countDiff: number, bytesDiff: number): boolean {
     const root = this.quotaRootFor(path);
     if (root === null) return false;
-    const limits = new StatsTrack(this.nodes.get(QUOTA_ROOT + root + '/' + LIMITS_NODE)?.data?.toString('utf8'));
+    const limits = new StatsTrack(this.nodes.get(limitsPath(root))?.data?.toString('utf8'));
     const usage = new StatsTrack(this.nodes.get(statsPath(root))?.data?.toString('utf8'));
     const countLimit = limits.countHardLimit, byteLimit = limits.byteHardLimit;
     if (countDiff > 0 && countLimit > -1 && usage.count + countDiff > countLimit) return true;

@@ -5,9 +5,6 @@ import { QUOTA_ROOT } from './paths.js';
 export const LIMITS_NODE = 'zookeeper_limits';
 export const STATS_NODE = 'zookeeper_stats';
 
-export function quotaPath(path: string): string {
-  return QUOTA_ROOT + path;
-}
 export function limitsPath(path: string): string {
   return QUOTA_ROOT + path + '/' + LIMITS_NODE;
 }
