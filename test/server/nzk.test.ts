@@ -82,3 +82,61 @@ test('ephemeral sequential lock-style children in creation order', async () => {
     for (const c of cs) c.close();
   }
 });
+
+test('node-zookeeper-client across a dropped connection: same session, missed watch fires via setWatches', async () => {
+  const { TcpProxy } = await import('../client/TcpProxy.js');
+  const proxy = await new TcpProxy(srv.port).start();
+  const other = await connectNzk(srv.connectString);
+  const c = await connectNzk(proxy.connectString, 4000);
+  try {
+    await call(c, 'create', '/moving', Buffer.from('1'));
+    const sid = c.getSessionId().toString('hex');
+    let fire!: (ev: any) => void;
+    const fired = new Promise<any>((resolve) => (fire = resolve));
+    await call(c, 'getData', '/moving', (ev: any) => fire(ev));
+    const states: string[] = [];
+    c.on('state', (s: any) => states.push(String(s)));
+    proxy.block();
+    proxy.sever();
+    // Changed while the client is away: it must hear about it when it comes back.
+    await call(other, 'setData', '/moving', Buffer.from('2'), -1);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.block(false);
+    const ev = await fired;
+    assert.equal(ev.getName(), 'NODE_DATA_CHANGED');
+    assert.equal(c.getSessionId().toString('hex'), sid, 'the same session was resumed');
+    assert.ok(states.some((s) => s.startsWith('DISCONNECTED')) && states.some((s) => s.startsWith('SYNC_CONNECTED')), states.join());
+    const [d] = await call<[Buffer]>(c, 'getData', '/moving');
+    assert.equal(d.toString(), '2');
+  } finally {
+    c.close();
+    other.close();
+    await proxy.stop();
+  }
+});
+
+test('node-zookeeper-client sees its session expire when it stays away too long', async () => {
+  const { TcpProxy } = await import('../client/TcpProxy.js');
+  const proxy = await new TcpProxy(srv.port).start();
+  const other = await connectNzk(srv.connectString);
+  const c = await connectNzk(proxy.connectString, 400);
+  try {
+    await call(c, 'create', '/short-lived', null, zk.CreateMode.EPHEMERAL);
+    const expired = new Promise<void>((resolve) => c.on('state', (s: any) => String(s).startsWith('EXPIRED') && resolve()));
+    proxy.block();
+    proxy.sever();
+    // The server expires the silent session and deletes its ephemeral.
+    for (let i = 0; i < 50; i++) {
+      const [st] = await call<[any]>(other, 'exists', '/short-lived');
+      if (st === null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((await call<[any]>(other, 'exists', '/short-lived'))[0], null);
+    proxy.block(false);
+    await expired;
+  } finally {
+    c.close();
+    other.close();
+    await proxy.stop();
+  }
+});
