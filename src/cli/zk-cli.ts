@@ -510,22 +510,26 @@ class Shell {
     return path;
   }
 
+  /** The zookeeper_limits node of a quota, or null (after zkCli's message) when there is none. */
+  private async readLimits(path: string): Promise<{ data: Buffer | null } | null> {
+    try {
+      return await this.client().getData(`${QUOTA_ROOT}${path}/${LIMITS}`);
+    } catch (e) {
+      if (e instanceof ZooKeeperError && e.code === Err.NoNode) {
+        err(`quota for ${path} does not exist.`);
+        return null;
+      }
+      throw e;
+    }
+  }
+
   private async listQuota(words: string[]): Promise<string> {
     const path = words[0];
     if (!path) this.usage('listquota');
     const zk = this.client();
-    const limitsPath = `${QUOTA_ROOT}${path}/${LIMITS}`;
-    err(`absolute path is ${limitsPath}`);
-    let limits;
-    try {
-      limits = await zk.getData(limitsPath);
-    } catch (e) {
-      if (e instanceof ZooKeeperError && e.code === Err.NoNode) {
-        err(`quota for ${path} does not exist.`);
-        return path;
-      }
-      throw e;
-    }
+    err(`absolute path is ${QUOTA_ROOT}${path}/${LIMITS}`);
+    const limits = await this.readLimits(path);
+    if (!limits) return path;
     out(`Output quota for ${path} ${statsTrackString(parseStatsTrack(limits.data?.toString() ?? ''))}`);
     const stats = await zk.getData(`${QUOTA_ROOT}${path}/${STATS}`).catch(() => null);
     if (stats) out(`Output stat for ${path} ${statsTrackString(parseStatsTrack(stats.data?.toString() ?? ''))}`);
@@ -540,16 +544,8 @@ class Shell {
     const quotaPath = QUOTA_ROOT + path;
     const limitsPath = `${quotaPath}/${LIMITS}`;
     const flags = ['n', 'b', 'N', 'B'].filter((f) => opts.has(f));
-    let limits;
-    try {
-      limits = await zk.getData(limitsPath);
-    } catch (e) {
-      if (e instanceof ZooKeeperError && e.code === Err.NoNode) {
-        err(`quota for ${path} does not exist.`);
-        return path;
-      }
-      throw e;
-    }
+    const limits = await this.readLimits(path);
+    if (!limits) return path;
     if (flags.length === 0) {
       await zk.delete(limitsPath).catch(() => {});
       await zk.delete(`${quotaPath}/${STATS}`).catch(() => {});
