@@ -276,7 +276,17 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
       autocreate: autocreate(config, env),
       logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
     }),
-    { warn: (m) => log('WARN', 'ZooKeeperServer', m, myid), error: (m) => log('ERROR', 'ZooKeeperServer', m, myid) },
+    {
+      logger: { warn: (m) => log('WARN', 'ZooKeeperServer', m, myid), error: (m) => log('ERROR', 'ZooKeeperServer', m, myid) },
+      // As ZooKeeper: a failed txn log is unrecoverable in-process. Exit non-zero so a supervisor
+      // restarts us and recovery runs; nothing unpersisted was acknowledged.
+      onFatal: (err) => {
+        log('ERROR', 'ZooKeeperServer', `Severe unrecoverable error, exiting: ${err.message}`, myid);
+        const exit = () => process.exit(1);
+        setTimeout(exit, 5000).unref();
+        server.stop().then(exit, exit);
+      },
+    },
   );
   await server.start();
   const bound = `${config.clientPortAddress}:${config.clientPort}`;

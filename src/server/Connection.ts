@@ -1,5 +1,5 @@
-// One client TCP connection: framing, handshake decoding, ordered replies, batched
-// writes and watch delivery. Request semantics live in ZkServer/RequestProcessor.
+// One client TCP connection: framing, ordered replies batched into one socket write per tick,
+// and watch delivery. What requests mean is the pipeline's business (pipeline/RequestPipeline).
 import type { Socket } from 'node:net';
 import { Reader, Writer } from '../jute/archive.js';
 import type { Codec } from '../jute/codec.js';
@@ -8,6 +8,7 @@ import { ReplyHeader, WatcherEvent, type ACL } from '../protocol/records.js';
 import type { Identity } from '../auth/AuthProviders.js';
 import type { Watcher } from '../tree/WatchManager.js';
 import { hasPerm } from './AclCheck.js';
+import type { ClientChannel } from './pipeline/ClientChannel.js';
 
 export interface ConnectionHost {
   onFrame(conn: Connection, frame: Buffer): void;
@@ -24,7 +25,7 @@ const MAX_UNSENT_BYTES = 64 * 1024 * 1024;
 /** Past this much unread output we stop handling the peer's requests until it reads. */
 const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
-export class Connection implements Watcher {
+export class Connection implements Watcher, ClientChannel {
   sessionId = 0n;
   sessionTimeout = 0;
   /** Set once the ConnectResponse has been sent. */
@@ -35,8 +36,6 @@ export class Connection implements Watcher {
   identities: Identity[];
   /** Requests of this connection queued behind in-flight writes. */
   inflight = 0;
-  /** Frames that arrived while the handshake was being processed. */
-  backlog: Buffer[] = [];
   /** Whether the ConnectRequest carried the trailing readOnly byte. */
   sentReadOnlyFlag = false;
 
@@ -104,6 +103,9 @@ export class Connection implements Watcher {
           return;
         }
       }
+      // While the session is being created nothing more is read (as ZooKeeper disables receive):
+      // what already arrived stays unparsed, so a peer cannot make us buffer without bound.
+      if (this.handshakeStarted && !this.established) break;
       if (this.unsentBytes > OUTPUT_HIGH_WATER_BYTES) {
         // Leave the rest for when the peer has read its replies.
         this.flush();
@@ -123,8 +125,7 @@ export class Connection implements Watcher {
       const frame = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
       this.packetsReceived++;
-      if (this.handshakeStarted && !this.established) this.backlog.push(Buffer.from(frame));
-      else this.host.onFrame(this, frame);
+      this.host.onFrame(this, frame);
     }
     if (off < buf.length && !this.closed) {
       // Copy the tail so a retained partial frame does not pin the whole chunk.
@@ -142,14 +143,17 @@ export class Connection implements Watcher {
     });
   }
 
-  /** Replay frames that arrived during the handshake. */
-  drainBacklog(): void {
-    const frames = this.backlog;
-    this.backlog = [];
-    for (const f of frames) {
-      if (this.closed) return;
-      this.host.onFrame(this, f);
-    }
+  /** The ConnectRequest is being handled: read nothing more until it is answered. */
+  holdForHandshake(): void {
+    this.handshakeStarted = true;
+    this.pauseReading('handshake');
+  }
+
+  /** The session is established: handle what arrived meanwhile and read on. */
+  handshakeDone(): void {
+    this.established = true;
+    this.resumeReading('handshake');
+    this.parse();
   }
 
   /** Replies of the current tick, encoded back to back; sent as one write. */
@@ -230,6 +234,12 @@ export class Connection implements Watcher {
     return hasPerm(acl, Perm.READ, this.identities, this.host.skipACL);
   }
 
+  noteResponse(op: string, zxid: number, latencyMs: number): void {
+    this.lastOp = op;
+    this.lastZxid = zxid;
+    this.recordLatency(latencyMs);
+  }
+
   recordLatency(ms: number): void {
     this.lastLatency = ms;
     this.lastResponseTime = Date.now();
@@ -266,6 +276,9 @@ export class Connection implements Watcher {
     this.closed = true;
     this.out = null;
     if (!this.socket.writableEnded) this.socket.end();
+    // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
+    // would never notice the peer going away.
+    this.socket.resume();
     // Force the socket down if the peer never reads.
     setTimeout(() => this.socket.destroy(), 1000).unref();
     this.host.onClose(this);

@@ -14,7 +14,7 @@ import type { DataTree } from '../tree/DataTree.js';
 import type { ZNode } from '../tree/ZNode.js';
 import type { WatchManager } from '../tree/WatchManager.js';
 import { hasPerm, maskDigests } from './AclCheck.js';
-import type { Connection } from './Connection.js';
+import type { ClientChannel } from './pipeline/ClientChannel.js';
 import { MultiResponse, type MultiOpResult } from './MultiResult.js';
 
 export interface ReadContext {
@@ -37,12 +37,12 @@ function existing(tree: DataTree, path: string): ZNode {
   return n;
 }
 
-function requireRead(ctx: ReadContext, conn: Connection, node: ZNode): void {
+function requireRead(ctx: ReadContext, conn: ClientChannel, node: ZNode): void {
   if (!hasPerm(ctx.tree.aclOf(node), Perm.READ, conn.identities, ctx.skipACL)) throw new ZkError(Err.NoAuth);
 }
 
 /** Run one read request and send its reply; returns the reply size. Throws ZkError for error replies. */
-export function executeReadRequest(ctx: ReadContext, conn: Connection, type: number, xid: number, body: Buffer, zxid: number): number {
+export function executeReadRequest(ctx: ReadContext, conn: ClientChannel, type: number, xid: number, body: Buffer, zxid: number): number {
   const r = new Reader(body, 0, body.length, ctx.maxFieldBytes);
   const { tree, watches } = ctx;
   switch (type) {
@@ -131,7 +131,7 @@ export function executeReadRequest(ctx: ReadContext, conn: Connection, type: num
 }
 
 /** Re-register watches after a reconnect, firing at once what changed since relativeZxid. */
-function setWatches(ctx: ReadContext, conn: Connection, type: number, xid: number, r: Reader, zxid: number): number {
+function setWatches(ctx: ReadContext, conn: ClientChannel, type: number, xid: number, r: Reader, zxid: number): number {
   const q = type === OpCode.setWatches2
     ? SetWatches2.read(r)
     : { ...SetWatches.read(r), persistentWatches: [] as string[], persistentRecursiveWatches: [] as string[] };
@@ -159,7 +159,7 @@ function setWatches(ctx: ReadContext, conn: Connection, type: number, xid: numbe
 }
 
 /** multiRead: each op checked on its own; watch flags are ignored. */
-function multiRead(ctx: ReadContext, conn: Connection, xid: number, r: Reader, zxid: number): number {
+function multiRead(ctx: ReadContext, conn: ClientChannel, xid: number, r: Reader, zxid: number): number {
   const { tree } = ctx;
   const results: MultiOpResult[] = [];
   for (;;) {

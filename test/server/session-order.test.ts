@@ -18,6 +18,7 @@ class SlowLog {
   append(_txns: Txn[]): Promise<void> {
     return new Promise((r) => setTimeout(r, this.delayMs));
   }
+  roll(): void {}
   async close(): Promise<void> {}
 }
 

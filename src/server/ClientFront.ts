@@ -1,0 +1,209 @@
+// The client front: accepts TCP connections, enforces connection limits, answers four-letter
+// words, performs the session handshake and auth, and hands every other request to the
+// pipeline by session id.
+import net from 'node:net';
+import { Reader, JuteError } from '../jute/archive.js';
+import { Err, OpCode } from '../protocol/constants.js';
+import { AuthPacket, ConnectRequest, ConnectResponse, GetSASLRequest, RequestHeader, SetSASLResponse } from '../protocol/records.js';
+import { authenticate, normaliseAddress } from '../auth/AuthProviders.js';
+import { sessionPassword } from '../session/SessionPassword.js';
+import type { SessionTracker } from '../session/SessionTracker.js';
+import type { Clock } from '../runtime/Runtime.js';
+import { Connection, type ConnectionHost } from './Connection.js';
+import type { RequestPipeline } from './pipeline/RequestPipeline.js';
+import type { ServerStats } from './ServerStats.js';
+
+export interface FrontSettings {
+  maxBuffer: number;
+  skipACL: boolean;
+  maxClientCnxns: number;
+  maxCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  superDigest: string | undefined;
+}
+
+export interface FrontHooks {
+  isFourLetterWord(word: string): boolean;
+  runFourLetterWord(conn: Connection, word: string, rest: Buffer): void;
+  /** Zxid of the last applied txn (a client that has seen more must go elsewhere). */
+  lastZxid(): number;
+  error(msg: string): void;
+}
+
+/** A connection that has not completed its handshake within this long is dropped. */
+const HANDSHAKE_TIMEOUT_MS = 10000;
+
+export class ClientFront implements ConnectionHost {
+  readonly connections = new Set<Connection>();
+  readonly sessionConns = new Map<bigint, Connection>();
+  private readonly perIp = new Map<string, number>();
+
+  constructor(
+    private readonly settings: FrontSettings,
+    private readonly pipeline: RequestPipeline,
+    private readonly tracker: SessionTracker,
+    private readonly clock: Clock,
+    private readonly stats: ServerStats,
+    private readonly hooks: FrontHooks,
+  ) {}
+
+  get maxBuffer(): number {
+    return this.settings.maxBuffer;
+  }
+  get skipACL(): boolean {
+    return this.settings.skipACL;
+  }
+
+  accept(socket: net.Socket): void {
+    const ip = normaliseAddress(socket.remoteAddress);
+    const count = this.perIp.get(ip) ?? 0;
+    const s = this.settings;
+    if ((s.maxClientCnxns > 0 && count >= s.maxClientCnxns) || (s.maxCnxns > 0 && this.connections.size >= s.maxCnxns)) {
+      // Excess sockets are accepted and dropped without a word, as ZooKeeper does.
+      socket.destroy();
+      return;
+    }
+    this.perIp.set(ip, count + 1);
+    this.connections.add(new Connection(socket, this, ip));
+  }
+
+  onClose(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    const ip = conn.remoteAddress;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+    this.pipeline.watches.removeWatcher(conn);
+    this.pipeline.forget(conn);
+    if (this.sessionConns.get(conn.sessionId) === conn) this.sessionConns.delete(conn.sessionId);
+  }
+
+  isFourLetterWord(word: string): boolean {
+    return this.hooks.isFourLetterWord(word);
+  }
+
+  onFourLetterWord(conn: Connection, word: string, rest: Buffer): void {
+    this.hooks.runFourLetterWord(conn, word, rest);
+  }
+
+  onFrame(conn: Connection, frame: Buffer): void {
+    this.stats.packetsReceived++;
+    try {
+      if (!conn.handshakeStarted) this.onConnect(conn, frame);
+      else this.onRequest(conn, frame);
+    } catch (e) {
+      // A client can never take the server down: log and drop that connection.
+      if (!(e instanceof JuteError || e instanceof RangeError)) this.hooks.error(`request failed: ${(e as Error)?.stack ?? String(e)}`);
+      conn.close();
+    }
+  }
+
+  private onConnect(conn: Connection, frame: Buffer): void {
+    const r = new Reader(frame, 0, frame.length, this.settings.maxBuffer * 2);
+    const req = ConnectRequest.read(r);
+    conn.sentReadOnlyFlag = r.remaining() >= 1;
+    conn.holdForHandshake();
+    if (req.lastZxidSeen > this.hooks.lastZxid()) {
+      // The client has seen a newer state than ours: it must try another server.
+      conn.close();
+      return;
+    }
+    const timeout = Math.min(Math.max(req.timeOut, this.settings.minSessionTimeout), this.settings.maxSessionTimeout);
+    if (req.sessionId === 0n) {
+      this.pipeline.createSession(conn, timeout, (id) => {
+        if (id === null) conn.close();
+        else this.attach(conn, id, timeout);
+      });
+      return;
+    }
+    // Every existing connection of the session goes first, before the password is checked.
+    const old = this.sessionConns.get(req.sessionId);
+    if (old && old !== conn) old.close();
+    const ok = req.passwd != null && req.passwd.equals(sessionPassword(req.sessionId)) && this.tracker.isActive(req.sessionId);
+    if (!ok) {
+      conn.sendFrame((w) => {
+        ConnectResponse.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16) });
+        if (conn.sentReadOnlyFlag) w.bool(false);
+      });
+      conn.closeAfterFlush();
+      return;
+    }
+    this.tracker.add(req.sessionId, timeout, this.clock.now());
+    this.attach(conn, req.sessionId, timeout);
+  }
+
+  private attach(conn: Connection, id: bigint, timeout: number): void {
+    if (conn.closed) return;
+    conn.sessionId = id;
+    conn.sessionTimeout = timeout;
+    this.sessionConns.set(id, conn);
+    conn.sendFrame((w) => {
+      ConnectResponse.write(w, { protocolVersion: 0, timeOut: timeout, sessionId: id, passwd: sessionPassword(id) });
+      if (conn.sentReadOnlyFlag) w.bool(false);
+    });
+    this.stats.packetsSent++;
+    conn.lastOp = 'SESS';
+    conn.handshakeDone();
+  }
+
+  private onRequest(conn: Connection, frame: Buffer): void {
+    const r = new Reader(frame, 0, frame.length, this.settings.maxBuffer * 2);
+    const { xid, type } = RequestHeader.read(r);
+    const body = frame.subarray(r.pos);
+    this.tracker.touch(conn.sessionId, this.clock.now());
+    conn.lastCxid = xid;
+    if (type === OpCode.auth) return this.onAuth(conn, xid, body);
+    if (type === OpCode.sasl) {
+      // No SASL provider: answer with an empty token, outside the ordered pipeline.
+      GetSASLRequest.read(new Reader(body));
+      conn.reply(xid, 0, 0, SetSASLResponse, { token: null });
+      return;
+    }
+    if (this.pipeline.submit(conn, xid, type, body)) return;
+    // Unknown opcode (and a stand-alone check): Unimplemented, then the connection closes.
+    conn.reply(xid, -1, Err.Unimplemented);
+    conn.closeAfterFlush();
+  }
+
+  private onAuth(conn: Connection, xid: number, body: Buffer): void {
+    const p = AuthPacket.read(new Reader(body, 0, body.length, this.settings.maxBuffer * 2));
+    const ids = authenticate(p.scheme, p.auth, conn.remoteAddress, this.settings.superDigest);
+    if (!ids) {
+      this.stats.authFailed++;
+      conn.reply(xid, 0, Err.AuthFailed);
+      conn.closeAfterFlush();
+      return;
+    }
+    for (const id of ids) {
+      if (!conn.identities.some((x) => x.scheme === id.scheme && x.id === id.id)) conn.identities.push(id);
+    }
+    conn.reply(xid, 0, Err.OK);
+  }
+
+  /** Expiry closes the session's connection silently. */
+  dropSession(id: bigint): void {
+    const conn = this.sessionConns.get(id);
+    if (!conn) return;
+    this.sessionConns.delete(id);
+    conn.close();
+  }
+
+  /** Connections silent past their session timeout, or stuck in the handshake, are closed. */
+  tick(now: number): void {
+    for (const c of this.connections) {
+      if (c.established) {
+        if (now - c.lastRecvAt > c.sessionTimeout) c.close();
+      } else if (now - c.establishedAt > HANDSHAKE_TIMEOUT_MS) {
+        c.close();
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const c of [...this.connections]) {
+      c.socket.destroy();
+      c.close();
+    }
+  }
+}

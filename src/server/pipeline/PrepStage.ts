@@ -1,0 +1,87 @@
+// The prep stage (leader and standalone only): validates a write against the tree plus the
+// changes still in flight and turns it into a txn with the next zxid. Failed checks become
+// error txns, which consume a zxid as in ZooKeeper.
+import { Reader } from '../../jute/archive.js';
+import { OpCode } from '../../protocol/constants.js';
+import type { Txn, TxnBody } from '../../protocol/txn.js';
+import type { Identity } from '../../auth/AuthProviders.js';
+import type { DataTree } from '../../tree/DataTree.js';
+import type { SessionTracker } from '../../session/SessionTracker.js';
+import type { Clock } from '../../runtime/Runtime.js';
+import { PendingChanges } from '../PendingChanges.js';
+import { prepWrite, type PrepContext } from '../Prep.js';
+
+export interface PrepSettings {
+  extendedTypesEnabled: boolean;
+  skipACL: boolean;
+  enforceQuota: boolean;
+  reconfigEnabled: boolean;
+  /** Largest buffer/string a request field may declare. */
+  maxFieldBytes: number;
+}
+
+const SUPER: Identity[] = [{ scheme: 'super', id: '' }];
+
+export class PrepStage {
+  readonly pending: PendingChanges;
+  private nextZxid: number;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly sessions: SessionTracker,
+    private readonly clock: Clock,
+    private readonly settings: PrepSettings,
+    lastZxid: number,
+  ) {
+    this.pending = new PendingChanges(tree);
+    this.nextZxid = lastZxid + 1;
+  }
+
+  /** The zxid the last prepared txn got (what a sync must wait for). */
+  get lastPreparedZxid(): number {
+    return this.nextZxid - 1;
+  }
+
+  private context(sessionId: bigint, ids: Identity[], sessionValid: boolean): PrepContext {
+    const s = this.settings;
+    return {
+      pending: this.pending,
+      tree: this.tree,
+      ids,
+      sessionId,
+      sessionValid,
+      zxid: this.nextZxid,
+      extendedTypesEnabled: s.extendedTypesEnabled,
+      skipACL: s.skipACL,
+      enforceQuota: s.enforceQuota,
+      reconfigEnabled: s.reconfigEnabled,
+    };
+  }
+
+  private txn(clientId: bigint, cxid: number, type: number, body: TxnBody): Txn {
+    const zxid = this.nextZxid++;
+    const hdrType = body.type === OpCode.error ? OpCode.error : type;
+    return { hdr: { clientId, cxid, zxid, time: this.clock.now(), type: hdrType }, body };
+  }
+
+  /** A client's write request; throws JuteError on a malformed body (the caller drops the connection). */
+  clientWrite(sessionId: bigint, ids: Identity[], cxid: number, type: number, body: Buffer): Txn {
+    const ctx = this.context(sessionId, ids, this.sessions.isActive(sessionId));
+    const r = new Reader(body, 0, body.length, this.settings.maxFieldBytes);
+    return this.txn(sessionId, cxid, type, prepWrite(ctx, type, r));
+  }
+
+  createSession(sessionId: bigint, timeoutMs: number): Txn {
+    return this.txn(sessionId, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeoutMs });
+  }
+
+  /** A write the server makes itself (expiry, reaper, orphan cleanup), with super rights. */
+  internal(sessionId: bigint, type: number, prep: (ctx: PrepContext) => TxnBody): Txn {
+    return this.txn(sessionId, 0, type, prep(this.context(sessionId, SUPER, true)));
+  }
+
+  /** Committed txns are now in the tree: forget their in-flight views. */
+  applied(zxid: number): void {
+    this.pending.applied(zxid);
+  }
+}

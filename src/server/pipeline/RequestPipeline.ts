@@ -1,0 +1,294 @@
+// The request pipeline, as ZooKeeper's processor chain but wired as plain objects driven by events:
+//
+//   submit ─▶ SessionOrder ─▶ PrepStage (leader/standalone) ─▶ CommitStage (log; quorum) ─▶ apply ─▶ reply
+//                  ▲                                                                       │
+//                  └──────────── settle(sessionId, cxid): answers in the session's order ◀──┘
+//
+// It owns no sockets, timers or files: clients are ClientChannels, time and deferral come from the
+// Runtime, durability from the CommitStage's TxnLog. The TCP front (ClientFront) and the
+// deterministic simulation (test/sim) drive the same object.
+import { JuteError } from '../../jute/archive.js';
+import { Err, OpCode, ZkError } from '../../protocol/constants.js';
+import type { Txn } from '../../protocol/txn.js';
+import type { ApplyResult, TreeEvent } from '../../tree/DataTree.js';
+import type { WatchManager } from '../../tree/WatchManager.js';
+import { reapCandidates } from '../../tree/ContainerReaper.js';
+import { parentOf } from '../../tree/paths.js';
+import type { SessionTracker } from '../../session/SessionTracker.js';
+import { initialSessionId } from '../../session/SessionPassword.js';
+import type { Runtime } from '../../runtime/Runtime.js';
+import type { ZkDatabase } from '../ZkDatabase.js';
+import { WRITE_OPS, prepCloseSession } from '../Prep.js';
+import { READ_OPS, executeReadRequest, type ReadContext } from '../ReadRequests.js';
+import { opName, type ServerStats } from '../ServerStats.js';
+import type { ClientChannel } from './ClientChannel.js';
+import type { CommitSink, CommitStage } from './Commit.js';
+import { PrepStage, type PrepSettings } from './PrepStage.js';
+import { Request, RequestKind } from './Request.js';
+import { SessionOrder, type SessionOrderHost } from './SessionOrder.js';
+import { replyToWrite } from './WriteReply.js';
+
+export interface PipelineSettings extends PrepSettings {
+  serverId: number;
+  /** Past this many queued requests, stop reading from connections that add more (0: no limit). */
+  globalOutstandingLimit: number;
+  containerMaxPerMinute: number;
+  containerMaxNeverUsedIntervalMs: number;
+}
+
+export interface PipelineLogger {
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** Called once per applied txn (snapshot trigger). */
+export interface ApplyListener {
+  afterApply(db: ZkDatabase, txn: Txn): void;
+}
+
+export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSink {
+  readonly order: SessionOrder;
+  readonly prep: PrepStage;
+  readonly commit: CommitStage;
+  private nextSessionId: bigint;
+  private readonly throttled = new Set<ClientChannel>();
+  private reaperBusy = false;
+  private stopped = false;
+  /** Set once storage has failed: nothing more is accepted. */
+  fatalError: Error | null = null;
+
+  constructor(
+    readonly db: ZkDatabase,
+    readonly watches: WatchManager,
+    readonly tracker: SessionTracker,
+    private readonly runtime: Runtime,
+    private readonly settings: PipelineSettings,
+    makeCommit: (sink: CommitSink) => CommitStage,
+    private readonly stats: ServerStats,
+    private readonly logger: PipelineLogger,
+    private readonly applyListener: ApplyListener | null,
+    /** Storage failed: the owner must stop the server (ZooKeeper exits so a supervisor restarts it). */
+    private readonly onFatal: (err: Error) => void,
+  ) {
+    this.order = new SessionOrder(this);
+    this.prep = new PrepStage(db.tree, tracker, runtime.clock, settings, db.lastProcessedZxid);
+    this.commit = makeCommit(this);
+    this.nextSessionId = initialSessionId(settings.serverId, runtime.clock.now());
+  }
+
+  get tree() {
+    return this.db.tree;
+  }
+  get skipACL(): boolean {
+    return this.settings.skipACL;
+  }
+  get maxFieldBytes(): number {
+    return this.settings.maxFieldBytes;
+  }
+  /** Requests queued, plus server-made writes not yet committed. */
+  get outstanding(): number {
+    return this.order.size + this.internalZxids.size;
+  }
+  /** Zxids of server-made writes (expiry, reaper) not yet committed: no client waits for them. */
+  private readonly internalZxids = new Set<number>();
+
+  appliedZxid(): number {
+    return this.db.lastProcessedZxid;
+  }
+
+  // ------------------------------------------------------------------ requests in
+
+  /**
+   * A request from an established session. Throws JuteError/RangeError on a malformed body:
+   * the caller drops that connection. Returns false for an opcode the server does not serve.
+   */
+  submit(ch: ClientChannel, xid: number, type: number, body: Buffer): boolean {
+    if (this.fatalError) return true;
+    const now = this.runtime.clock.now();
+    if (WRITE_OPS.has(type)) {
+      const txn = this.prep.clientWrite(ch.sessionId, ch.identities, xid, type, body);
+      const req = new Request(ch, ch.sessionId, xid, type, RequestKind.Write, now, null);
+      req.txn = txn;
+      if (type === OpCode.closeSession && txn.body.type === OpCode.closeSession) {
+        this.tracker.setClosing(ch.sessionId);
+        req.after = () => ch.closeAfterFlush();
+      }
+      this.order.enqueue(req);
+      this.throttle(ch);
+      this.commit.propose(txn);
+      return true;
+    }
+    if (READ_OPS.has(type)) {
+      const kind = type === OpCode.sync ? RequestKind.Sync : RequestKind.Read;
+      const req = new Request(ch, ch.sessionId, xid, type, kind, now, body);
+      // sync answers only once every write already submitted (by anyone) is applied.
+      if (kind === RequestKind.Sync) req.waitZxid = this.prep.lastPreparedZxid;
+      if (kind === RequestKind.Read && !this.order.busy(ch.sessionId)) {
+        this.answer(req); // fast path: nothing of this session ahead of it
+        return true;
+      }
+      this.order.enqueue(req);
+      this.throttle(ch);
+      return true;
+    }
+    return false;
+  }
+
+  /** A new session for a connection; `done` gets the id, or null if it could not be created. */
+  createSession(ch: ClientChannel | null, timeoutMs: number, done: (id: bigint | null) => void): bigint {
+    const id = this.nextSessionId++;
+    const txn = this.prep.createSession(id, timeoutMs);
+    const req = new Request(ch, id, 0, OpCode.createSession, RequestKind.Write, this.runtime.clock.now(), null);
+    req.txn = txn;
+    req.after = (res) => done(res ? id : null);
+    this.order.enqueue(req);
+    this.commit.propose(txn);
+    return id;
+  }
+
+  /** Session expiry (and orphan cleanup): a closeSession txn made by the server. */
+  expire(sessionId: bigint): void {
+    this.tracker.setClosing(sessionId);
+    this.internal(this.prep.internal(sessionId, OpCode.closeSession, (ctx) => prepCloseSession(ctx)));
+  }
+
+  private internal(txn: Txn): void {
+    if (this.fatalError || this.stopped) return;
+    this.internalZxids.add(txn.hdr.zxid);
+    this.commit.propose(txn);
+  }
+
+  // ------------------------------------------------------------------ committed txns
+
+  committed(txn: Txn): void {
+    const events: TreeEvent[] = [];
+    let res: ApplyResult;
+    try {
+      res = this.db.applyTxn(txn, events);
+    } catch (e) {
+      // A committed txn that cannot be applied means this replica's state is not what the log
+      // says; continuing would diverge silently.
+      this.fatal(new Error(`applying txn 0x${txn.hdr.zxid.toString(16)} failed: ${(e as Error).message}`));
+      return;
+    }
+    this.prep.applied(txn.hdr.zxid);
+    if (events.length) this.watches.trigger(events);
+    this.applyListener?.afterApply(this.db, txn);
+    const { clientId, cxid } = txn.hdr;
+    if (txn.body.type === OpCode.createSession) this.tracker.add(clientId, txn.body.timeOut, this.runtime.clock.now());
+    else if (txn.body.type === OpCode.closeSession) this.tracker.remove(clientId);
+    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(clientId, cxid, res);
+    this.order.appliedAdvanced();
+    this.unthrottle();
+  }
+
+  fatal(err: Error): void {
+    if (this.fatalError) return;
+    this.fatalError = err;
+    this.logger.error(`Severe unrecoverable error, stopping: ${err.message}`);
+    // Nothing queued can be answered truthfully any more; the connections go with the server.
+    this.order.clear();
+    this.onFatal(err);
+  }
+
+  // ------------------------------------------------------------------ answers, in session order
+
+  answer(req: Request): void {
+    const ch = req.channel;
+    if (req.kind === RequestKind.Write) {
+      const txn = req.txn!;
+      if (ch && !ch.closed && req.type !== OpCode.createSession && req.result) {
+        const size = replyToWrite(ch, req.xid, req.type, txn, req.result);
+        this.finish(ch, req, txn.hdr.zxid, size);
+      }
+      req.after?.(req.result);
+      return;
+    }
+    if (!ch || ch.closed) return;
+    const zxid = this.db.lastProcessedZxid;
+    let size: number;
+    try {
+      size = executeReadRequest(this, ch, req.type, req.xid, req.body!, zxid);
+    } catch (e) {
+      const code = e instanceof ZkError ? e.code : Err.MarshallingError;
+      if (!(e instanceof ZkError || e instanceof JuteError || e instanceof RangeError)) {
+        this.logger.error(`read failed: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      size = ch.reply(req.xid, zxid, code);
+    }
+    this.finish(ch, req, zxid, size);
+  }
+
+  private finish(ch: ClientChannel, req: Request, zxid: number, size: number): void {
+    const latency = this.runtime.clock.now() - req.startedAt;
+    ch.noteResponse(opName(req.type), zxid, latency);
+    this.stats.recordResponse(latency, size);
+  }
+
+  // ------------------------------------------------------------------ back-pressure
+
+  /** Past globalOutstandingLimit, stop reading from connections that queue more work. */
+  private throttle(ch: ClientChannel): void {
+    const limit = this.settings.globalOutstandingLimit;
+    if (limit <= 0 || this.order.size <= limit || this.throttled.has(ch)) return;
+    this.throttled.add(ch);
+    ch.pauseReading('outstanding');
+  }
+
+  private unthrottle(): void {
+    if (this.throttled.size === 0 || this.order.size > this.settings.globalOutstandingLimit / 2) return;
+    for (const c of this.throttled) c.resumeReading('outstanding');
+    this.throttled.clear();
+  }
+
+  /** A channel went away: it no longer needs resuming. */
+  forget(ch: ClientChannel): void {
+    this.throttled.delete(ch);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Expire the sessions whose deadline has passed; returns their ids. */
+  tick(now: number): bigint[] {
+    const expired = this.tracker.tick(now);
+    for (const id of expired) this.expire(id);
+    return expired;
+  }
+
+  /**
+   * ContainerManager: delete empty used containers and expired TTL nodes, at most
+   * containerMaxPerMinute of them, spread over the minute. Prep re-checks each one, since the
+   * tree may change while the reaper waits.
+   */
+  async reapContainers(): Promise<void> {
+    if (this.reaperBusy || this.stopped) return;
+    this.reaperBusy = true;
+    try {
+      const candidates = reapCandidates(this.db.tree, this.runtime.clock.now(), this.settings.containerMaxNeverUsedIntervalMs);
+      const gapMs = 60000 / Math.max(1, this.settings.containerMaxPerMinute);
+      for (const p of candidates) {
+        if (this.stopped || this.fatalError) break;
+        this.internal(this.prep.internal(0n, OpCode.deleteContainer, (ctx) => {
+          const v = ctx.pending.get(p);
+          if (!v) return { type: OpCode.error, err: Err.NoNode };
+          if (v.childCount > 0) return { type: OpCode.error, err: Err.NotEmpty };
+          const parent = ctx.pending.get(parentOf(p));
+          if (parent) ctx.pending.set(parentOf(p), ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
+          ctx.pending.set(p, ctx.zxid, null);
+          return { type: OpCode.deleteContainer, path: p };
+        }));
+        if (gapMs >= 1) await new Promise<void>((res) => this.runtime.scheduler.after(gapMs, res));
+      }
+    } finally {
+      this.reaperBusy = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /** Stop taking work; resolves once what was proposed is committed (or failed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.commit.close();
+  }
+}
