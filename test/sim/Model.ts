@@ -9,14 +9,21 @@ export interface MNode {
   data: Buffer;
   czxid: number;
   mzxid: number;
+  pzxid: number;
   version: number;
+  /** Child creations (ZooKeeper's stored cversion; sequence numbers come from it). */
+  creates: number;
   owner: bigint;
+  container: boolean;
   children: Set<string>;
 }
 
 export interface MStat {
   czxid: number;
   mzxid: number;
+  pzxid: number;
+  /** As clients see it: 2 × creations − children. */
+  cversion: number;
   version: number;
   owner: bigint;
   dataLength: number;
@@ -36,7 +43,10 @@ export class Model {
   readonly violations: string[] = [];
 
   statOf(n: MNode): MStat {
-    return { czxid: n.czxid, mzxid: n.mzxid, version: n.version, owner: n.owner, dataLength: n.data.length, numChildren: n.children.size };
+    return {
+      czxid: n.czxid, mzxid: n.mzxid, pzxid: n.pzxid, cversion: 2 * n.creates - n.children.size, version: n.version,
+      owner: n.container ? 0n : n.owner, dataLength: n.data.length, numChildren: n.children.size,
+    };
   }
 
   apply(txn: Txn): void {
@@ -62,17 +72,41 @@ export class Model {
         return;
       }
       case OpCode.create:
-      case OpCode.create2: {
+      case OpCode.create2:
+      case OpCode.createContainer: {
         if (!inScope(b.path)) return;
         const parent = b.path === ROOT ? null : this.nodes.get(parentOf(b.path));
         if ((b.path !== ROOT && !parent) || this.nodes.has(b.path)) {
           this.violations.push(`create ${b.path} at 0x${z.toString(16)} applied but its parent is missing or it exists`);
           return;
         }
-        const n: MNode = { data: b.data ?? Buffer.alloc(0), czxid: z, mzxid: z, version: 0, owner: b.ephemeral ? clientId : 0n, children: new Set() };
+        const seq = /-(\d{10})$/.exec(b.path);
+        if (seq && parent && Number(seq[1]) !== parent.creates) {
+          this.violations.push(`sequential ${b.path} at 0x${z.toString(16)}: the parent had ${parent.creates} child creations`);
+        }
+        const container = b.type === OpCode.createContainer;
+        const ephemeral = !container && b.ephemeral;
+        const n: MNode = {
+          data: b.data ?? Buffer.alloc(0), czxid: z, mzxid: z, pzxid: z, version: 0, creates: 0,
+          owner: ephemeral ? clientId : 0n, container, children: new Set(),
+        };
         this.nodes.set(b.path, n);
-        parent?.children.add(nameOf(b.path));
+        if (parent) {
+          parent.children.add(nameOf(b.path));
+          parent.creates++;
+          parent.pzxid = z;
+        }
         this.results.set(z, { path: b.path, stat: this.statOf(n) });
+        return;
+      }
+      case OpCode.deleteContainer: {
+        if (!inScope(b.path)) return;
+        const n = this.nodes.get(b.path);
+        if (!n || !n.container || n.children.size > 0) {
+          this.violations.push(`the reaper deleted ${b.path} at 0x${z.toString(16)}, which is ${!n ? 'missing' : !n.container ? 'not a container' : 'not empty'}`);
+          return;
+        }
+        this.remove(b.path, z);
         return;
       }
       case OpCode.delete: {
@@ -107,8 +141,11 @@ export class Model {
     }
   }
 
-  private remove(path: string, _z: number): void {
+  private remove(path: string, z: number): void {
     this.nodes.delete(path);
-    this.nodes.get(parentOf(path))?.children.delete(nameOf(path));
+    const parent = this.nodes.get(parentOf(path));
+    if (!parent) return;
+    parent.children.delete(nameOf(path));
+    if (z > parent.pzxid) parent.pzxid = z;
   }
 }

@@ -21,6 +21,7 @@ import { SimDisk, SimTxnLog } from './SimDisk.js';
 import { SimScheduler, seededRandom, settleMicrotasks } from './SimRuntime.js';
 
 const TICK_MS = 100;
+const REAP_EVERY_MS = 250;
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const PATHS = [ROOT, `${ROOT}/a`, `${ROOT}/b`, `${ROOT}/c`, `${ROOT}/a/x`, `${ROOT}/b/y`];
 
@@ -148,7 +149,7 @@ export class Simulation {
       db, new WatchManager(), tracker, runtime,
       {
         serverId: 1, extendedTypesEnabled: true, skipACL: false, enforceQuota: false, reconfigEnabled: false,
-        maxFieldBytes: 1 << 21, globalOutstandingLimit: 1000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0,
+        maxFieldBytes: 1 << 21, globalOutstandingLimit: 1000, containerMaxPerMinute: 200, containerMaxNeverUsedIntervalMs: 0,
       },
       (sink) => new StandaloneCommit(log, runtime.scheduler, sink, undefined, () => this.sched.now()),
       new ServerStats(),
@@ -173,6 +174,12 @@ export class Simulation {
       this.sched.schedule(TICK_MS, tick, owner);
     };
     this.sched.schedule(TICK_MS, tick, owner);
+    const reap = () => {
+      if (this.down) return;
+      this.pipeline.reapContainers().catch((e: Error) => this.violations.push(`reaper threw: ${e.message}`));
+      this.sched.schedule(REAP_EVERY_MS, reap, owner);
+    };
+    this.sched.schedule(REAP_EVERY_MS, reap, owner);
   }
 
   private crash(): void {
@@ -254,7 +261,23 @@ export class Simulation {
       const mode = this.pick([CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL, CreateMode.EPHEMERAL_SEQUENTIAL]);
       if (mode === CreateMode.PERSISTENT_SEQUENTIAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL) reqPath = `${path === ROOT ? ROOT + '/a' : path}/q-`;
       R.CreateRequest.write(w, { path: reqPath, data: Buffer.from(`c${c.id}`), acl: OPEN, flags: mode });
-    } else if (roll < 0.4) {
+    } else if (roll < 0.27) {
+      // Containers: the reaper deletes them once emptied, while clients may recreate the path.
+      type = OpCode.createContainer;
+      R.CreateRequest.write(w, { path, data: null, acl: OPEN, flags: CreateMode.CONTAINER });
+    } else if (roll < 0.31) {
+      type = OpCode.multi;
+      const other = this.pick(PATHS);
+      R.MultiHeader.write(w, { type: OpCode.create, done: false, err: -1 });
+      R.CreateRequest.write(w, { path, data: Buffer.from('m'), acl: OPEN, flags: this.pick([CreateMode.PERSISTENT, CreateMode.EPHEMERAL]) });
+      R.MultiHeader.write(w, { type: OpCode.setData, done: false, err: -1 });
+      R.SetDataRequest.write(w, { path: other, data: Buffer.from('multi'), version: -1 });
+      if (this.chance(0.5)) {
+        R.MultiHeader.write(w, { type: OpCode.delete, done: false, err: -1 });
+        R.DeleteRequest.write(w, { path: this.pick(PATHS), version: -1 });
+      }
+      R.MultiHeader.write(w, { type: -1, done: true, err: -1 });
+    } else if (roll < 0.42) {
       type = OpCode.setData;
       const n = this.model.nodes.get(path);
       const version = n && this.chance(0.5) ? n.version : this.chance(0.3) ? 99 : -1;
@@ -302,13 +325,15 @@ export class Simulation {
     const node = m.nodes.get(req.path);
     switch (req.type) {
       case OpCode.create:
+      case OpCode.createContainer:
+      case OpCode.multi:
       case OpCode.setData:
       case OpCode.delete:
       case OpCode.closeSession: {
         this.acked.add(zxid);
         if (err !== Err.OK) return;
         const res = m.results.get(zxid);
-        if (req.type === OpCode.create) {
+        if (req.type === OpCode.create || req.type === OpCode.createContainer) {
           const path = (body as { path: string }).path;
           if (res?.path !== path) this.violations.push(`${who}: create answered ${path} but txn 0x${zxid.toString(16)} made ${res?.path}`);
         } else if (req.type === OpCode.setData) {
@@ -358,7 +383,10 @@ export class Simulation {
       this.violations.push(`${who}: ${what}: no such result in the history`);
       return;
     }
-    const g = { czxid: got.czxid, mzxid: got.mzxid, version: got.version, owner: got.ephemeralOwner, dataLength: got.dataLength, numChildren: got.numChildren };
+    const g: MStat = {
+      czxid: got.czxid, mzxid: got.mzxid, pzxid: got.pzxid, cversion: got.cversion, version: got.version,
+      owner: got.ephemeralOwner, dataLength: got.dataLength, numChildren: got.numChildren,
+    };
     for (const k of Object.keys(want) as (keyof MStat)[]) {
       if (g[k] !== want[k]) this.violations.push(`${who}: ${what}: Stat.${k} ${String(g[k])}, history says ${String(want[k])}`);
     }
