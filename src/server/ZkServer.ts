@@ -19,7 +19,7 @@ import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 import { RequestPipeline } from './pipeline/RequestPipeline.js';
-import { StandaloneCommit } from './pipeline/Commit.js';
+import { standaloneCommit } from './pipeline/Commit.js';
 
 export interface SnapshotterLike {
   afterApply(db: ZkDatabase, txn: Txn): void;
@@ -165,7 +165,7 @@ export class ZkServer {
         containerMaxPerMinute: c.containerMaxPerMinute,
         containerMaxNeverUsedIntervalMs: c.containerMaxNeverUsedIntervalMs,
       },
-      (sink) => new StandaloneCommit(log, this.runtime.scheduler, sink, undefined, () => this.runtime.clock.now()),
+      standaloneCommit(log, this.runtime),
       this.stats, this.logger, this.snapshotter ?? null,
       (err) => this.fail(err),
     );

@@ -1,7 +1,7 @@
 // One seeded run of the standalone server's pipeline: a population of simulated clients, a disk
 // that loses unsynced writes on a crash, failing fsyncs, session expiry, reconnects; checked after
 // every step. The server objects are the production ones (RequestPipeline, PrepStage, SessionOrder,
-// StandaloneCommit, DataTree, WatchManager, SessionTracker); only the edges are simulated.
+// LogStage, StandaloneCommit, DataTree, WatchManager, SessionTracker); only the edges are simulated.
 import type { Codec } from '../../src/jute/codec.js';
 import { Writer } from '../../src/jute/archive.js';
 import { CreateMode, Err, OpCode } from '../../src/protocol/constants.js';
@@ -14,7 +14,7 @@ import { SessionTracker } from '../../src/session/SessionTracker.js';
 import { ZkDatabase } from '../../src/server/ZkDatabase.js';
 import { ServerStats } from '../../src/server/ServerStats.js';
 import { RequestPipeline } from '../../src/server/pipeline/RequestPipeline.js';
-import { StandaloneCommit } from '../../src/server/pipeline/Commit.js';
+import { standaloneCommit } from '../../src/server/pipeline/Commit.js';
 import type { ClientChannel } from '../../src/server/pipeline/ClientChannel.js';
 import { Model, ROOT, type MStat } from './Model.js';
 import { SimDisk, SimTxnLog } from './SimDisk.js';
@@ -151,7 +151,7 @@ export class Simulation {
         serverId: 1, extendedTypesEnabled: true, skipACL: false, enforceQuota: false, reconfigEnabled: false,
         maxFieldBytes: 1 << 21, globalOutstandingLimit: 1000, containerMaxPerMinute: 200, containerMaxNeverUsedIntervalMs: 0,
       },
-      (sink) => new StandaloneCommit(log, runtime.scheduler, sink, undefined, () => this.sched.now()),
+      standaloneCommit(log, runtime),
       new ServerStats(),
       { warn: () => {}, error: (m) => this.trace.push(`server error: ${m}`) },
       { afterApply: (_db, txn) => this.model.apply(txn) },

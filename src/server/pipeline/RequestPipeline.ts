@@ -1,8 +1,9 @@
 // The request pipeline, as ZooKeeper's processor chain but wired as plain objects driven by events:
 //
-//   submit ─▶ SessionOrder ─▶ PrepStage (leader/standalone) ─▶ CommitStage (log; quorum) ─▶ apply ─▶ reply
-//                  ▲                                                                       │
-//                  └──────────── settle(sessionId, cxid): answers in the session's order ◀──┘
+//   submit ─▶ SessionOrder ─▶ PrepStage ─▶ CommitStage ─────────────▶ ApplyStage ─▶ reply
+//                  ▲        (leader and     (LogStage: group-commit;     (tree, watches,   │
+//                  │         standalone)     leader: quorum of ACKs)      sessions)        │
+//                  └────────── settle(sessionId, cxid): answered in the session's order ◀──┘
 //
 // It owns no sockets, timers or files: clients are ClientChannels, time and deferral come from the
 // Runtime, durability from the CommitStage's TxnLog. The TCP front (ClientFront) and the
@@ -10,7 +11,7 @@
 import { JuteError } from '../../jute/archive.js';
 import { Err, OpCode, ZkError } from '../../protocol/constants.js';
 import type { Txn } from '../../protocol/txn.js';
-import type { ApplyResult, TreeEvent } from '../../tree/DataTree.js';
+import type { ApplyResult } from '../../tree/DataTree.js';
 import type { WatchManager } from '../../tree/WatchManager.js';
 import { reapCandidates } from '../../tree/ContainerReaper.js';
 import { parentOf } from '../../tree/paths.js';
@@ -23,6 +24,7 @@ import { READ_OPS, executeReadRequest, type ReadContext } from '../ReadRequests.
 import { opName, type ServerStats } from '../ServerStats.js';
 import type { ClientChannel } from './ClientChannel.js';
 import type { CommitSink, CommitStage } from './Commit.js';
+import { ApplyStage, type ApplyListener } from './ApplyStage.js';
 import { PrepStage, type PrepSettings } from './PrepStage.js';
 import { Request, RequestKind } from './Request.js';
 import { SessionOrder, type SessionOrderHost } from './SessionOrder.js';
@@ -41,15 +43,11 @@ export interface PipelineLogger {
   error(msg: string): void;
 }
 
-/** Called once per applied txn (snapshot trigger). */
-export interface ApplyListener {
-  afterApply(db: ZkDatabase, txn: Txn): void;
-}
-
 export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSink {
   readonly order: SessionOrder;
   readonly prep: PrepStage;
   readonly commit: CommitStage;
+  private readonly applier: ApplyStage;
   private nextSessionId: bigint;
   private readonly throttled = new Set<ClientChannel>();
   private reaperBusy = false;
@@ -66,12 +64,13 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     makeCommit: (sink: CommitSink) => CommitStage,
     private readonly stats: ServerStats,
     private readonly logger: PipelineLogger,
-    private readonly applyListener: ApplyListener | null,
+    applyListener: ApplyListener | null,
     /** Storage failed: the owner must stop the server (ZooKeeper exits so a supervisor restarts it). */
     private readonly onFatal: (err: Error) => void,
   ) {
     this.order = new SessionOrder(this);
     this.prep = new PrepStage(db.tree, tracker, runtime.clock, settings, db.lastProcessedZxid);
+    this.applier = new ApplyStage(db, watches, tracker, runtime.clock, applyListener);
     this.commit = makeCommit(this);
     this.nextSessionId = initialSessionId(settings.serverId, runtime.clock.now());
   }
@@ -161,23 +160,16 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   // ------------------------------------------------------------------ committed txns
 
   committed(txn: Txn): void {
-    const events: TreeEvent[] = [];
     let res: ApplyResult;
     try {
-      res = this.db.applyTxn(txn, events);
+      res = this.applier.apply(txn);
     } catch (e) {
-      // A committed txn that cannot be applied means this replica's state is not what the log
-      // says; continuing would diverge silently.
+      // Continuing after a committed txn failed to apply would diverge silently.
       this.fatal(new Error(`applying txn 0x${txn.hdr.zxid.toString(16)} failed: ${(e as Error).message}`));
       return;
     }
     this.prep.applied(txn.hdr.zxid);
-    if (events.length) this.watches.trigger(events);
-    this.applyListener?.afterApply(this.db, txn);
-    const { clientId, cxid } = txn.hdr;
-    if (txn.body.type === OpCode.createSession) this.tracker.add(clientId, txn.body.timeOut, this.runtime.clock.now());
-    else if (txn.body.type === OpCode.closeSession) this.tracker.remove(clientId);
-    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(clientId, cxid, res);
+    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res);
     this.order.appliedAdvanced();
     this.unthrottle();
   }

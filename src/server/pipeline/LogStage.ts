@@ -1,0 +1,90 @@
+// The log stage: txns go to the durable TxnLog in batches, one append (one write + fsync) per turn
+// of the scheduler, and come back in order once durable. Every role logs the same way (standalone
+// its own txns, a leader and a follower the proposals); what "durable" then means is the commit
+// stage's business.
+import type { Txn } from '../../protocol/txn.js';
+import type { TxnLog } from '../../storage/TxnLog.js';
+import type { Clock, Scheduler } from '../../runtime/Runtime.js';
+
+export interface LogSink {
+  /** These txns are durable; called in append order. */
+  durable(txns: Txn[]): void;
+  /** The log failed: nothing after this is durable (the log refuses further appends). */
+  failed(err: Error): void;
+}
+
+export class LogStage {
+  private batch: Txn[] = [];
+  private scheduled = false;
+  private pendingCount = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private error: Error | null = null;
+
+  constructor(
+    private readonly log: TxnLog,
+    private readonly scheduler: Scheduler,
+    private readonly clock: Clock,
+    private readonly sink: LogSink,
+    /** Each append's txn count and duration (the fsync time operators see). */
+    private readonly onAppended: (txns: number, ms: number) => void = () => {},
+  ) {}
+
+  /** Txns handed to the log and not yet durable. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  get failure(): Error | null {
+    return this.error;
+  }
+
+  append(txn: Txn): void {
+    if (this.error) return;
+    this.batch.push(txn);
+    this.pendingCount++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.scheduler.soon(() => this.flush());
+    }
+  }
+
+  /** Start a new log file at the next append (a snapshot was taken). */
+  roll(): void {
+    this.log.roll();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0 || this.error) return;
+    const started = this.clock.now();
+    this.tail = this.log.append(batch).then(
+      () => {
+        this.pendingCount -= batch.length;
+        if (this.error) return;
+        this.onAppended(batch.length, this.clock.now() - started);
+        this.sink.durable(batch);
+      },
+      (err: Error) => {
+        this.pendingCount -= batch.length;
+        if (this.error) return;
+        this.error = err;
+        this.sink.failed(err);
+      },
+    );
+  }
+
+  /** Resolves once everything appended so far is durable or has failed. */
+  async settled(): Promise<void> {
+    while (this.pendingCount > 0 && !this.error) {
+      if (this.scheduled) await new Promise<void>((r) => this.scheduler.soon(r));
+      await this.tail;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    await this.log.close();
+  }
+}
