@@ -67,6 +67,7 @@ import {
 } from './Transaction.js';
 import { eventTypeName, toBuffer, type AddWatchModeName, type Data, type WatchedEvent, type Watcher, type WatcherTypeName } from './types.js';
 import { WatchRegistry } from './WatchRegistry.js';
+import { Fifo } from '../util/Fifo.js';
 
 export type SessionState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'authFailed' | 'closed';
 
@@ -137,45 +138,6 @@ interface AuthEntry {
   waiters: Array<{ resolve: () => void; reject: (e: Error) => void }>;
 }
 
-/** A FIFO with O(1) shift. */
-class Queue<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get length(): number {
-    return this.items.length - this.head;
-  }
-  push(v: T): void {
-    this.items.push(v);
-  }
-  peek(): T | undefined {
-    return this.items[this.head];
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return v;
-  }
-  drain(): T[] {
-    const out = this.items.slice(this.head) as T[];
-    this.items = [];
-    this.head = 0;
-    return out;
-  }
-  /** Visits items from the head until `stop` returns true. */
-  scan(stop: (v: T) => boolean): void {
-    for (let i = this.head; i < this.items.length; i++) if (stop(this.items[i] as T)) return;
-  }
-  unshiftAll(vs: T[]): void {
-    this.items = [...vs, ...this.items.slice(this.head)];
-    this.head = 0;
-  }
-}
-
 const ZERO_PASSWD = Buffer.alloc(16);
 /** Java batches SetWatches at this many characters of path text. */
 const SET_WATCHES_MAX_LENGTH = 128 * 1024;
@@ -222,8 +184,8 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   private connected = false; // handshake done on `socket`
   private currentHost: HostPort | null = null;
   private decoder: FrameDecoder;
-  private readonly outgoing = new Queue<Packet>();
-  private readonly pending = new Queue<Packet>();
+  private readonly outgoing = new Fifo<Packet>();
+  private readonly pending = new Fifo<Packet>();
   private readonly authInfo: AuthEntry[] = [];
   private sentAuth: AuthEntry[] = [];
   private flushScheduled = false;

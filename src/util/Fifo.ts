@@ -38,6 +38,25 @@ export class Fifo<T> {
     for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
   }
 
+  /** Visit items from the head until `stop` returns true. */
+  scan(stop: (item: T) => boolean): void {
+    for (let i = this.head; i < this.items.length; i++) if (stop(this.items[i] as T)) return;
+  }
+
+  /** Put items back at the head, in their order. */
+  unshiftAll(items: T[]): void {
+    this.items = [...items, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
+
+  /** Remove and return every item. */
+  drain(): T[] {
+    const out = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

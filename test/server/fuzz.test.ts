@@ -13,23 +13,15 @@ import { DEFAULT_MAX_BUFFER } from '../../src/protocol/constants.js';
 import { call, connectNzk, zk as nzk } from '../support/nzk.js';
 import { fourLetterWord } from '../support/ServerProcess.js';
 import { startApacheZk } from '../support/ApacheZk.js';
+import { seededRandom } from '../support/random.js';
 
 const VECTORS = '/work/shared/vectors/client';
 const CONNECTIONS = 8;
 const FRAMES_PER_CONNECTION = 700; // 5600 frames in total
 const TIME_BUDGET_MS = 25000;
 
-/** Deterministic PRNG (mulberry32) so a failing run can be replayed with FUZZ_SEED. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failing run can be replayed with FUZZ_SEED. */
+const rng = seededRandom;
 
 interface Corpus {
   connects: Buffer[];

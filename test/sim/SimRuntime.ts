@@ -1,18 +1,7 @@
 // Virtual time and seeded randomness for the deterministic simulation: events run one at a time in
 // (time, insertion) order, so a seed replays exactly.
 import type { Clock, Runtime, Scheduler, TimerHandle } from '../../src/runtime/Runtime.js';
-
-/** mulberry32: small, fast, good enough to drive schedules. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../support/random.js';
 
 interface Event {
   at: number;
