@@ -34,7 +34,7 @@ export interface ZxidDigestValue {
 const STAT_BYTES = 60;
 
 // zlib.crc32 arrived in Node 20.15; older 20.x builds use the table below.
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array | string, value?: number) => number }).crc32;
 
 let table: Uint32Array | null = null;
 function crcTable(): Uint32Array {
@@ -59,9 +59,16 @@ export function crc32(data: Uint8Array, crc = 0): number {
 
 const statBuf = Buffer.alloc(STAT_BYTES);
 
+const TWO_32 = 0x100000000;
+
 function writeLong(b: Buffer, v: number, at: number): void {
-  // Zxids and times are kept as exact integers in doubles.
-  b.writeBigInt64BE(BigInt(v), at);
+  // Zxids and times are exact integers in doubles; the usual non-negative ones skip BigInt.
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+    b.writeUInt32BE(Math.floor(v / TWO_32), at);
+    b.writeUInt32BE(v % TWO_32, at + 4);
+  } else {
+    b.writeBigInt64BE(BigInt.asIntN(64, BigInt(v)), at);
+  }
 }
 
 /**
@@ -81,7 +88,10 @@ export function nodeDigest(path: string, data: Uint8Array | null, stat: DigestSt
   b.writeInt32BE(stat.aversion | 0, 48);
   b.writeBigInt64BE(BigInt.asIntN(64, stat.ephemeralOwner), 52);
   let crc = 0;
-  if (path !== '/' && path !== '') crc = crc32(Buffer.from(path, 'utf8'), crc);
+  if (path !== '/' && path !== '') {
+    // zlib hashes a string as its UTF-8 bytes, as Java's getBytes() on Linux does.
+    crc = nativeCrc32 ? nativeCrc32(path, crc) >>> 0 : crc32(Buffer.from(path, 'utf8'), crc);
+  }
   if (data && data.length) crc = crc32(data, crc);
   return crc32(b, crc);
 }
