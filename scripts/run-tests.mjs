@@ -28,5 +28,8 @@ if (files.length === 0) {
 const concurrency = which === 'interop' ? '1' : '2';
 // A hung test fails after this long instead of holding CI until its own deadline.
 const timeoutMs = which === 'interop' ? 600000 : 300000;
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files], { stdio: 'inherit' });
+// Every server the tests run (in-process or spawned) fails loudly when a txn's prepared tree
+// digest differs from the tree after applying it, instead of only counting the mismatch.
+const env = { ...process.env, ZK_DIGEST_ASSERT: process.env.ZK_DIGEST_ASSERT ?? '1' };
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

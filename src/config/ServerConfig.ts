@@ -20,6 +20,8 @@ export interface ServerConfig {
   extendedTypesEnabled: boolean;
   /** jute.maxbuffer: largest accepted frame. */
   juteMaxBuffer: number;
+  /** zookeeper.digest.enabled: tree digests in txns and snapshots (default true). */
+  digestEnabled: boolean;
   snapCount: number;
   preAllocSizeKb: number;
   forceSync: boolean;
@@ -111,6 +113,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     fourLetterWords: new Set(['srvr']),
     extendedTypesEnabled: false,
     juteMaxBuffer: DEFAULT_MAX_BUFFER,
+    digestEnabled: true,
     snapCount: 100000,
     preAllocSizeKb: 65536,
     forceSync: true,

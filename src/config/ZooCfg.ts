@@ -351,6 +351,7 @@ const SYSTEM: { props: string[]; apply: (c: Cfg, s: Source) => void }[] = [
       c.juteMaxBuffer = n;
     },
   },
+  { props: ['zookeeper.digest.enabled'], apply: (c, s) => (c.digestEnabled = trueFalse(s)) },
   {
     props: ['zookeeper.snapCount'],
     apply: (c, s) => {

@@ -8,6 +8,17 @@ import { VERSION } from './FourLetterWords.js';
 import { handleConsole } from './Console.js';
 
 type Json = Record<string, unknown>;
+
+/**
+ * JSON.stringify that writes bigints as exact JSON numbers (Java longs such as tree digests can
+ * exceed 2^53). Each bigint becomes a unique string token first, then the quoted token is
+ * replaced by the digits.
+ */
+function toJson(body: unknown): string {
+  const token = `__bigint_${process.hrtime.bigint()}_`;
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? `${token}${v}` : v), 2);
+  return text.replace(new RegExp(`"${token}(-?\\d+)"`, 'g'), '$1');
+}
 type Command = { names: string[]; run: (s: ZkServer, args: URLSearchParams) => Json };
 
 function connBrief(c: Connection): Json {
@@ -107,7 +118,9 @@ const COMMANDS: Command[] = [
     return out;
   } },
   { names: ['get_trace_mask', 'gtmk'], run: () => ({ tracemask: 306 }) },
-  { names: ['hash'], run: () => ({ digests: [] }) },
+  { names: ['hash'], run: (s) => ({
+    digests: s.db.tree.digestLog().map((d) => ({ zxid: d.zxid, digest: d.digest, digest_version: d.digestVersion })),
+  }) },
   { names: ['initial_configuration', 'icfg'], run: (s) => ({
     initial_configuration: [...s.config.raw.entries()].map(([k, v]) => `${k}=${v}\n`).join(''),
   }) },
@@ -191,7 +204,7 @@ export class AdminServer {
       body = { ...out, command: cmd.names[0], error };
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body, null, 2) + '\n');
+    res.end(toJson(body) + '\n');
   }
 
   async stop(): Promise<void> {

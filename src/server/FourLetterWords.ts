@@ -113,7 +113,7 @@ export class FourLetterWords {
       case 'mntr':
         return this.mntr();
       case 'hash':
-        return '';
+        return s.db.tree.digestLog().map((d) => `${d.zxid.toString(16)}: ${d.digest}\n`).join('');
     }
     return '';
   }

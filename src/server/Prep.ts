@@ -6,9 +6,10 @@ import { CreateMode, Err, MAX_TTL_MS, OpCode, Perm, ZkError, CONTAINER_EPHEMERAL
 import {
   CheckVersionRequest, CreateRequest, CreateTTLRequest, DeleteRequest, MultiHeader, SetACLRequest, SetDataRequest,
 } from '../protocol/records.js';
-import type { TxnBody } from '../protocol/txn.js';
+import type { Txn, TxnBody } from '../protocol/txn.js';
 import type { Identity } from '../auth/AuthProviders.js';
-import { kindOfOwner, ttlOwner } from '../tree/ZNode.js';
+import { kindOfOwner, ttlOfOwner, ttlOwner } from '../tree/ZNode.js';
+import { DIGEST_VERSION } from '../tree/DigestCalculator.js';
 import { SYSTEM_PATHS, parentOf, pathError, sequenceSuffix } from '../tree/paths.js';
 import type { DataTree } from '../tree/DataTree.js';
 import { checkPerm, fixupACL } from './AclCheck.js';
@@ -22,6 +23,8 @@ export interface PrepContext {
   /** Whether the caller's session is live (not closing/expired). */
   sessionValid: boolean;
   zxid: number;
+  /** The txn header's time (ms): new nodes' ctime/mtime and setData's mtime, which enter digests. */
+  time: number;
   extendedTypesEnabled: boolean;
   skipACL: boolean;
   enforceQuota: boolean;
@@ -90,8 +93,8 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
     if (ephemeral) owner = ctx.sessionId;
     body = { type: a.opcode as 1 | 15, path, data: a.data, acl, ephemeral, parentCVersion };
   }
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ cversion: parentCVersion, childCount: parent.childCount + 1 }));
-  ctx.pending.set(path, ctx.zxid, new NodeView(acl, 0, 0, 0, owner, 0, a.data?.length ?? 0));
+  ctx.pending.set(parentPath, ctx.zxid, parent.with({ cversion: parentCVersion, pzxid: ctx.zxid, childCount: parent.childCount + 1 }));
+  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner));
   return body;
 }
 
@@ -106,9 +109,42 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
   if (!node) throw new ZkError(Err.NoNode);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   if (node.childCount > 0) throw new ZkError(Err.NotEmpty);
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
-  ctx.pending.set(path, ctx.zxid, null);
+  removeNode(ctx, parentPath, parent, path);
   return { type: OpCode.delete, path };
+}
+
+/** A delete as apply will do it: the node goes, its parent loses a child and takes the zxid as pzxid. */
+function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string): void {
+  ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1, pzxid: ctx.zxid }));
+  ctx.pending.set(path, ctx.zxid, null);
+}
+
+/**
+ * The container/TTL reaper's delete (deleteContainer), prepared like ZooKeeper's: the node must
+ * still exist and be childless, and must not be an ephemeral (BadVersion). The reaper picked it
+ * a while ago, so beyond ZooKeeper's checks the node must still be one it may reap: a container,
+ * or a TTL node expired at `now`. A node recreated meanwhile as a persistent node, or a TTL node
+ * written since, is refused with BadVersion too rather than deleted. No session or ACL check:
+ * the server itself asks.
+ */
+export function prepDeleteContainer(ctx: PrepContext, path: string, now: number): TxnBody {
+  try {
+    if (path.lastIndexOf('/') < 0 || path.indexOf('\u0000') >= 0 || SYSTEM_PATHS.has(path)) throw new ZkError(Err.BadArguments);
+    const node = ctx.pending.get(path);
+    if (!node) throw new ZkError(Err.NoNode);
+    if (node.childCount > 0) throw new ZkError(Err.NotEmpty);
+    const kind = kindOfOwner(node.ephemeralOwner);
+    if (kind === 'ephemeral' || kind === 'persistent') throw new ZkError(Err.BadVersion);
+    if (kind === 'ttl' && !(now - node.mtime > ttlOfOwner(node.ephemeralOwner))) throw new ZkError(Err.BadVersion);
+    const parentPath = parentOf(path);
+    const parent = ctx.pending.get(parentPath);
+    if (!parent) throw new ZkError(Err.NoNode);
+    removeNode(ctx, parentPath, parent, path);
+    return { type: OpCode.deleteContainer, path };
+  } catch (e) {
+    if (e instanceof ZkError) return { type: OpCode.error, err: e.code };
+    throw e;
+  }
 }
 
 function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, version: number): TxnBody {
@@ -121,7 +157,7 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw new ZkError(Err.QuotaExceeded);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, dataLength: newLen }));
+  ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, data, mzxid: ctx.zxid, mtime: ctx.time }));
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -277,18 +313,35 @@ export function prepWrite(ctx: PrepContext, type: number, r: Reader): TxnBody {
   }
 }
 
-/** closeSession: the ephemerals to delete, as the tree plus in-flight changes see them. */
+/**
+ * closeSession: every ephemeral the session will own once all prepared writes are applied. The
+ * tree's index misses ephemeral creates still in flight and lists nodes whose delete is in
+ * flight, so each candidate is judged by its pending state (as ZooKeeper's prep walks its
+ * outstanding changes).
+ */
 export function prepCloseSession(ctx: PrepContext): TxnBody {
-  const paths = new Set(ctx.tree.ephemerals.get(ctx.sessionId) ?? []);
-  for (const p of [...paths]) if (!ctx.pending.get(p)) paths.delete(p);
-  // In-flight ephemeral creates of this session are not in the tree index yet.
-  const sorted = [...paths];
-  for (const p of sorted) {
+  const candidates = new Set(ctx.tree.ephemerals.get(ctx.sessionId) ?? []);
+  for (const p of ctx.pending.changedPaths()) candidates.add(p);
+  const paths: string[] = [];
+  for (const p of candidates) {
+    const v = ctx.pending.get(p);
+    if (v && v.ephemeralOwner === ctx.sessionId) paths.push(p);
+  }
+  for (const p of paths) {
     const parentPath = parentOf(p);
     const parent = ctx.pending.get(parentPath);
-    if (parent) ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
-    ctx.pending.set(p, ctx.zxid, null);
+    if (parent) removeNode(ctx, parentPath, parent, p);
+    else ctx.pending.set(p, ctx.zxid, null);
   }
-  return { type: OpCode.closeSession, paths2Delete: sorted };
+  return { type: OpCode.closeSession, paths2Delete: paths };
+}
+
+/**
+ * The TxnDigest for a txn just prepared: the tree digest once it is applied. Failed requests
+ * (error txns) carry none, as in ZooKeeper; a multi does, even when one of its ops failed.
+ */
+export function preparedTxnDigest(pending: PendingChanges, body: TxnBody): Txn['digest'] {
+  if (!pending.digestEnabled || body.type === OpCode.error) return undefined;
+  return { version: DIGEST_VERSION, treeDigest: pending.treeDigest() };
 }
 

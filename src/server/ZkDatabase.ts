@@ -28,14 +28,9 @@ export class ZkDatabase {
   /** After recovery: ephemerals whose session is gone are deleted locally (not logged). */
   killOrphanEphemerals(): string[] {
     const removed: string[] = [];
-    for (const [owner, paths] of [...this.tree.ephemerals]) {
+    for (const owner of [...this.tree.ephemerals.keys()]) {
       if (this.sessions.has(owner)) continue;
-      const txn: Txn = {
-        hdr: { clientId: owner, cxid: 0, zxid: this.lastProcessedZxid, time: Date.now(), type: OpCode.closeSession },
-        body: { type: OpCode.closeSession, paths2Delete: [...paths] },
-      };
-      removed.push(...paths);
-      this.tree.apply(txn, []);
+      removed.push(...this.tree.killSession(owner, this.lastProcessedZxid));
     }
     return removed;
   }

@@ -105,7 +105,7 @@ export class ZkServer {
     this.onFatal = o.onFatal ?? (() => void this.stop());
     this.startedAt = this.runtime.clock.now();
     this.serverId = config.serverId ?? 1;
-    this.db = new ZkDatabase(new DataTree());
+    this.db = new ZkDatabase(new DataTree(false, { digestEnabled: config.digestEnabled }));
     this.tracker = new SessionTracker(config.tickTime, this.startedAt);
     this.fourLetter = new FourLetterWords(this);
   }

@@ -119,22 +119,29 @@ export async function recover(config: ServerConfig, opts: RecoveryOptions = {}):
   };
 
   const loaded = loadNewestValidSnapshot(snapDir, logger, maxFieldBytes);
+  const treeOpts = { digestEnabled: config.digestEnabled };
+  // Digest mismatches are only reported (digest_mismatches_count), as ZooKeeper 3.8 does.
+  const digestReporter = (msg: string): void => logger.warn(msg);
   let db: ZkDatabase;
   if (loaded) {
     let tree: DataTree;
     try {
-      tree = DataTree.fromSnapshot(loaded.content.acls, loaded.content.nodes);
+      tree = DataTree.fromSnapshot(loaded.content.acls, loaded.content.nodes, treeOpts);
     } catch (e) {
       throw new StorageError(`${loaded.file.path}: cannot rebuild the tree: ${(e as Error).message}`, loaded.file.path, 'EBADSNAPSHOT');
     }
+    tree.digestReporter = digestReporter;
     db = new ZkDatabase(tree);
     for (const [id, timeout] of loaded.content.sessions) db.sessions.set(id, timeout);
     db.lastProcessedZxid = loaded.file.zxid;
+    // A digest at the file's own zxid is checked now; a later one (fuzzy snapshot) once replay gets there.
+    tree.loadSnapshotDigest(loaded.content.digest, loaded.file.zxid);
     report.snapshot = loaded.file.path;
     report.snapshotZxid = loaded.file.zxid;
-    logger.info(`loaded ${loaded.file.path}: ${loaded.content.nodes.length} nodes, ${loaded.content.sessions.size} sessions`);
+    logger.info(`loaded ${loaded.file.path}: ${loaded.content.nodes.length} nodes, ${loaded.content.sessions.size} sessions, digest ${tree.treeDigest()}`);
   } else {
-    db = new ZkDatabase(new DataTree());
+    db = new ZkDatabase(new DataTree(false, treeOpts));
+    db.tree.digestReporter = digestReporter;
     if (listDataFiles(logDir, LOG_PREFIX).length > 0) logger.warn(`no snapshot in ${snapDir}; replaying the txn logs onto an empty tree`);
   }
 
@@ -149,6 +156,12 @@ export async function recover(config: ServerConfig, opts: RecoveryOptions = {}):
     report.replayedTxns++;
   }
   report.logFiles = logs.files;
+  const pendingSnapshotDigest = db.tree.digestFromLoadedSnapshot;
+  if (pendingSnapshotDigest) {
+    logger.warn(
+      `highest txn zxid 0x${db.lastProcessedZxid.toString(16)} does not cover the snapshot digest zxid 0x${pendingSnapshotDigest.zxid.toString(16)}, which might lead to an inconsistent state`,
+    );
+  }
   const newest = logs.files[logs.files.length - 1];
   if (newest) repairNewestLog(newest, report, logger);
 

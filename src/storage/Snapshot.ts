@@ -158,8 +158,12 @@ const CHUNK_BYTES = 1 << 20;
 export interface SerializeOptions {
   /** Yield to the event loop after this many nodes (fuzzy, non-blocking snapshots). */
   nodesPerSlice?: number;
-  /** Set to write a real tree digest; otherwise zxid 0 / digest 0 (readers ignore it). */
-  digest?: ZxidDigest;
+  /**
+   * The ZxidDigest trailer to write instead of the tree's own; `null` writes none (the layout of
+   * a server with zookeeper.digest.enabled=false). By default the tree's digest at its last
+   * applied zxid, taken when the nodes are all written, as ZooKeeper does.
+   */
+  digest?: ZxidDigest | null;
 }
 
 export interface SerializedSnapshot {
@@ -234,16 +238,30 @@ function* snapshotGenerator(db: ZkDatabase, opts: SerializeOptions, result: Seri
   const trailer = new Writer(64);
   trailer.longNum(sum.value);
   trailer.raw(SLASH_MARKER);
-  ZxidDigest.write(trailer, opts.digest ?? { zxid: 0, digestVersion: DIGEST_VERSION, digest: 0n });
-  sum.update(trailer.view());
-  trailer.longNum(sum.value);
-  trailer.raw(SLASH_MARKER);
+  // Taken after the last node: the snapshot is fuzzy, and replay reaching this zxid is the point
+  // where the tree is whole again and must have this digest.
+  const digest = opts.digest !== undefined ? opts.digest : trailerDigest(db.tree);
+  if (digest) {
+    ZxidDigest.write(trailer, digest);
+    sum.update(trailer.view());
+    trailer.longNum(sum.value);
+    trailer.raw(SLASH_MARKER);
+  }
   chunks.push(trailer.toBuffer());
 
   result.zxid = zxid;
   result.chunks = chunks;
   result.bytes = headBytes.length + nodes.bytes + chunks[chunks.length - 1]!.length;
   result.nodeCount = nodes.count;
+}
+
+/**
+ * The ZxidDigest a snapshot of `tree` ends with now: none when digests are off; zxid 0 and digest 0
+ * when none was recorded yet (a fresh tree, or replay still inside a loaded snapshot's fuzzy range).
+ */
+export function trailerDigest(tree: DataTree): ZxidDigest | null {
+  if (!tree.digestEnabled) return null;
+  return tree.lastProcessedZxidDigest ?? { zxid: 0, digestVersion: DIGEST_VERSION, digest: 0n };
 }
 
 /** Serialize in one go (startup, tests, SNAP). */

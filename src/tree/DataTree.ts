@@ -8,6 +8,38 @@ import { ACLCache, OPEN_ACL_INDEX, READ_ACL_UNSAFE } from './ACLCache.js';
 import { ZNode, ttlOwner } from './ZNode.js';
 import { CONFIG_NODE, QUOTA_ROOT, baseName, childPath, parentOf } from './paths.js';
 import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
+import { DIGEST_VERSION, DigestSum, nodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
+
+/** Tree digests are kept for `hash` at zxids that are multiples of this (ZooKeeper's DIGEST_LOG_INTERVAL). */
+export const DIGEST_LOG_INTERVAL = 128;
+/** At most this many are kept (DIGEST_LOG_LIMIT). */
+export const DIGEST_LOG_LIMIT = 1024;
+
+/** Thrown on a digest mismatch when assertions are on (tests): the tree diverged from the txn log. */
+export class DigestMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DigestMismatchError';
+  }
+}
+
+// Tests run with ZK_DIGEST_ASSERT=1 so that any divergence between a prepared txn's digest and
+// the tree after applying it fails loudly instead of only being counted.
+let assertDigests = process.env.ZK_DIGEST_ASSERT === '1';
+
+/** Turn digest assertions on or off for this process (tests). */
+export function setDigestAssertions(on: boolean): void {
+  assertDigests = on;
+}
+
+export function digestAssertionsEnabled(): boolean {
+  return assertDigests;
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.digest.enabled (default true). Off: every digest is 0 and txns carry none. */
+  digestEnabled?: boolean;
+}
 
 export interface TreeEvent {
   type: number;
@@ -40,10 +72,28 @@ export class DataTree {
   /** Sum of path lengths and data lengths, as `zk_approximate_data_size` reports. */
   approximateDataSize = 0;
 
-  constructor(empty = false) {
+  private digestOn: boolean;
+  private readonly digestSum = new DigestSum();
+  /** Digest right after the last applied txn, once the tree is past any fuzzy snapshot range. */
+  lastProcessedZxidDigest: ZxidDigestValue | null = null;
+  /**
+   * The ZxidDigest of the snapshot this tree was loaded from, while replay has not reached its
+   * zxid yet: until then the tree is "fuzzy" and txn digests are not compared.
+   */
+  digestFromLoadedSnapshot: ZxidDigestValue | null = null;
+  private readonly digestHistory: ZxidDigestValue[] = [];
+  /** digest_mismatches_count: txn or snapshot digests that disagreed with this tree. */
+  digestMismatches = 0;
+  /** Where mismatches and digest warnings are reported (the server's log). */
+  digestReporter: ((message: string) => void) | null = null;
+  private warnedMissingSnapshotZxid = false;
+
+  constructor(empty = false, opts: DataTreeOptions = {}) {
+    this.digestOn = opts.digestEnabled ?? true;
     if (empty) return;
     const root = this.blank(OPEN_ACL_INDEX);
     this.nodes.set('/', root);
+    this.addDigest('/', root);
     this.addNode('/zookeeper', this.blank(OPEN_ACL_INDEX));
     this.addNode(QUOTA_ROOT, this.blank(OPEN_ACL_INDEX));
     const config = this.blank(this.acls.intern(READ_ACL_UNSAFE));
@@ -59,13 +109,127 @@ export class DataTree {
     this.nodes.set(path, node);
     this.nodes.get(parentOf(path))!.children.add(baseName(path));
     this.approximateDataSize += path.length + (node.data?.length ?? 0);
+    this.addDigest(path, node);
+  }
+
+  // ---------------------------------------------------------------- digest
+
+  get digestEnabled(): boolean {
+    return this.digestOn;
+  }
+
+  /** Switch digests on or off; the sum is recomputed from every node. */
+  setDigestEnabled(on: boolean): void {
+    if (on === this.digestOn) return;
+    this.digestOn = on;
+    this.digestSum.clear();
+    for (const [path, node] of this.nodes) {
+      node.digestCache = -1;
+      this.addDigest(path, node);
+    }
+  }
+
+  /** The tree digest: wrapping sum of every node's digest (0 when digests are off). */
+  treeDigest(): bigint {
+    return this.digestOn ? this.digestSum.value : 0n;
+  }
+
+  /** One node's digest as the tree holds it now (0 under /zookeeper/ or when off). */
+  nodeDigest(path: string, node: ZNode): number {
+    if (!this.digestOn) return 0;
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node);
+    return node.digestCache;
+  }
+
+  private addDigest(path: string, node: ZNode): void {
+    if (this.digestOn) this.digestSum.add(this.nodeDigest(path, node));
+  }
+
+  private removeDigest(path: string, node: ZNode): void {
+    if (this.digestOn) this.digestSum.remove(this.nodeDigest(path, node));
+  }
+
+  /** Before changing a node's data or Stat: take its digest out of the sum. */
+  private preChange(path: string, node: ZNode): void {
+    this.removeDigest(path, node);
+  }
+
+  /** After the change: the node's digest goes back in, recomputed. */
+  private postChange(path: string, node: ZNode): void {
+    node.digestCache = -1;
+    this.addDigest(path, node);
+  }
+
+  /** Recent tree digests (zxids that are multiples of 128), oldest first: what `hash` prints. */
+  digestLog(): ZxidDigestValue[] {
+    return this.digestHistory.slice();
+  }
+
+  private logZxidDigest(zxid: number): void {
+    const zd: ZxidDigestValue = { zxid, digestVersion: DIGEST_VERSION, digest: this.treeDigest() };
+    this.lastProcessedZxidDigest = zd;
+    if (zxid % DIGEST_LOG_INTERVAL === 0) {
+      this.digestHistory.push(zd);
+      if (this.digestHistory.length > DIGEST_LOG_LIMIT) this.digestHistory.shift();
+    }
+  }
+
+  /**
+   * Take the ZxidDigest read from the snapshot this tree came from (`snapZxid` is the zxid in the
+   * file name, already the tree's lastProcessedZxid). A digest at the snapshot's own zxid is
+   * checked at once; a later one waits until replay reaches it. Zxid 0 means "no digest".
+   */
+  loadSnapshotDigest(d: ZxidDigestValue | null, snapZxid: number): void {
+    this.digestFromLoadedSnapshot = null;
+    if (!this.digestOn || !d || d.zxid <= 0) return;
+    // A digest older than the snapshot's zxid (a new leader's epoch snapshot) says nothing here.
+    if (d.zxid < snapZxid) return;
+    this.digestFromLoadedSnapshot = d;
+    this.compareSnapshotDigest(snapZxid);
+  }
+
+  private compareSnapshotDigest(zxid: number): void {
+    const d = this.digestFromLoadedSnapshot!;
+    if (zxid === d.zxid) {
+      this.digestFromLoadedSnapshot = null;
+      if (d.digestVersion !== DIGEST_VERSION) return;
+      const actual = this.treeDigest();
+      if (actual !== d.digest) {
+        this.reportDigestMismatch(zxid, `snapshot digest at zxid 0x${zxid.toString(16)} is ${d.digest}, the tree's is ${actual}`);
+      }
+    } else if (zxid > d.zxid && !this.warnedMissingSnapshotZxid) {
+      // The snapshot's digest zxid was never replayed: comparisons stay off, as in ZooKeeper.
+      this.warnedMissingSnapshotZxid = true;
+      this.digestReporter?.(`the txn 0x${d.zxid.toString(16)} of the snapshot digest does not exist`);
+    }
+  }
+
+  /** Compare the tree with the digest a txn carries (after applying it). */
+  private compareTxnDigest(txn: Txn): void {
+    const d = txn.digest;
+    if (!d || !this.digestOn || this.digestFromLoadedSnapshot) return;
+    if (d.version !== DIGEST_VERSION) return;
+    const actual = this.treeDigest();
+    if (d.treeDigest !== actual) {
+      this.reportDigestMismatch(
+        txn.hdr.zxid,
+        `txn 0x${txn.hdr.zxid.toString(16)} (type ${txn.hdr.type}) carries digest ${d.treeDigest}, the tree's is ${actual}`,
+      );
+    }
+  }
+
+  private reportDigestMismatch(zxid: number, detail: string): void {
+    this.digestMismatches++;
+    this.digestReporter?.(`Digests are not matching. Value is Zxid. ${zxid}: ${detail}`);
+    if (assertDigests) throw new DigestMismatchError(detail);
   }
 
   static fromSnapshot(
     acls: Iterable<[number, ACL[]]>,
     nodes: Iterable<{ path: string; data: Buffer | null; aclIndex: number; stat: StatPersisted }>,
+    opts: DataTreeOptions = {},
   ): DataTree {
-    const t = new DataTree(true);
+    const t = new DataTree(true, opts);
     for (const [i, list] of acls) t.acls.load(i, list);
     for (const n of nodes) {
       const path = n.path === '' ? '/' : n.path;
@@ -79,6 +243,7 @@ export class DataTree {
       t.acls.addRef(node.aclIndex);
       t.indexKind(path, node);
       t.approximateDataSize += path.length + (node.data?.length ?? 0);
+      t.addDigest(path, node);
     }
     if (!t.nodes.has('/')) throw new Error('snapshot has no root node');
     t.acls.purgeUnused();
@@ -169,22 +334,42 @@ export class DataTree {
 
   // ---------------------------------------------------------------- apply
 
+  /**
+   * Apply one txn. Afterwards the tree digest is recorded for the txn's zxid and compared with the
+   * digest the txn carries (unless replay is still inside a fuzzy snapshot's range); a mismatch is
+   * counted and reported, nothing else (ZooKeeper 3.8 takes no other action).
+   */
   apply(txn: Txn, events: TreeEvent[]): ApplyResult {
     const { hdr, body } = txn;
-    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
+    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events, false);
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
+    if (this.digestFromLoadedSnapshot) this.compareSnapshotDigest(hdr.zxid);
+    else this.logZxidDigest(hdr.zxid);
+    this.compareTxnDigest(txn);
     return res;
   }
 
-  private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[]): ApplyResult {
+  /**
+   * Delete a session's ephemerals outside the txn log (orphans found at startup). The digest
+   * recorded for `zxid` is brought up to date so that a snapshot taken next describes this tree.
+   */
+  killSession(sessionId: bigint, zxid: number): string[] {
+    const paths = [...(this.ephemerals.get(sessionId) ?? [])];
+    for (const p of paths) this.deleteNode(OpCode.delete, p, zxid, []);
+    const last = this.lastProcessedZxidDigest;
+    if (last && last.zxid === zxid) this.lastProcessedZxidDigest = { ...last, digest: this.treeDigest() };
+    return paths;
+  }
+
+  private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[], sub: boolean): ApplyResult {
     switch (body.type) {
       case OpCode.create:
       case OpCode.create2:
-        return this.createNode(body.type, body.path, body.data, body.acl ?? [], body.ephemeral ? clientId : 0n, body.parentCVersion, zxid, time, events);
+        return this.createNode(body.type, body.path, body.data, body.acl ?? [], body.ephemeral ? clientId : 0n, body.parentCVersion, zxid, time, events, body.type === OpCode.create && !sub);
       case OpCode.createContainer:
-        return this.createNode(body.type, body.path, body.data, body.acl ?? [], CONTAINER_EPHEMERAL_OWNER, body.parentCVersion, zxid, time, events);
+        return this.createNode(body.type, body.path, body.data, body.acl ?? [], CONTAINER_EPHEMERAL_OWNER, body.parentCVersion, zxid, time, events, false);
       case OpCode.createTTL:
-        return this.createNode(body.type, body.path, body.data, body.acl ?? [], ttlOwner(body.ttl), body.parentCVersion, zxid, time, events);
+        return this.createNode(body.type, body.path, body.data, body.acl ?? [], ttlOwner(body.ttl), body.parentCVersion, zxid, time, events, false);
       case OpCode.delete:
       case OpCode.deleteContainer:
         return this.deleteNode(body.type, body.path, zxid, events);
@@ -220,7 +405,7 @@ export class DataTree {
       });
       return { type: OpCode.multi, err: Err.OK, results };
     }
-    const results = txns.map((t) => this.applyBody(t, zxid, time, clientId, events));
+    const results = txns.map((t) => this.applyBody(t, zxid, time, clientId, events, true));
     return { type: OpCode.multi, err: Err.OK, results };
   }
 
@@ -234,21 +419,33 @@ export class DataTree {
     zxid: number,
     time: number,
     events: TreeEvent[],
+    /** A top-level `create` that finds its node already there still advances the parent (below). */
+    adjustParentOnExists: boolean,
   ): ApplyResult {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     if (!parent) return { type, err: Err.NoNode };
     const cv = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
     if (this.nodes.has(path)) {
-      // Replay over a fuzzy snapshot: the node is already there, but the parent may lag.
-      if (cv > parent.cversion) {
+      // Replay over a fuzzy snapshot: a node deleted by a closeSession and recreated by another
+      // session is already there, but its parent may lag. ZooKeeper fixes the parent up for
+      // plain `create` txns only, and the digest has to follow the same rule.
+      if (adjustParentOnExists && cv > parent.cversion) {
+        this.preChange(parentPath, parent);
         parent.cversion = cv;
         parent.pzxid = zxid;
+        this.postChange(parentPath, parent);
       }
       return { type, err: Err.NodeExists };
     }
-    if (cv > parent.cversion) parent.cversion = cv;
-    parent.pzxid = zxid;
+    // Only a newer cversion moves the parent: replaying a create whose node was created and
+    // deleted inside a fuzzy snapshot's range must not take cversion or pzxid back.
+    if (cv > parent.cversion) {
+      this.preChange(parentPath, parent);
+      parent.cversion = cv;
+      parent.pzxid = zxid;
+      this.postChange(parentPath, parent);
+    }
     const node = new ZNode(data, this.acls.intern(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid);
     this.addNode(path, node);
     this.indexKind(path, node);
@@ -263,9 +460,14 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
     const node = this.nodes.get(path);
-    if (parent && zxid > parent.pzxid) parent.pzxid = zxid;
+    if (parent && zxid > parent.pzxid) {
+      this.preChange(parentPath, parent);
+      parent.pzxid = zxid;
+      this.postChange(parentPath, parent);
+    }
     if (!node || !parent) return { type, err: Err.NoNode };
     const acl = this.aclOf(node);
+    this.removeDigest(path, node);
     this.nodes.delete(path);
     parent.children.delete(baseName(path));
     this.acls.release(node.aclIndex);
@@ -281,10 +483,12 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (!node) return { type, err: Err.NoNode };
     const oldLen = node.data?.length ?? 0;
+    this.preChange(path, node);
     node.data = data;
     node.version = version;
     node.mzxid = zxid;
     node.mtime = time;
+    this.postChange(path, node);
     this.approximateDataSize += (data?.length ?? 0) - oldLen;
     this.updateQuotaUsage(path, 0, (data?.length ?? 0) - oldLen);
     events.push({ type: EventType.NodeDataChanged, path, acl: this.aclOf(node) });
@@ -296,7 +500,9 @@ export class DataTree {
     if (!node) return { type: OpCode.setACL, err: Err.NoNode };
     this.acls.release(node.aclIndex);
     node.aclIndex = this.acls.intern(acl);
+    this.preChange(path, node);
     node.aversion = version;
+    this.postChange(path, node);
     return { type: OpCode.setACL, err: Err.OK, stat: node.stat() };
   }
 
@@ -351,7 +557,9 @@ export class DataTree {
     if (!node) return;
     const data = Buffer.from(text, 'utf8');
     this.approximateDataSize += data.length - (node.data?.length ?? 0);
+    this.preChange(statsNodePath, node);
     node.data = data;
+    this.postChange(statsNodePath, node);
   }
 
   /** Hard-limit check for enforceQuota: would adding count/bytes under `path` exceed a limit? */

@@ -21,6 +21,8 @@ export function ttlOwner(ttlMs: number): bigint {
 
 export class ZNode {
   children: Set<string> = new Set();
+  /** This node's digest while its data and Stat are unchanged; -1 = not computed. DataTree owns it. */
+  digestCache = -1;
 
   constructor(
     public data: Buffer | null,

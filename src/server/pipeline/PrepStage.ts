@@ -9,7 +9,7 @@ import type { DataTree } from '../../tree/DataTree.js';
 import type { SessionTracker } from '../../session/SessionTracker.js';
 import type { Clock } from '../../runtime/Runtime.js';
 import { PendingChanges } from '../PendingChanges.js';
-import { prepWrite, type PrepContext } from '../Prep.js';
+import { preparedTxnDigest, prepWrite, type PrepContext } from '../Prep.js';
 
 export interface PrepSettings {
   extendedTypesEnabled: boolean;
@@ -51,6 +51,7 @@ export class PrepStage {
       sessionId,
       sessionValid,
       zxid: this.nextZxid,
+      time: this.clock.now(),
       extendedTypesEnabled: s.extendedTypesEnabled,
       skipACL: s.skipACL,
       enforceQuota: s.enforceQuota,
@@ -58,17 +59,24 @@ export class PrepStage {
     };
   }
 
-  private txn(clientId: bigint, cxid: number, type: number, body: TxnBody): Txn {
+  /**
+   * `time` must be the one prep used (new nodes' ctime/mtime enter the digest). The txn carries
+   * the tree digest expected once it is applied (none on error txns).
+   */
+  private txn(clientId: bigint, cxid: number, type: number, body: TxnBody, time = this.clock.now()): Txn {
     const zxid = this.nextZxid++;
     const hdrType = body.type === OpCode.error ? OpCode.error : type;
-    return { hdr: { clientId, cxid, zxid, time: this.clock.now(), type: hdrType }, body };
+    const txn: Txn = { hdr: { clientId, cxid, zxid, time, type: hdrType }, body };
+    const digest = preparedTxnDigest(this.pending, body);
+    if (digest) txn.digest = digest;
+    return txn;
   }
 
   /** A client's write request; throws JuteError on a malformed body (the caller drops the connection). */
   clientWrite(sessionId: bigint, ids: Identity[], cxid: number, type: number, body: Buffer): Txn {
     const ctx = this.context(sessionId, ids, this.sessions.isActive(sessionId));
     const r = new Reader(body, 0, body.length, this.settings.maxFieldBytes);
-    return this.txn(sessionId, cxid, type, prepWrite(ctx, type, r));
+    return this.txn(sessionId, cxid, type, prepWrite(ctx, type, r), ctx.time);
   }
 
   createSession(sessionId: bigint, timeoutMs: number): Txn {
@@ -77,7 +85,8 @@ export class PrepStage {
 
   /** A write the server makes itself (expiry, reaper, orphan cleanup), with super rights. */
   internal(sessionId: bigint, type: number, prep: (ctx: PrepContext) => TxnBody): Txn {
-    return this.txn(sessionId, 0, type, prep(this.context(sessionId, SUPER, true)));
+    const ctx = this.context(sessionId, SUPER, true);
+    return this.txn(sessionId, 0, type, prep(ctx), ctx.time);
   }
 
   /** Committed txns are now in the tree: forget their in-flight views. */

@@ -14,12 +14,11 @@ import type { Txn } from '../../protocol/txn.js';
 import type { ApplyResult } from '../../tree/DataTree.js';
 import type { WatchManager } from '../../tree/WatchManager.js';
 import { reapCandidates } from '../../tree/ContainerReaper.js';
-import { parentOf } from '../../tree/paths.js';
 import type { SessionTracker } from '../../session/SessionTracker.js';
 import { initialSessionId } from '../../session/SessionPassword.js';
 import type { Runtime } from '../../runtime/Runtime.js';
 import type { ZkDatabase } from '../ZkDatabase.js';
-import { WRITE_OPS, prepCloseSession } from '../Prep.js';
+import { WRITE_OPS, prepCloseSession, prepDeleteContainer } from '../Prep.js';
 import { READ_OPS, executeReadRequest, type ReadContext } from '../ReadRequests.js';
 import { opName, type ServerStats } from '../ServerStats.js';
 import type { ClientChannel } from './ClientChannel.js';
@@ -260,15 +259,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
       const gapMs = 60000 / Math.max(1, this.settings.containerMaxPerMinute);
       for (const p of candidates) {
         if (this.stopped || this.fatalError) break;
-        this.internal(this.prep.internal(0n, OpCode.deleteContainer, (ctx) => {
-          const v = ctx.pending.get(p);
-          if (!v) return { type: OpCode.error, err: Err.NoNode };
-          if (v.childCount > 0) return { type: OpCode.error, err: Err.NotEmpty };
-          const parent = ctx.pending.get(parentOf(p));
-          if (parent) ctx.pending.set(parentOf(p), ctx.zxid, parent.with({ childCount: parent.childCount - 1 }));
-          ctx.pending.set(p, ctx.zxid, null);
-          return { type: OpCode.deleteContainer, path: p };
-        }));
+        this.internal(this.prep.internal(0n, OpCode.deleteContainer, (ctx) => prepDeleteContainer(ctx, p, ctx.time)));
         if (gapMs >= 1) await new Promise<void>((res) => this.runtime.scheduler.after(gapMs, res));
       }
     } finally {
