@@ -13,7 +13,7 @@ import { recover } from '../storage/Recovery.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
 import type { Connection } from './Connection.js';
 import { ClientFront } from './ClientFront.js';
-import { ZkDatabase } from './ZkDatabase.js';
+import { ZkDatabase } from '../tree/ZkDatabase.js';
 import { ServerStats } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';

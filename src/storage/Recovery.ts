@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { ZkDatabase } from '../server/ZkDatabase.js';
+import { ZkDatabase } from '../tree/ZkDatabase.js';
 import { DataTree } from '../tree/DataTree.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, listDataFiles, storageDirs } from './FileNames.js';
 import { loadNewestValidSnapshot } from './FileSnapshotStore.js';

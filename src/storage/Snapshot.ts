@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { Reader, Writer } from '../jute/archive.js';
 import type { ACL, StatPersisted } from '../protocol/records.js';
 import type { DataTree } from '../tree/DataTree.js';
-import type { ZkDatabase } from '../server/ZkDatabase.js';
+import type { ZkDatabase } from '../tree/ZkDatabase.js';
 import { childPath } from '../tree/paths.js';
 import { OPEN_ACL_INDEX } from '../tree/ACLCache.js';
 import { RunningAdler32, adler32, adler32Combine } from './Adler32.js';

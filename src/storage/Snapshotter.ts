@@ -1,7 +1,7 @@
 // When to snapshot (SyncRequestProcessor's trigger): after snapCount/2 + a random share of
 // snapCount/2 txns, roll the log and write a fuzzy snapshot in the background. Only one
 // snapshot runs at a time; a trigger that finds one running is skipped ("Too busy to snap").
-import type { ZkDatabase } from '../server/ZkDatabase.js';
+import type { ZkDatabase } from '../tree/ZkDatabase.js';
 import type { TxnLog } from './TxnLog.js';
 import { serializeSnapshot, serializeSnapshotSync } from './Snapshot.js';
 import { writeSnapshotFile } from './FileSnapshotStore.js';

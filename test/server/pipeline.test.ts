@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ZkServer } from '../../src/server/ZkServer.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { defaultConfig } from '../../src/config/ServerConfig.js';
 import { Writer } from '../../src/jute/archive.js';
 import { OpCode } from '../../src/protocol/constants.js';

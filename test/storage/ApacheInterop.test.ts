@@ -10,7 +10,7 @@ import { defaultConfig } from '../../src/config/ServerConfig.js';
 import { OpCode } from '../../src/protocol/constants.js';
 import { GetACLRequest, GetACLResponse, GetDataRequest, GetDataResponse, type ACL } from '../../src/protocol/records.js';
 import type { Txn, TxnBody } from '../../src/protocol/txn.js';
-import type { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import type { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { recover, type Recovered } from '../../src/storage/Recovery.js';
 import { apacheZkAvailable, startApacheZk } from '../support/ApacheZk.js';
 import { fourLetterWord } from '../support/ServerProcess.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultConfig, type ServerConfig } from '../../src/config/ServerConfig.js';
-import type { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import type { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { recover } from '../../src/storage/Recovery.js';
 import { readLogFile } from '../../src/storage/TxnLogReader.js';
 import { purge } from '../../src/storage/Purge.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { DataTree } from '../../src/tree/DataTree.js';
 import {
   looksLikeValidSnapshot, parseSnapshot, readSnapshotFile, serializeSnapshot, serializeSnapshotSync, type SnapshotContent,

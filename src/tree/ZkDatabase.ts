@@ -2,7 +2,7 @@
 // comes out of the txn log or a quorum COMMIT is applied here.
 import { OpCode } from '../protocol/constants.js';
 import type { Txn } from '../protocol/txn.js';
-import { DataTree, type ApplyResult, type TreeEvent } from '../tree/DataTree.js';
+import { DataTree, type ApplyResult, type TreeEvent } from './DataTree.js';
 
 export class ZkDatabase {
   /** Global sessions: id → negotiated timeout (ms). */
