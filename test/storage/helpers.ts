@@ -100,6 +100,13 @@ export class FaultyIO implements StorageIO {
   syncDir(p: string): Promise<void> {
     return nodeStorageIO.syncDir(p);
   }
+  truncate(p: string, length: number, sync: boolean): Promise<void> {
+    if (sync) this.datasyncs++;
+    return nodeStorageIO.truncate(p, length, sync);
+  }
+  remove(p: string): Promise<void> {
+    return nodeStorageIO.remove(p);
+  }
 
   private wrap(f: StorageFile): StorageFile {
     const io = this;
