@@ -4,7 +4,7 @@
 // after it; Apache would keep the first txn past the gap.
 import { LOG_PREFIX, listDataFilesAsync } from './FileNames.js';
 import { FILE_HEADER_BYTES } from './TxnLogFormat.js';
-import { readLogFileAsync } from './TxnLogReader.js';
+import { readLogFileEnd } from './TxnLogReader.js';
 import { StorageError, consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
 
 export interface TruncateLogOptions {
@@ -51,25 +51,16 @@ export async function truncateLog(logDir: string, zxid: number, opts: TruncateLo
   }
   if (holder) {
     let cutAt = FILE_HEADER_BYTES;
-    let fileSize = 0;
-    const it = readLogFileAsync(holder.path, { logger, maxRecordBytes: opts.maxRecordBytes });
-    try {
-      for (let r = await it.next(); ; r = await it.next()) {
-        if (r.done) {
-          fileSize = r.value.fileSize;
-          // A file whose header is torn keeps nothing.
-          if (r.value.end === 'short-header') cutAt = 0;
-          break;
-        }
-        if (r.value.txn.hdr.zxid > zxid) {
-          fileSize = Infinity;
-          break;
-        }
-        cutAt = r.value.endOffset;
-        result.lastZxid = r.value.txn.hdr.zxid;
-      }
-    } finally {
-      await it.return(undefined as never);
+    let fileSize = Infinity;
+    const end = await readLogFileEnd(holder.path, { logger, maxRecordBytes: opts.maxRecordBytes }, (r) => {
+      if (r.txn.hdr.zxid > zxid) return false;
+      cutAt = r.endOffset;
+      result.lastZxid = r.txn.hdr.zxid;
+    });
+    if (end) {
+      // Nothing after the zxid in this file: only padding or a torn tail can go.
+      fileSize = end.fileSize;
+      if (end.end === 'short-header') cutAt = 0;
     }
     if (fileSize > cutAt) {
       await io.truncate(holder.path, cutAt, sync);
@@ -78,11 +69,9 @@ export async function truncateLog(logDir: string, zxid: number, opts: TruncateLo
     if (result.lastZxid < 0) {
       // Only earlier files can hold what is left (a damaged holder kept nothing).
       for (const f of files.filter((x) => x.zxid < holder.zxid).reverse()) {
-        const it2 = readLogFileAsync(f.path, { logger, maxRecordBytes: opts.maxRecordBytes });
-        let r = await it2.next();
-        while (!r.done) r = await it2.next();
-        if (r.value.lastZxid >= 0) {
-          result.lastZxid = r.value.lastZxid;
+        const prev = (await readLogFileEnd(f.path, { logger, maxRecordBytes: opts.maxRecordBytes }))!;
+        if (prev.lastZxid >= 0) {
+          result.lastZxid = prev.lastZxid;
           break;
         }
       }

@@ -19,7 +19,7 @@ import { MAX_SNAPSHOT_CANDIDATES, findValidSnapshotsAsync, loadNewestValidSnapsh
 import { FileTxnLog } from './TxnLog.js';
 import { truncateLog, type TruncateLogResult } from './LogTruncation.js';
 import {
-  DEFAULT_MAX_RECORD_BYTES, getLastLoggedZxid, isAbnormalEnd, readLogFileAsync, readLogs, type LogFileEnd, type ReadLogsResult,
+  DEFAULT_MAX_RECORD_BYTES, getLastLoggedZxid, isAbnormalEnd, readLogFileEnd, readLogs, type LogFileEnd, type ReadLogsResult,
 } from './TxnLogReader.js';
 import { Snapshotter } from './Snapshotter.js';
 import { startAutopurge } from './Purge.js';
@@ -246,10 +246,7 @@ export async function repairStorage(dirs: StorageDirs, opts: RepairOptions = {})
   }
   const logs = await listDataFilesAsync(dirs.logDir, LOG_PREFIX);
   for (let i = logs.length - 1; i >= 0; i--) {
-    const it = readLogFileAsync(logs[i]!.path, { logger, maxRecordBytes: opts.maxFieldBytes });
-    let r = await it.next();
-    while (!r.done) r = await it.next();
-    const end = r.value;
+    const end = (await readLogFileEnd(logs[i]!.path, { logger, maxRecordBytes: opts.maxFieldBytes }))!;
     if (end.records === 0) {
       // A file created just before a crash: its name would collide with the next log file.
       await io.remove(end.path);

@@ -208,6 +208,10 @@ export interface SnapshotStats {
   chunkCount: number;
   /** Largest chunk handed out: the most a consumer ever holds of it at once. */
   maxChunkBytes: number;
+  /** Fuzzy cases: nodes created after the zxid with an ACL the map lacks, left to replay. */
+  skippedNewNodes: number;
+  /** Fuzzy cases: nodes re-ACLed after the zxid, written with the open ACL until replay. */
+  openAclPlaceholders: number;
 }
 
 /** A snapshot serialized into memory: every chunk, in order. */
@@ -276,7 +280,11 @@ function* snapshotParts(db: ZkDatabase, opts: SerializeOptions, stats: SnapshotS
     if (!node) continue;
     let acl = node.aclIndex;
     if (acl !== OPEN_ACL_INDEX && !acls.has(acl)) {
-      if (node.czxid > startZxid) continue;
+      if (node.czxid > startZxid) {
+        stats.skippedNewNodes++;
+        continue;
+      }
+      stats.openAclPlaceholders++;
       acl = OPEN_ACL_INDEX;
     }
     w.ustring(path === '/' ? '' : path);
@@ -313,7 +321,7 @@ function* snapshotParts(db: ZkDatabase, opts: SerializeOptions, stats: SnapshotS
 }
 
 function newStats(db: ZkDatabase): SnapshotStats {
-  return { zxid: db.lastProcessedZxid, bytes: 0, nodeCount: 0, chunkCount: 0, maxChunkBytes: 0 };
+  return { zxid: db.lastProcessedZxid, bytes: 0, nodeCount: 0, chunkCount: 0, maxChunkBytes: 0, skippedNewNodes: 0, openAclPlaceholders: 0 };
 }
 
 /**
