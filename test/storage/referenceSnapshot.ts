@@ -7,7 +7,7 @@ import type { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { Writer } from '../../src/jute/archive.js';
 import { childPath } from '../../src/tree/paths.js';
 import { OPEN_ACL_INDEX } from '../../src/tree/ACLCache.js';
-import { RunningAdler32, adler32, adler32Combine } from '../../src/storage/Adler32.js';
+import { adler32 } from '../../src/storage/Adler32.js';
 import { ACLMapEntry, DataNodeRecord, FileHeader, SessionEntry, ZxidDigest } from '../../src/storage/PersistenceRecords.js';
 import { DIGEST_VERSION, SLASH_MARKER, SNAP_DBID, SNAP_MAGIC, SNAP_VERSION } from '../../src/storage/Snapshot.js';
 
@@ -111,4 +111,35 @@ export function referenceSerializeSnapshot(db: ZkDatabase, opts: SerializeOption
   const it = snapshotGenerator(db, { ...opts, nodesPerSlice: Number.MAX_SAFE_INTEGER }, result);
   while (!it.next().done);
   return result;
+}
+
+// The whole-file serializer checksummed its node section on its own and combined it with the
+// header's checksum afterwards; these helpers lived in src/storage/Adler32.ts until then.
+const MOD = 65521;
+
+/** A running checksum fed piece by piece (snapshots are checksummed as one stream). */
+class RunningAdler32 {
+  value = 1;
+
+  update(buf: Uint8Array, from = 0, to = buf.length): void {
+    this.value = adler32(buf, this.value, from, to);
+  }
+}
+
+/**
+ * Checksum of A followed by B from the checksums of A and B and B's length (zlib's
+ * adler32_combine): lets a snapshot checksum its node section as it is produced, before the
+ * header that precedes it in the file is known.
+ */
+export function adler32Combine(adlerA: number, adlerB: number, lengthB: number): number {
+  const rem = lengthB % MOD;
+  let sum1 = adlerA & 0xffff;
+  let sum2 = (rem * sum1) % MOD;
+  sum1 += (adlerB & 0xffff) + MOD - 1;
+  sum2 += ((adlerA >>> 16) & 0xffff) + ((adlerB >>> 16) & 0xffff) + MOD - rem;
+  if (sum1 >= MOD) sum1 -= MOD;
+  if (sum1 >= MOD) sum1 -= MOD;
+  if (sum2 >= MOD * 2) sum2 -= MOD * 2;
+  if (sum2 >= MOD) sum2 -= MOD;
+  return ((sum2 << 16) | sum1) >>> 0;
 }
