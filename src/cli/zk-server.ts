@@ -270,10 +270,10 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
 
   const { ZkServer } = await import('../server/ZkServer.js');
   const { recover } = await import('../storage/Recovery.js');
+  const { storageSettings } = await import('../server/StorageSettings.js');
   // Durable storage in dataDir/dataLogDir: newest valid snapshot + log replay, then the live log.
   const server = new ZkServer(config, () =>
-    recover(config, {
-      autocreate: autocreate(config, env),
+    recover(storageSettings(config, { autocreate: autocreate(config, env) }), {
       logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
     }),
     {

@@ -10,10 +10,12 @@ import { WatchManager } from '../tree/WatchManager.js';
 import { SessionTracker } from '../session/SessionTracker.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { recover } from '../storage/Recovery.js';
+import { NullTxnLog } from '../storage/MemoryTxnLog.js';
+import { storageSettings } from './StorageSettings.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
 import type { Connection } from './Connection.js';
 import { ClientFront } from './ClientFront.js';
-import { ZkDatabase } from './ZkDatabase.js';
+import { ZkDatabase } from '../tree/ZkDatabase.js';
 import { ServerStats } from './ServerStats.js';
 import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
@@ -42,15 +44,6 @@ export interface Persistence {
   db: ZkDatabase;
   log: TxnLog;
   snapshotter?: SnapshotterLike;
-}
-
-/** Used in memory mode: acknowledges at once and keeps nothing. */
-class NullTxnLog implements TxnLog {
-  append(): Promise<void> {
-    return Promise.resolve();
-  }
-  roll(): void {}
-  async close(): Promise<void> {}
 }
 
 export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer';
@@ -96,7 +89,7 @@ export class ZkServer {
    */
   constructor(
     readonly config: ServerConfig,
-    private readonly persistence: (() => Promise<Persistence>) | 'memory' = () => recover(config),
+    private readonly persistence: (() => Promise<Persistence>) | 'memory' = () => recover(storageSettings(config)),
     opts: ServerOptions | ServerLogger = {},
   ) {
     const o: ServerOptions = 'warn' in opts ? { logger: opts } : opts;
@@ -170,6 +163,8 @@ export class ZkServer {
       (err) => this.fail(err),
     );
     this.pipelineRef = pipeline;
+    // Ephemerals of sessions the loaded state no longer has are closed through the log, like an expiry.
+    for (const owner of this.db.orphanSessionOwners()) pipeline.expire(owner);
     this.frontRef = new ClientFront(
       { maxBuffer: this.maxBuffer, skipACL: c.skipACL, maxClientCnxns: c.maxClientCnxns, maxCnxns: c.maxCnxns,
         minSessionTimeout: c.minSessionTimeout, maxSessionTimeout: c.maxSessionTimeout, superDigest: c.superDigest },

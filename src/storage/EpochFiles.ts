@@ -1,5 +1,6 @@
 // `acceptedEpoch` / `currentEpoch` in the snapshot directory (A1): decimal text, no newline,
-// replaced atomically (write .tmp, fsync, rename).
+// replaced atomically (write .tmp, fsync, rename, fsync the directory). Reading is synchronous
+// (startup); writing happens during the quorum protocol too, so it goes through StorageIO.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StorageError, nodeStorageIO, type StorageIO } from './StorageIO.js';
@@ -36,7 +37,7 @@ export async function writeEpochFile(snapDir: string, name: string, epoch: numbe
     await io.rename(tmp, p);
   } catch {
     // ZooKeeper's fallback: delete the target, then rename again.
-    fs.rmSync(p, { force: true });
+    await io.remove(p);
     await io.rename(tmp, p);
   }
   await io.syncDir(snapDir);

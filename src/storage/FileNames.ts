@@ -1,8 +1,8 @@
 // Names of ZooKeeper's data files: `log.<hex zxid>` and `snapshot.<hex zxid>[.gz|.snappy]`,
 // lowercase hex without leading zeros (Java Long.toHexString), sorted numerically.
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ServerConfig } from '../config/ServerConfig.js';
 
 export const VERSION_DIR = 'version-2';
 export const LOG_PREFIX = 'log';
@@ -27,19 +27,28 @@ export interface DataFile {
   zxid: number;
 }
 
-/**
- * Files with the prefix in dir, ascending by zxid. Our own in-progress temporaries
- * (`*.tmp`) are not data files.
- */
-export function listDataFiles(dir: string, prefix: string): DataFile[] {
+function dataFiles(dir: string, names: string[], prefix: string): DataFile[] {
   const out: DataFile[] = [];
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of names) {
     if (!name.startsWith(prefix + '.') || name.endsWith('.tmp')) continue;
     const zxid = zxidFromName(name, prefix);
     if (zxid < 0) continue;
     out.push({ name, path: path.join(dir, name), zxid });
   }
   return out.sort((a, b) => a.zxid - b.zxid);
+}
+
+/**
+ * Files with the prefix in dir, ascending by zxid. Our own in-progress temporaries
+ * (`*.tmp`) are not data files.
+ */
+export function listDataFiles(dir: string, prefix: string): DataFile[] {
+  return dataFiles(dir, fs.readdirSync(dir), prefix);
+}
+
+/** listDataFiles without blocking the event loop (autopurge, truncation, log reads while serving). */
+export async function listDataFilesAsync(dir: string, prefix: string): Promise<DataFile[]> {
+  return dataFiles(dir, await fsp.readdir(dir), prefix);
 }
 
 export function logFileName(zxid: number): string {
@@ -61,12 +70,4 @@ export function logFilesFrom(logs: DataFile[], fromZxid: number): DataFile[] {
     else break;
   }
   return logs.slice(start);
-}
-
-/** `<dataDir>/version-2` holds snapshots (and epoch files); `<dataLogDir>/version-2` the logs. */
-export function storageDirs(config: Pick<ServerConfig, 'dataDir' | 'dataLogDir'>): { snapDir: string; logDir: string } {
-  return {
-    snapDir: path.join(config.dataDir, VERSION_DIR),
-    logDir: path.join(config.dataLogDir || config.dataDir, VERSION_DIR),
-  };
 }

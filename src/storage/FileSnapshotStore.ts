@@ -3,8 +3,8 @@
 // never leaves a half-written `snapshot.<zxid>`; readers still check validity anyway, since
 // files may come from Apache ZooKeeper, which writes background snapshots in place.
 import * as path from 'node:path';
-import { SNAPSHOT_PREFIX, listDataFiles, snapshotFileName, type DataFile } from './FileNames.js';
-import { looksLikeValidSnapshot, readSnapshotFile, type SerializedSnapshot, type SnapshotContent } from './Snapshot.js';
+import { SNAPSHOT_PREFIX, listDataFiles, listDataFilesAsync, snapshotFileName, type DataFile } from './FileNames.js';
+import { looksLikeValidSnapshot, looksLikeValidSnapshotAsync, readSnapshotFile, type SnapshotContent } from './Snapshot.js';
 import { StorageError, consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
 
 /** At most this many candidates are considered at startup (FileSnap.findNValidSnapshots(100)). */
@@ -17,6 +17,17 @@ export function findValidSnapshots(snapDir: string, n: number): DataFile[] {
   for (const f of all) {
     if (out.length >= n) break;
     if (looksLikeValidSnapshot(f.path)) out.push(f);
+  }
+  return out;
+}
+
+/** findValidSnapshots without blocking the event loop. */
+export async function findValidSnapshotsAsync(snapDir: string, n: number): Promise<DataFile[]> {
+  const all = (await listDataFilesAsync(snapDir, SNAPSHOT_PREFIX)).reverse();
+  const out: DataFile[] = [];
+  for (const f of all) {
+    if (out.length >= n) break;
+    if (await looksLikeValidSnapshotAsync(f.path)) out.push(f);
   }
   return out;
 }
@@ -50,14 +61,23 @@ export function loadNewestValidSnapshot(snapDir: string, logger: StorageLogger =
   throw new StorageError(`Not able to find valid snapshots in ${snapDir}: ${problems.join('; ')}`, snapDir, 'ENOSNAPSHOT');
 }
 
-/** Write a serialized snapshot durably as `snapshot.<zxid>` in snapDir; returns its path. */
-export async function writeSnapshotFile(snapDir: string, snap: SerializedSnapshot, io: StorageIO = nodeStorageIO): Promise<string> {
+/** A snapshot to write: its name zxid and its bytes, in order (a SnapshotStream or a SerializedSnapshot). */
+export interface SnapshotSource {
+  zxid: number;
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+/**
+ * Write a snapshot durably as `snapshot.<zxid>` in snapDir; returns its path. Chunks are written
+ * as they come: with a SnapshotStream nothing close to the whole file is ever in memory.
+ */
+export async function writeSnapshotFile(snapDir: string, snap: SnapshotSource, io: StorageIO = nodeStorageIO): Promise<string> {
   const final = path.join(snapDir, snapshotFileName(snap.zxid));
   const tmp = final + '.tmp';
   const file = await io.createTruncate(tmp);
   try {
     let pos = 0;
-    for (const c of snap.chunks) {
+    for await (const c of snap.chunks) {
       await file.write(c, pos);
       pos += c.length;
     }

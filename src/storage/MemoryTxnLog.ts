@@ -1,6 +1,7 @@
 // In-memory twin of FileTxnLog for unit tests and the simulator: same contract (ordered
-// resolution, group commit, sticky failure), no files. "Files" are kept as segments so roll
-// points are observable.
+// resolution, group commit, sticky failure, truncation, reads after a zxid), no files. "Files"
+// are kept as segments so roll points are observable. NullTxnLog, for a server that keeps
+// nothing, is here too.
 import type { Txn } from '../protocol/txn.js';
 import type { TxnLog } from './TxnLog.js';
 import { StorageError } from './StorageIO.js';
@@ -19,6 +20,7 @@ export class MemoryTxnLog implements TxnLog {
   private rollRequested = true;
   private failure: Error | null = null;
   private closed = false;
+  private truncating = false;
   /** When set, the next batch fails with this error (simulated ENOSPC/EIO). */
   failNextWith: Error | null = null;
 
@@ -34,6 +36,7 @@ export class MemoryTxnLog implements TxnLog {
   append(txns: Txn[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new StorageError('memory txn log is closed', 'memory', undefined));
+    if (this.truncating) return Promise.reject(new StorageError('memory txn log is being truncated', 'memory', 'EBUSY'));
     return new Promise((resolve, reject) => {
       const roll = txns.length > 0 && this.rollRequested;
       if (roll) this.rollRequested = false;
@@ -48,6 +51,41 @@ export class MemoryTxnLog implements TxnLog {
 
   roll(): void {
     this.rollRequested = true;
+  }
+
+  async truncate(zxid: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.truncating = true;
+    try {
+      while (this.scheduled) await new Promise((r) => setImmediate(r));
+      for (const seg of this.segments) {
+        const keep = seg.txns.findIndex((t) => t.hdr.zxid > zxid);
+        if (keep >= 0) seg.txns.length = keep;
+      }
+      for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i]!.txns.length === 0) this.segments.splice(i, 1);
+      this.rollRequested = true;
+    } finally {
+      this.truncating = false;
+    }
+  }
+
+  async getLastLoggedZxid(): Promise<number> {
+    const last = this.segments[this.segments.length - 1]?.txns;
+    return last?.[last.length - 1]?.hdr.zxid ?? -1;
+  }
+
+  async *readTxnsAfter(zxid: number, opts: { mustCover?: boolean } = {}): AsyncGenerator<Txn, void, void> {
+    const txns = this.txns;
+    const first = txns[0]?.hdr.zxid;
+    if (opts.mustCover && first !== undefined && first > zxid && !(first === zxid + 1 && epochOf(first) === epochOf(zxid))) {
+      throw new StorageError(`the memory txn log starts at zxid 0x${first.toString(16)}: txns after 0x${zxid.toString(16)} are not all there`, 'memory', 'ENOTCOVERED');
+    }
+    let n = 0;
+    for (const t of txns) {
+      if (t.hdr.zxid <= zxid) continue;
+      yield t;
+      if (++n % 1000 === 0) await new Promise((r) => setImmediate(r));
+    }
   }
 
   async close(): Promise<void> {
@@ -75,4 +113,22 @@ export class MemoryTxnLog implements TxnLog {
     this.fsyncs++;
     for (const p of batch) p.resolve();
   }
+}
+
+function epochOf(zxid: number): number {
+  return Math.floor(zxid / 0x100000000);
+}
+
+/** A log that acknowledges at once and keeps nothing (a server with no storage). */
+export class NullTxnLog implements TxnLog {
+  append(_txns: Txn[]): Promise<void> {
+    return Promise.resolve();
+  }
+  roll(): void {}
+  async truncate(): Promise<void> {}
+  async *readTxnsAfter(): AsyncGenerator<Txn, void, void> {}
+  async getLastLoggedZxid(): Promise<number> {
+    return -1;
+  }
+  async close(): Promise<void> {}
 }

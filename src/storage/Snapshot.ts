@@ -4,14 +4,16 @@
 // with one running Adler-32 over the uncompressed stream. The session+ACL+nodes+"/" body is
 // also what a quorum SNAP transfer carries, so it is exposed on its own.
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as zlib from 'node:zlib';
+import { Readable } from 'node:stream';
 import { Reader, Writer } from '../jute/archive.js';
 import type { ACL, StatPersisted } from '../protocol/records.js';
 import type { DataTree } from '../tree/DataTree.js';
-import type { ZkDatabase } from '../server/ZkDatabase.js';
+import type { ZkDatabase } from '../tree/ZkDatabase.js';
 import { childPath } from '../tree/paths.js';
 import { OPEN_ACL_INDEX } from '../tree/ACLCache.js';
-import { RunningAdler32, adler32, adler32Combine } from './Adler32.js';
+import { adler32 } from './Adler32.js';
 import { ACLMapEntry, DataNodeRecord, FileHeader, SessionEntry, ZxidDigest } from './PersistenceRecords.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './TxnLogReader.js';
 import { StorageError } from './StorageIO.js';
@@ -111,25 +113,51 @@ export function snapshotCompression(path: string): 'gz' | 'snappy' | 'none' {
   return ext === 'gz' ? 'gz' : ext === 'snappy' ? 'snappy' : 'none';
 }
 
+/** The cheap validity test (A4.4) on a file's size and its first or last bytes. */
+function passesValidityCheck(path: string, size: number, head: Buffer, tail: Buffer): boolean {
+  const mode = snapshotCompression(path);
+  if (mode === 'gz' || mode === 'snappy') {
+    const magic = mode === 'gz' ? Buffer.from(GZIP_MAGIC) : SNAPPY_MAGIC;
+    return size >= magic.length && head.subarray(0, magic.length).equals(magic);
+  }
+  return size >= 10 && tail.equals(SLASH_MARKER);
+}
+
+const HEAD_BYTES = SNAPPY_MAGIC.length;
+
 /** The cheap validity test used to pick candidate snapshots (A4.4): no parsing. */
 export function looksLikeValidSnapshot(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = fs.openSync(path, 'r');
     const size = fs.fstatSync(fd).size;
-    const mode = snapshotCompression(path);
-    if (mode === 'gz' || mode === 'snappy') {
-      const magic = mode === 'gz' ? Buffer.from(GZIP_MAGIC) : SNAPPY_MAGIC;
-      const head = Buffer.alloc(magic.length);
-      return size >= magic.length && fs.readSync(fd, head, 0, head.length, 0) === head.length && head.equals(magic);
-    }
-    if (size < 10) return false;
+    const head = Buffer.alloc(HEAD_BYTES);
     const tail = Buffer.alloc(5);
-    return fs.readSync(fd, tail, 0, 5, size - 5) === 5 && tail.equals(SLASH_MARKER);
+    fs.readSync(fd, head, 0, Math.min(HEAD_BYTES, size), 0);
+    if (size >= 5) fs.readSync(fd, tail, 0, 5, size - 5);
+    return passesValidityCheck(path, size, head, tail);
   } catch {
     return false;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** looksLikeValidSnapshot over fs.promises (autopurge runs while serving). */
+export async function looksLikeValidSnapshotAsync(path: string): Promise<boolean> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(path, 'r');
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(HEAD_BYTES);
+    const tail = Buffer.alloc(5);
+    await fh.read(head, 0, Math.min(HEAD_BYTES, size), 0);
+    if (size >= 5) await fh.read(tail, 0, 5, size - 5);
+    return passesValidityCheck(path, size, head, tail);
+  } catch {
+    return false;
+  } finally {
+    await fh?.close().catch(() => undefined);
   }
 }
 
@@ -153,10 +181,13 @@ export function readSnapshotFile(path: string, maxFieldBytes = DEFAULT_MAX_RECOR
 
 // ------------------------------------------------------------------ writing
 
-const CHUNK_BYTES = 1 << 20;
+/** Chunks are cut once they reach this size (plus at most one node record). */
+export const SNAPSHOT_CHUNK_BYTES = 256 << 10;
+/** Nodes serialized between two points where other work may run (fuzzy snapshot). */
+export const DEFAULT_NODES_PER_SLICE = 2000;
 
 export interface SerializeOptions {
-  /** Yield to the event loop after this many nodes (fuzzy, non-blocking snapshots). */
+  /** Yield to the event loop after this many nodes (each pass); the tree may change meanwhile. */
   nodesPerSlice?: number;
   /**
    * The ZxidDigest trailer to write instead of the tree's own; `null` writes none (the layout of
@@ -164,95 +195,138 @@ export interface SerializeOptions {
    * applied zxid, taken when the nodes are all written, as ZooKeeper does.
    */
   digest?: ZxidDigest | null;
+  /**
+   * 'file' (default): the whole snapshot file. 'body': what a leader sends in a SNAP sync,
+   * sessions + ACL map + nodes + "/", without file header, checksums or digest.
+   */
+  form?: 'file' | 'body';
+  chunkBytes?: number;
 }
 
-export interface SerializedSnapshot {
+/** What a serialization produced; final once the last chunk is out. */
+export interface SnapshotStats {
   /** lastProcessedZxid when serialization started: the file's name zxid. */
   zxid: number;
-  /** The whole file, in order. */
-  chunks: Buffer[];
   bytes: number;
   nodeCount: number;
+  chunkCount: number;
+  /** Largest chunk handed out: the most a consumer ever holds of it at once. */
+  maxChunkBytes: number;
+  /** Fuzzy cases: nodes created after the zxid with an ACL the map lacks, left to replay. */
+  skippedNewNodes: number;
+  /** Fuzzy cases: nodes re-ACLed after the zxid, written with the open ACL until replay. */
+  openAclPlaceholders: number;
 }
+
+/** A snapshot serialized into memory: every chunk, in order. */
+export type SerializedSnapshot = SnapshotStats & { chunks: Buffer[] };
+
+const SLICE = Symbol('slice');
+type Part = Buffer | typeof SLICE;
 
 /**
- * Writes the node section of `tree` in pre-order (parents first), root as "". Resumable: a
- * `yield` marks a point where the caller may let other work run. The tree may change between
- * slices (a fuzzy snapshot); nodes deleted meanwhile are skipped, and every ACL index a written
- * node uses is captured at that moment so the ACL map always covers the nodes.
+ * The snapshot as chunks, in file order, with SLICE marks where the caller may let other work
+ * run. The ACL map precedes the nodes in the file but must cover them, so a first pass collects
+ * the ACL lists the nodes use, in the order the node pass will meet them (which also gives the
+ * same bytes as building the file in one piece). The tree may change between slices; a node
+ * that then carries an ACL index the map lacks was created or re-ACLed after the snapshot's
+ * zxid, so replay redoes it: one created later is left out with its subtree (its create is
+ * replayed), one re-ACLed later is written with the open ACL (its setACL is replayed).
  */
-interface NodeSection {
-  chunks: Buffer[];
-  /** Adler-32 of the section on its own (combined with the header's later). */
-  adler: number;
-  bytes: number;
-  count: number;
-}
+function* snapshotParts(db: ZkDatabase, opts: SerializeOptions, stats: SnapshotStats): Generator<Part, void, void> {
+  const file = (opts.form ?? 'file') === 'file';
+  const chunkBytes = opts.chunkBytes ?? SNAPSHOT_CHUNK_BYTES;
+  const perSlice = opts.nodesPerSlice ?? Number.MAX_SAFE_INTEGER;
+  const tree: DataTree = db.tree;
+  const startZxid = stats.zxid;
+  const sessions = [...db.sessions];
 
-function* nodeSection(tree: DataTree, acls: Map<number, ACL[]>, out: NodeSection, nodesPerSlice: number): Generator<void, void, void> {
-  const flush = (w: Writer) => {
-    const chunk = w.toBuffer();
-    out.chunks.push(chunk);
-    out.adler = adler32(chunk, out.adler);
-    out.bytes += chunk.length;
-  };
-  let w = new Writer(CHUNK_BYTES);
+  const acls = new Map<number, ACL[]>();
+  let visited = 0;
   const stack: string[] = ['/'];
   while (stack.length > 0) {
     const path = stack.pop()!;
     const node = tree.get(path);
     if (!node) continue;
-    w.ustring(path === '/' ? '' : path);
-    DataNodeRecord.write(w, { data: node.data, acl: node.aclIndex, stat: node.persisted() });
     if (node.aclIndex !== OPEN_ACL_INDEX && !acls.has(node.aclIndex)) acls.set(node.aclIndex, tree.acls.get(node.aclIndex));
     for (const c of node.children) stack.push(childPath(path, c));
-    if (w.pos >= CHUNK_BYTES) {
-      flush(w);
-      w = new Writer(CHUNK_BYTES);
+    if (++visited % perSlice === 0) yield SLICE;
+  }
+
+  let sum = 1;
+  let w = new Writer(chunkBytes + 4096);
+  const take = (): Buffer => {
+    const chunk = w.view();
+    sum = adler32(chunk, sum);
+    stats.bytes += chunk.length;
+    stats.chunkCount++;
+    if (chunk.length > stats.maxChunkBytes) stats.maxChunkBytes = chunk.length;
+    w = new Writer(chunkBytes + 4096);
+    return chunk;
+  };
+
+  if (file) FileHeader.write(w, { magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID });
+  w.int(sessions.length);
+  for (const [id, timeOut] of sessions) {
+    SessionEntry.write(w, { id, timeOut });
+    if (w.pos >= chunkBytes) yield take();
+  }
+  w.int(acls.size);
+  for (const [index, list] of acls) {
+    ACLMapEntry.write(w, { index, acls: list });
+    if (w.pos >= chunkBytes) yield take();
+  }
+
+  stack.push('/');
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const node = tree.get(path);
+    if (!node) continue;
+    let acl = node.aclIndex;
+    if (acl !== OPEN_ACL_INDEX && !acls.has(acl)) {
+      if (node.czxid > startZxid) {
+        stats.skippedNewNodes++;
+        continue;
+      }
+      stats.openAclPlaceholders++;
+      acl = OPEN_ACL_INDEX;
     }
-    if (++out.count % nodesPerSlice === 0) yield;
+    w.ustring(path === '/' ? '' : path);
+    DataNodeRecord.write(w, { data: node.data, acl, stat: node.persisted() });
+    for (const c of node.children) stack.push(childPath(path, c));
+    stats.nodeCount++;
+    if (w.pos >= chunkBytes) yield take();
+    if (stats.nodeCount % perSlice === 0) yield SLICE;
   }
   w.raw(SLASH_MARKER);
-  flush(w);
-}
 
-function* snapshotGenerator(db: ZkDatabase, opts: SerializeOptions, result: SerializedSnapshot): Generator<void, void, void> {
-  const zxid = db.lastProcessedZxid;
-  const sessions = [...db.sessions];
-  const acls = new Map<number, ACL[]>();
-  const nodes: NodeSection = { chunks: [], adler: 1, bytes: 0, count: 0 };
-  yield* nodeSection(db.tree, acls, nodes, opts.nodesPerSlice ?? Number.MAX_SAFE_INTEGER);
-
-  const head = new Writer(4096);
-  FileHeader.write(head, { magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID });
-  head.int(sessions.length);
-  for (const [id, timeOut] of sessions) SessionEntry.write(head, { id, timeOut });
-  head.int(acls.size);
-  for (const [index, list] of acls) ACLMapEntry.write(head, { index, acls: list });
-
-  const headBytes = head.toBuffer();
-  const chunks = [headBytes, ...nodes.chunks];
-  // Everything before checksum1, without another pass over the node bytes.
-  const sum = new RunningAdler32();
-  sum.value = adler32Combine(adler32(headBytes), nodes.adler, nodes.bytes);
-  const trailer = new Writer(64);
-  trailer.longNum(sum.value);
-  trailer.raw(SLASH_MARKER);
-  // Taken after the last node: the snapshot is fuzzy, and replay reaching this zxid is the point
-  // where the tree is whole again and must have this digest.
-  const digest = opts.digest !== undefined ? opts.digest : trailerDigest(db.tree);
-  if (digest) {
-    ZxidDigest.write(trailer, digest);
-    sum.update(trailer.view());
-    trailer.longNum(sum.value);
-    trailer.raw(SLASH_MARKER);
+  if (file) {
+    // One running Adler-32 over the stream: checksum1 seals the tree, checksum2 also covers
+    // checksum1, its "/" and the digest.
+    let at = 0;
+    const seal = () => {
+      sum = adler32(w.buf, sum, at, w.pos);
+      at = w.pos;
+      w.longNum(sum);
+      w.raw(SLASH_MARKER);
+    };
+    seal();
+    // Taken after the last node: the snapshot is fuzzy, and replay reaching this zxid is the point
+    // where the tree is whole again and must have this digest.
+    const digest = opts.digest !== undefined ? opts.digest : trailerDigest(db.tree);
+    if (digest) {
+      ZxidDigest.write(w, digest);
+      seal();
+    }
+    // The checksums are already in `sum`'s past; take() must not count the pending bytes twice.
+    const tail = w.view();
+    stats.bytes += tail.length;
+    stats.chunkCount++;
+    if (tail.length > stats.maxChunkBytes) stats.maxChunkBytes = tail.length;
+    yield tail;
+    return;
   }
-  chunks.push(trailer.toBuffer());
-
-  result.zxid = zxid;
-  result.chunks = chunks;
-  result.bytes = headBytes.length + nodes.bytes + chunks[chunks.length - 1]!.length;
-  result.nodeCount = nodes.count;
+  yield take();
 }
 
 /**
@@ -264,18 +338,62 @@ export function trailerDigest(tree: DataTree): ZxidDigest | null {
   return tree.lastProcessedZxidDigest ?? { zxid: 0, digestVersion: DIGEST_VERSION, digest: 0n };
 }
 
-/** Serialize in one go (startup, tests, SNAP). */
-export function serializeSnapshotSync(db: ZkDatabase, opts: SerializeOptions = {}): SerializedSnapshot {
-  const result: SerializedSnapshot = { zxid: 0, chunks: [], bytes: 0, nodeCount: 0 };
-  const it = snapshotGenerator(db, { ...opts, nodesPerSlice: Number.MAX_SAFE_INTEGER }, result);
-  while (!it.next().done);
-  return result;
+function newStats(db: ZkDatabase): SnapshotStats {
+  return { zxid: db.lastProcessedZxid, bytes: 0, nodeCount: 0, chunkCount: 0, maxChunkBytes: 0, skippedNewNodes: 0, openAclPlaceholders: 0 };
 }
 
-/** Serialize while letting requests run between slices of `nodesPerSlice` nodes (fuzzy snapshot). */
-export async function serializeSnapshot(db: ZkDatabase, opts: SerializeOptions = {}): Promise<SerializedSnapshot> {
-  const result: SerializedSnapshot = { zxid: 0, chunks: [], bytes: 0, nodeCount: 0 };
-  const it = snapshotGenerator(db, { nodesPerSlice: 2000, ...opts }, result);
-  while (!it.next().done) await new Promise<void>((r) => setImmediate(r));
-  return result;
+/**
+ * A snapshot of `db` as a stream of chunks, produced only as fast as they are consumed: no
+ * whole-file buffer, at most one chunk (SNAPSHOT_CHUNK_BYTES plus one node) held by the
+ * producer. Its zxid is taken when the stream is created. Iterate once (for await, or
+ * toReadable() for a socket or file stream); serialization yields to the event loop every
+ * nodesPerSlice nodes, so requests keep being served while it runs (a fuzzy snapshot).
+ */
+export class SnapshotStream implements AsyncIterable<Buffer> {
+  readonly stats: SnapshotStats;
+  private used = false;
+
+  constructor(
+    private readonly db: ZkDatabase,
+    private readonly opts: SerializeOptions = {},
+  ) {
+    this.stats = newStats(db);
+  }
+
+  get zxid(): number {
+    return this.stats.zxid;
+  }
+
+  /** The chunks (the stream itself), for writeSnapshotFile. */
+  get chunks(): AsyncIterable<Buffer> {
+    return this;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, void> {
+    if (this.used) throw new Error('a SnapshotStream can be read only once');
+    this.used = true;
+    const opts = { nodesPerSlice: DEFAULT_NODES_PER_SLICE, ...this.opts };
+    for (const part of snapshotParts(this.db, opts, this.stats)) {
+      if (part === SLICE) await new Promise<void>((r) => setImmediate(r));
+      else yield part;
+    }
+  }
+
+  toReadable(): Readable {
+    return Readable.from(this, { objectMode: false });
+  }
+}
+
+export function streamSnapshot(db: ZkDatabase, opts: SerializeOptions = {}): SnapshotStream {
+  return new SnapshotStream(db, opts);
+}
+
+/** Serialize in one go into memory (tests, small trees); same bytes as the stream. */
+export function serializeSnapshotSync(db: ZkDatabase, opts: SerializeOptions = {}): SerializedSnapshot {
+  const stats = newStats(db);
+  const chunks: Buffer[] = [];
+  for (const part of snapshotParts(db, { ...opts, nodesPerSlice: Number.MAX_SAFE_INTEGER }, stats)) {
+    if (part !== SLICE) chunks.push(part);
+  }
+  return { ...stats, chunks };
 }

@@ -1,9 +1,10 @@
 // When to snapshot (SyncRequestProcessor's trigger): after snapCount/2 + a random share of
 // snapCount/2 txns, roll the log and write a fuzzy snapshot in the background. Only one
 // snapshot runs at a time; a trigger that finds one running is skipped ("Too busy to snap").
-import type { ZkDatabase } from '../server/ZkDatabase.js';
+import type { ZkDatabase } from '../tree/ZkDatabase.js';
 import type { TxnLog } from './TxnLog.js';
-import { serializeSnapshot, serializeSnapshotSync } from './Snapshot.js';
+import type { AutopurgeTask } from './Purge.js';
+import { DEFAULT_NODES_PER_SLICE, streamSnapshot } from './Snapshot.js';
 import { writeSnapshotFile } from './FileSnapshotStore.js';
 import { consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
 
@@ -27,8 +28,9 @@ export class Snapshotter {
   private txnsSinceRoll = 0;
   private randRoll: number;
   private running: Promise<void> | null = null;
-  /** Paths of snapshots written by this snapshotter, oldest first. */
-  readonly written: string[] = [];
+  /** Path of the newest snapshot this snapshotter wrote (older ones are autopurge's business). */
+  lastSnapshot: string | null = null;
+  snapshotsWritten = 0;
   skippedBusy = 0;
   lastError: Error | null = null;
 
@@ -71,8 +73,8 @@ export class Snapshotter {
 
   private async snapshotInBackground(db: ZkDatabase): Promise<void> {
     try {
-      const snap = await serializeSnapshot(db, { nodesPerSlice: this.opts.nodesPerSlice ?? 2000 });
-      this.written.push(await writeSnapshotFile(this.opts.snapDir, snap, this.io));
+      const snap = streamSnapshot(db, { nodesPerSlice: this.opts.nodesPerSlice ?? DEFAULT_NODES_PER_SLICE });
+      this.wrote(await writeSnapshotFile(this.opts.snapDir, snap, this.io));
     } catch (e) {
       this.lastError = e as Error;
       this.logger.warn(`background snapshot failed: ${(e as Error).message}`);
@@ -84,25 +86,35 @@ export class Snapshotter {
     while (this.running) await this.running;
   }
 
-  private autopurge: { stop(): void } | null = null;
+  private wrote(p: string): void {
+    this.lastSnapshot = p;
+    this.snapshotsWritten++;
+  }
+
+  private autopurge: AutopurgeTask | null = null;
 
   /** Hand over the autopurge task so that close() stops it with the rest of the background work. */
-  attachAutopurge(task: { stop(): void } | null): void {
+  attachAutopurge(task: AutopurgeTask | null): void {
     this.autopurge = task;
   }
 
-  /** Shutdown: stop autopurge, let a running background snapshot finish; no new one is started. */
+  /** Shutdown: stop autopurge, let a running background snapshot or purge finish; no new one is started. */
   async close(): Promise<void> {
-    this.autopurge?.stop();
+    const purge = this.autopurge;
     this.autopurge = null;
+    purge?.stop();
+    await purge?.running;
     await this.idle();
   }
 
-  /** A complete snapshot of db right now (startup, shutdown); blocks the event loop while serializing. */
+  /**
+   * A complete snapshot of db now (startup, after a sync), streamed to the file. Meant for
+   * when nothing else changes the tree; if something does, it is a fuzzy snapshot like the rest.
+   */
   async snapshotNow(db: ZkDatabase): Promise<string> {
     await this.idle();
-    const p = await writeSnapshotFile(this.opts.snapDir, serializeSnapshotSync(db), this.io);
-    this.written.push(p);
+    const p = await writeSnapshotFile(this.opts.snapDir, streamSnapshot(db, { nodesPerSlice: Number.MAX_SAFE_INTEGER }), this.io);
+    this.wrote(p);
     return p;
   }
 }

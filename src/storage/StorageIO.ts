@@ -40,6 +40,10 @@ export interface StorageIO {
   rename(from: string, to: string): Promise<void>;
   /** fsync a directory so a created or renamed entry survives a power loss. */
   syncDir(path: string): Promise<void>;
+  /** Cut an existing file to `length` bytes; with `sync`, fsync it before resolving. */
+  truncate(path: string, length: number, sync: boolean): Promise<void>;
+  /** Delete a file; a file already gone is not an error. */
+  remove(path: string): Promise<void>;
 }
 
 class NodeFile implements StorageFile {
@@ -109,6 +113,25 @@ export const nodeStorageIO: StorageIO = {
       throw StorageError.wrap('fsync directory', path, e);
     } finally {
       await fh?.close().catch(() => undefined);
+    }
+  },
+  async truncate(path, length, sync) {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(path, 'r+');
+      await fh.truncate(length);
+      if (sync) await fh.datasync();
+    } catch (e) {
+      throw StorageError.wrap(`truncate to ${length} bytes`, path, e);
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  },
+  async remove(path) {
+    try {
+      await fsp.rm(path, { force: true });
+    } catch (e) {
+      throw StorageError.wrap('delete', path, e);
     }
   },
 };

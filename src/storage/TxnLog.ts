@@ -8,18 +8,23 @@ import { writeTxn } from '../protocol/txn.js';
 import { Writer } from '../jute/archive.js';
 import { adler32 } from './Adler32.js';
 import { logFileName } from './FileNames.js';
+import { truncateLog } from './LogTruncation.js';
+import { getLastLoggedZxid as scanLastLoggedZxid, readTxnsAfter as readLogTxnsAfter } from './TxnLogReader.js';
 import { nodeStorageIO, StorageError, type StorageFile, type StorageIO, type StorageLogger, consoleLogger } from './StorageIO.js';
 
-export const TXNLOG_MAGIC = 0x5a4b4c47; // "ZKLG"
-export const TXNLOG_VERSION = 2;
-export const FILE_HEADER_BYTES = 16;
-export const END_OF_RECORD = 0x42; // 'B'
-/** Bytes around a record besides its payload: crc (8) + len (4) + EOR (1). */
-export const RECORD_OVERHEAD = 13;
+import { END_OF_RECORD, FILE_HEADER_BYTES, TXNLOG_MAGIC, TXNLOG_VERSION } from './TxnLogFormat.js';
+
+export { END_OF_RECORD, FILE_HEADER_BYTES, RECORD_OVERHEAD, TXNLOG_MAGIC, TXNLOG_VERSION } from './TxnLogFormat.js';
 /** ZooKeeper extends the file when fewer than this many bytes remain before the allocated end. */
 const PAD_SLACK_BYTES = 4096;
 const FSYNC_WARN_MS = 1000;
 
+/**
+ * The transaction log as the server and the quorum code see it (Apache's TxnLog). FileTxnLog
+ * writes ZooKeeper's files; MemoryTxnLog is its in-memory twin for tests and the simulator;
+ * NullTxnLog keeps nothing. Concurrency contract (all three): one writer; calls may overlap
+ * freely except truncate, which must not race appends (see there).
+ */
 export interface TxnLog {
   /**
    * Durably append txns (in zxid order). Resolves after they are fsynced (or written, if
@@ -32,6 +37,20 @@ export interface TxnLog {
   append(txns: Txn[]): Promise<void>;
   /** Start a new log file at the next append (called when a snapshot is taken). */
   roll(): void;
+  /**
+   * Remove every logged txn with zxid > `zxid` (a learner's TRUNC). Appends already issued
+   * complete first; appends issued while it runs are rejected; the next append after it
+   * starts a new file.
+   */
+  truncate(zxid: number): Promise<void>;
+  /**
+   * The durable txns with zxid > `zxid`, ascending, without holding the event loop (a
+   * leader's DIFF). With mustCover, fails (code ENOTCOVERED) unless the log provably holds
+   * every txn after `zxid`. Appends made while iterating may or may not be included.
+   */
+  readTxnsAfter(zxid: number, opts?: { mustCover?: boolean }): AsyncIterable<Txn>;
+  /** Zxid of the last durable txn, or -1 if the log holds none. */
+  getLastLoggedZxid(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -88,6 +107,7 @@ export function paddedSize(position: number, currentSize: number, preAllocBytes:
 interface PendingAppend {
   record: Buffer | null;
   firstZxid: number;
+  lastZxid: number;
   txnCount: number;
   rollBefore: boolean;
   resolve: () => void;
@@ -111,6 +131,10 @@ export interface FileTxnLogOptions {
   forceSync: boolean;
   io?: StorageIO;
   logger?: StorageLogger;
+  /** The last zxid already in the directory, if the caller knows it (saves a scan). */
+  lastLoggedZxid?: number;
+  /** Per-record size limit when reading back (jute.maxbuffer + extrasize). */
+  maxRecordBytes?: number;
 }
 
 const ZERO_BYTE = Buffer.alloc(1);
@@ -128,11 +152,15 @@ export class FileTxnLog implements TxnLog {
   private current: OpenLog | null = null;
   /** The writer never appends to a file that existed before it started: first append opens one. */
   private rollRequested = true;
+  private truncating = false;
+  /** Last durable zxid; null until known (a scan of the directory finds it on demand). */
+  private lastLogged: number | null;
 
   constructor(private readonly opts: FileTxnLogOptions) {
     this.io = opts.io ?? nodeStorageIO;
     this.logger = opts.logger ?? consoleLogger;
     this.preAllocBytes = opts.preAllocSizeKb > 0 ? opts.preAllocSizeKb * 1024 : 0;
+    this.lastLogged = opts.lastLoggedZxid ?? null;
   }
 
   /** Set once an I/O error happened; every later append rejects with it. */
@@ -148,12 +176,15 @@ export class FileTxnLog implements TxnLog {
   append(txns: Txn[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new StorageError(`txn log ${this.opts.dir} is closed`, this.opts.dir, undefined));
+    if (this.truncating) return Promise.reject(new StorageError(`txn log ${this.opts.dir} is being truncated`, this.opts.dir, 'EBUSY'));
     let record: Buffer | null = null;
     if (txns.length > 0) record = encodeLogRecords(txns);
     return new Promise<void>((resolve, reject) => {
       const rollBefore = record !== null && this.rollRequested;
       if (rollBefore) this.rollRequested = false;
-      this.queue.push({ record, firstZxid: txns[0]?.hdr.zxid ?? 0, txnCount: txns.length, rollBefore, resolve, reject });
+      const firstZxid = txns[0]?.hdr.zxid ?? 0;
+      const lastZxid = txns[txns.length - 1]?.hdr.zxid ?? -1;
+      this.queue.push({ record, firstZxid, lastZxid, txnCount: txns.length, rollBefore, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // Start on a microtask so appends made in the same tick share the first batch.
@@ -166,9 +197,56 @@ export class FileTxnLog implements TxnLog {
     this.rollRequested = true;
   }
 
+  private async idle(): Promise<void> {
+    if (this.flushing) await new Promise<void>((r) => this.drained.push(r));
+  }
+
+  async truncate(zxid: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new StorageError(`txn log ${this.opts.dir} is closed`, this.opts.dir, undefined);
+    this.truncating = true;
+    try {
+      await this.idle();
+      if (this.failure) throw this.failure;
+      const cur = this.current;
+      this.current = null;
+      this.rollRequested = true;
+      if (cur) await cur.file.close();
+      const res = await truncateLog(this.opts.dir, zxid, {
+        io: this.io, logger: this.logger, sync: this.opts.forceSync, maxRecordBytes: this.opts.maxRecordBytes,
+      });
+      this.lastLogged = res.lastZxid;
+    } catch (e) {
+      // Half a truncation must not be followed by appends: stop here unless nothing was touched.
+      if ((e as StorageError).code !== 'ENOLOG') this.fail(StorageError.wrap('truncate txn log', this.opts.dir, e), []);
+      throw e;
+    } finally {
+      this.truncating = false;
+    }
+  }
+
+  async getLastLoggedZxid(): Promise<number> {
+    if (this.lastLogged === null) {
+      await this.idle();
+      if (this.lastLogged === null) {
+        this.lastLogged = await scanLastLoggedZxid(this.opts.dir, { logger: this.logger, maxRecordBytes: this.opts.maxRecordBytes });
+      }
+    }
+    return this.lastLogged;
+  }
+
+  async *readTxnsAfter(zxid: number, opts: { mustCover?: boolean } = {}): AsyncGenerator<Txn, void, void> {
+    // Read only what is durable: the record being written after it may be half there.
+    const until = await this.getLastLoggedZxid();
+    if (until <= zxid) return;
+    yield* readLogTxnsAfter(this.opts.dir, zxid, {
+      logger: this.logger, maxRecordBytes: this.opts.maxRecordBytes, mustCover: opts.mustCover, untilZxid: until,
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    if (this.flushing) await new Promise<void>((r) => this.drained.push(r));
+    await this.idle();
     const cur = this.current;
     this.current = null;
     if (cur) {
@@ -216,8 +294,10 @@ export class FileTxnLog implements TxnLog {
     let chunks: Buffer[] = [];
     let bytes = 0;
     let txns = 0;
+    let lastZxid = -1;
     for (const p of batch) {
       if (!p.record) continue;
+      lastZxid = p.lastZxid;
       if (p.rollBefore || !this.current) {
         if (chunks.length) await this.writeChunks(chunks, bytes);
         chunks = [];
@@ -234,6 +314,7 @@ export class FileTxnLog implements TxnLog {
     for (const f of retired) await this.sync(f);
     if (this.current) await this.sync(this.current);
     for (const f of retired) await f.file.close();
+    if (lastZxid >= 0) this.lastLogged = lastZxid;
     this.stats.batches++;
     this.stats.txns += txns;
   }

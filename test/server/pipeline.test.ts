@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { ZkServer } from '../../src/server/ZkServer.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
+import { NullTxnLog } from '../../src/storage/MemoryTxnLog.js';
 import { defaultConfig } from '../../src/config/ServerConfig.js';
 import { Writer } from '../../src/jute/archive.js';
 import { OpCode } from '../../src/protocol/constants.js';
@@ -15,10 +16,10 @@ import { Fifo } from '../../src/util/Fifo.js';
 import { RawClient } from '../support/RawClient.js';
 
 /** A log whose appends take as long as the test says. */
-class GateLog {
+class GateLog extends NullTxnLog {
   private waiting: Array<() => void> = [];
   open = false;
-  append(_txns: Txn[]): Promise<void> {
+  override append(_txns: Txn[]): Promise<void> {
     if (this.open) return Promise.resolve();
     return new Promise((r) => this.waiting.push(r));
   }
@@ -26,8 +27,6 @@ class GateLog {
     this.open = true;
     for (const r of this.waiting.splice(0)) r();
   }
-  roll(): void {}
-  async close(): Promise<void> {}
 }
 
 test('frames sent during the handshake are left unread until the session exists', async () => {

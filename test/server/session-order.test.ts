@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZkServer } from '../../src/server/ZkServer.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
+import { NullTxnLog } from '../../src/storage/MemoryTxnLog.js';
 import { defaultConfig } from '../../src/config/ServerConfig.js';
 import type { Txn } from '../../src/protocol/txn.js';
 import { RawClient } from '../support/RawClient.js';
@@ -13,13 +14,11 @@ import * as R from '../../src/protocol/records.js';
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 /** A txn log whose fsync takes `delayMs`: writes stay in flight long enough to race them. */
-class SlowLog {
+class SlowLog extends NullTxnLog {
   delayMs = 0;
-  append(_txns: Txn[]): Promise<void> {
+  override append(_txns: Txn[]): Promise<void> {
     return new Promise((r) => setTimeout(r, this.delayMs));
   }
-  roll(): void {}
-  async close(): Promise<void> {}
 }
 
 async function slowServer(log: SlowLog): Promise<ZkServer> {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZkServer } from '../../src/server/ZkServer.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { MemoryTxnLog } from '../../src/storage/MemoryTxnLog.js';
 import { defaultConfig } from '../../src/config/ServerConfig.js';
 import { RawClient } from '../support/RawClient.js';

@@ -47,6 +47,20 @@ export class SimTxnLog implements TxnLog {
 
   roll(): void {}
 
+  // The rest of the TxnLog interface (a learner's TRUNC and DIFF), on what reached the disk.
+  async truncate(zxid: number): Promise<void> {
+    const firstAfter = this.disk.synced.findIndex((t) => t.hdr.zxid > zxid);
+    if (firstAfter >= 0) this.disk.synced.length = firstAfter;
+  }
+
+  async *readTxnsAfter(zxid: number): AsyncGenerator<Txn, void, void> {
+    for (const t of this.disk.synced.slice()) if (t.hdr.zxid > zxid) yield t;
+  }
+
+  async getLastLoggedZxid(): Promise<number> {
+    return this.disk.synced[this.disk.synced.length - 1]?.hdr.zxid ?? -1;
+  }
+
   async close(): Promise<void> {}
 
   crash(): void {

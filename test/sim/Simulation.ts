@@ -11,7 +11,7 @@ import type { Identity } from '../../src/auth/AuthProviders.js';
 import { DataTree } from '../../src/tree/DataTree.js';
 import { WatchManager } from '../../src/tree/WatchManager.js';
 import { SessionTracker } from '../../src/session/SessionTracker.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { ServerStats } from '../../src/server/ServerStats.js';
 import { RequestPipeline } from '../../src/server/pipeline/RequestPipeline.js';
 import { standaloneCommit } from '../../src/server/pipeline/Commit.js';

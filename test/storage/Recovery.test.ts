@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultConfig, type ServerConfig } from '../../src/config/ServerConfig.js';
-import type { ZkDatabase } from '../../src/server/ZkDatabase.js';
-import { recover } from '../../src/storage/Recovery.js';
+import type { ZkDatabase } from '../../src/tree/ZkDatabase.js';
+import { recover, type StorageSettings } from '../../src/storage/Recovery.js';
+import { storageSettings } from '../../src/server/StorageSettings.js';
 import { readLogFile } from '../../src/storage/TxnLogReader.js';
 import { purge } from '../../src/storage/Purge.js';
 import { serializeSnapshotSync } from '../../src/storage/Snapshot.js';
@@ -16,8 +17,8 @@ import {
 
 const expected = JSON.parse(fs.readFileSync(path.join(VECTOR_DIR, 'expected-tree.json'), 'utf8'));
 
-function config(dataDir: string, extra: Partial<ServerConfig> = {}): ServerConfig {
-  return defaultConfig({ dataDir, dataLogDir: dataDir, preAllocSizeKb: 64, ...extra });
+function config(dataDir: string, extra: Partial<ServerConfig> = {}, overrides: Partial<StorageSettings> = {}): StorageSettings {
+  return storageSettings(defaultConfig({ dataDir, dataLogDir: dataDir, preAllocSizeKb: 64, ...extra }), overrides);
 }
 
 function assertExpectedTree(db: ZkDatabase): void {
@@ -70,7 +71,7 @@ test('new directory: snapshot.0 is written, writes survive a restart, sessions i
   const dataDir = path.join(tmpDir(), 'data'); // does not exist yet
   const logger = new RecordingLogger();
   let r = await recover(config(dataDir), { logger });
-  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')), ['snapshot.0']);
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).sort(), ['acceptedEpoch', 'currentEpoch', 'snapshot.0']);
   const txns = [createSessionTxn(1, 0x99n, 12000), createTxn(2, '/a', 'A', 1), createTxn(3, '/a/e', 'E', 1, true), setDataTxn(4, '/a', 'A2', 1)];
   txns[2]!.hdr.clientId = 0x99n;
   for (const t of txns) {
@@ -138,7 +139,7 @@ test('a log file holding only a header (crash right after creating it) is remove
   assert.ok(fs.existsSync(stray));
 });
 
-test('ephemerals of sessions missing from the session map are removed after load', async () => {
+test('ephemerals of sessions missing from the session map are reported after load, not deleted', async () => {
   const dataDir = tmpDir();
   const r0 = await recover(config(dataDir), { logger: new RecordingLogger() });
   // An ephemeral whose owner never had a createSession txn (e.g. the session closed in a
@@ -148,8 +149,10 @@ test('ephemerals of sessions missing from the session map are removed after load
   await r0.log.append([t]);
   await r0.log.close();
   const r = await recover(config(dataDir), { logger: new RecordingLogger() });
+  assert.deepEqual(r.report.orphanSessions, [0x1234n]);
   assert.deepEqual(r.report.orphanEphemerals, ['/ghost']);
-  assert.equal(r.db.tree.get('/ghost'), undefined);
+  // Deleting them here would be a change no other replica sees: the server logs a closeSession.
+  assert.ok(r.db.tree.get('/ghost'));
   await r.log.close();
 });
 
@@ -162,7 +165,7 @@ test('startup errors name the directory or file and the problem', async () => {
   const created = await recover(config(path.join(base, 'nope')), { logger: new RecordingLogger() });
   assert.ok(fs.existsSync(path.join(base, 'nope', 'version-2', 'snapshot.0')));
   await created.log.close();
-  await assert.rejects(recover(config(path.join(base, 'nope2')), { autocreate: false }), (e: Error) => e.message.includes('nope2') && /does not exist/.test(e.message));
+  await assert.rejects(recover(config(path.join(base, 'nope2'), {}, { autocreate: false })), (e: Error) => e.message.includes('nope2') && /does not exist/.test(e.message));
   // A log that is not a log.
   const d = tmpDir();
   fs.mkdirSync(path.join(d, 'version-2'));
@@ -221,11 +224,11 @@ test('purge keeps the newest N valid snapshots and the logs needed from the olde
   fs.writeFileSync(path.join(v2, 'snapshot.20'), 'torn'); // invalid: not counted, newer so not deleted
   for (const z of [0x1, 0x3, 0x6, 0xb, 0x10, 0x15]) fs.writeFileSync(path.join(v2, `log.${z.toString(16)}`), 'x');
   fs.writeFileSync(path.join(v2, 'acceptedEpoch'), '0');
-  const deleted = purge(v2, v2, 3, new RecordingLogger()).map((p) => path.basename(p)).sort();
+  const deleted = (await purge(v2, v2, 3, new RecordingLogger())).map((p) => path.basename(p)).sort();
   assert.deepEqual(deleted, ['log.1', 'log.3', 'snapshot.0', 'snapshot.5']);
-  assert.deepEqual(fs.readdirSync(v2).sort(), ['acceptedEpoch', 'log.10', 'log.15', 'log.6', 'log.b', 'snapshot.14', 'snapshot.20', 'snapshot.a', 'snapshot.f']);
+  assert.deepEqual(fs.readdirSync(v2).sort(), ['acceptedEpoch', 'currentEpoch', 'log.10', 'log.15', 'log.6', 'log.b', 'snapshot.14', 'snapshot.20', 'snapshot.a', 'snapshot.f']);
   // Retain counts below 3 are raised to 3.
-  assert.deepEqual(purge(v2, v2, 1, new RecordingLogger()), []);
+  assert.deepEqual(await purge(v2, v2, 1, new RecordingLogger()), []);
 });
 
 test('epoch files: decimal text without newline, atomic replace, startup checks', async () => {
@@ -276,12 +279,13 @@ test('separate dataLogDir: logs and snapshots each go to their own version-2, an
   await r.log.append([t]);
   r.db.applyTxn(t);
   await r.log.close();
-  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')), ['snapshot.0']);
+  // Epoch files live with the snapshots.
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).sort(), ['acceptedEpoch', 'currentEpoch', 'snapshot.0']);
   assert.deepEqual(fs.readdirSync(path.join(logDirBase, 'version-2')), ['log.1']);
   const again = await recover(cfg, { logger: new RecordingLogger() });
   assert.equal(again.db.tree.get('/sep')!.data!.toString(), 'x');
   await again.log.close();
-  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).sort(), ['snapshot.0', 'snapshot.1']);
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).sort(), ['acceptedEpoch', 'currentEpoch', 'snapshot.0', 'snapshot.1']);
 });
 
 test('autopurge runs at startup when purgeInterval > 0 and stops with the snapshotter', async () => {

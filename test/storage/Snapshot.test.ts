@@ -3,16 +3,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { DataTree } from '../../src/tree/DataTree.js';
 import {
-  looksLikeValidSnapshot, parseSnapshot, readSnapshotFile, serializeSnapshot, serializeSnapshotSync, type SnapshotContent,
+  looksLikeValidSnapshot, parseSnapshot, readSnapshotFile, serializeSnapshotSync, streamSnapshot, type SnapshotContent, type SnapshotStream,
 } from '../../src/storage/Snapshot.js';
 import { loadNewestValidSnapshot, writeSnapshotFile } from '../../src/storage/FileSnapshotStore.js';
 import { readLogs } from '../../src/storage/TxnLogReader.js';
 import { RecordingLogger, VECTOR_DATA, VECTOR_DIR, createSessionTxn, createTxn, deleteTxn, setDataTxn, tmpDir } from './helpers.js';
 
 const index = JSON.parse(fs.readFileSync(path.join(VECTOR_DIR, 'snapshot-index.json'), 'utf8'));
+
+async function collect(s: SnapshotStream): Promise<{ zxid: number; chunks: Buffer[] }> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c);
+  return { zxid: s.zxid, chunks };
+}
 
 function dbFrom(c: SnapshotContent, zxid: number): ZkDatabase {
   const db = new ZkDatabase(DataTree.fromSnapshot(c.acls, c.nodes));
@@ -144,7 +150,7 @@ test('fuzzy snapshot: the tree changes while it is written; snapshot + replay co
     for (let j = 0; j < 3; j++) apply(createTxn(++zxid, `/p${i}/c${j}`, `c${j}`, j + 1, j === 2));
   }
   const snapZxid = db.lastProcessedZxid;
-  const pending = serializeSnapshot(db, { nodesPerSlice: 25 });
+  const pending = collect(streamSnapshot(db, { nodesPerSlice: 25 }));
   // Keep mutating between slices: deletes, re-creates, data changes, new subtrees.
   let k = 0;
   let cver = 300;

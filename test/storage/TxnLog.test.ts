@@ -7,7 +7,8 @@ import type { Txn } from '../../src/protocol/txn.js';
 import { FileTxnLog, encodeLogRecord } from '../../src/storage/TxnLog.js';
 import { MemoryTxnLog } from '../../src/storage/MemoryTxnLog.js';
 import { readLogFile, readLogs, type LogFileEnd, type LogRecord } from '../../src/storage/TxnLogReader.js';
-import { adler32, adler32Combine } from '../../src/storage/Adler32.js';
+import { adler32 } from '../../src/storage/Adler32.js';
+import { adler32Combine } from './referenceSnapshot.js';
 import { FaultyIO, RecordingLogger, VECTOR_DATA, createSessionTxn, createTxn, deleteTxn, setDataTxn, tmpDir, txn, plain } from './helpers.js';
 
 function readAll(p: string, logger = new RecordingLogger()): { recs: LogRecord[]; end: LogFileEnd } {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultConfig } from '../../src/config/ServerConfig.js';
-import { ZkDatabase } from '../../src/server/ZkDatabase.js';
+import { storageSettings } from '../../src/server/StorageSettings.js';
+import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
 import { DataTree, setDigestAssertions, digestAssertionsEnabled } from '../../src/tree/DataTree.js';
 import { readLogs } from '../../src/storage/TxnLogReader.js';
 import { readSnapshotFile } from '../../src/storage/Snapshot.js';
@@ -131,7 +132,7 @@ test('every Apache snapshot loads with a digest that replay confirms (fuzzy ones
 test('recovery of the Apache directory: no mismatch, and the startup snapshot ends with the last digest', { skip }, async () => {
   const dataDir = copyVectorDataDir();
   const logger = new RecordingLogger();
-  const r = await recover(defaultConfig({ dataDir }), { logger });
+  const r = await recover(storageSettings(defaultConfig({ dataDir })), { logger });
   try {
     assert.equal(r.db.tree.digestMismatches, 0, logger.warnings.join('\n'));
     assert.equal(r.report.lastProcessedZxid, 0x34);
@@ -166,7 +167,7 @@ test('a txn digest that disagrees is counted and logged, and changes nothing els
   const wasAsserting = digestAssertionsEnabled();
   setDigestAssertions(false);
   try {
-    const r = await recover(defaultConfig({ dataDir }), { logger });
+    const r = await recover(storageSettings(defaultConfig({ dataDir })), { logger });
     try {
       assert.equal(r.db.tree.digestMismatches, 1);
       assert.ok(logger.warnings.some((w) => /Digests are not matching/.test(w) && w.includes('0x33')), logger.warnings.join('\n'));

@@ -100,6 +100,13 @@ export class FaultyIO implements StorageIO {
   syncDir(p: string): Promise<void> {
     return nodeStorageIO.syncDir(p);
   }
+  truncate(p: string, length: number, sync: boolean): Promise<void> {
+    if (sync) this.datasyncs++;
+    return nodeStorageIO.truncate(p, length, sync);
+  }
+  remove(p: string): Promise<void> {
+    return nodeStorageIO.remove(p);
+  }
 
   private wrap(f: StorageFile): StorageFile {
     const io = this;
@@ -125,4 +132,37 @@ export class FaultyIO implements StorageIO {
       close: () => f.close(),
     };
   }
+}
+
+/** Creates of /n1../nN under the root, each with its parentCVersion, as the server would log them. */
+export function chainTxns(n: number, first = 1): Txn[] {
+  const out: Txn[] = [];
+  for (let i = first; i < first + n; i++) out.push(createTxn(i, `/n${i}`, `value-${i}`, i));
+  return out;
+}
+
+/** Append txns to a fresh FileTxnLog in dir, rolling to a new file every `perFile` txns. */
+export async function writeLogFiles(dir: string, txns: Txn[], perFile: number, preAllocSizeKb = 16): Promise<void> {
+  const { FileTxnLog } = await import('../../src/storage/TxnLog.js');
+  const log = new FileTxnLog({ dir, preAllocSizeKb, forceSync: true, logger: new RecordingLogger() });
+  for (let i = 0; i < txns.length; i += perFile) {
+    if (i > 0) log.roll();
+    await log.append(txns.slice(i, i + perFile));
+  }
+  await log.close();
+}
+
+/** Everything observable about a tree: per path data, ACL list, persisted stat, children. */
+export function treeImage(db: { tree: import('../../src/tree/DataTree.js').DataTree }): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  db.tree.walk((p, n) => {
+    out.set(p, { data: n.data?.toString('hex') ?? null, acl: db.tree.aclOf(n), stat: n.persisted(), children: [...n.children].sort() });
+  });
+  return out;
+}
+
+export async function collectAsync<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
 }

@@ -7,7 +7,7 @@ import type { ApplyResult, TreeEvent } from '../../tree/DataTree.js';
 import type { WatchManager } from '../../tree/WatchManager.js';
 import type { SessionTracker } from '../../session/SessionTracker.js';
 import type { Clock } from '../../runtime/Runtime.js';
-import type { ZkDatabase } from '../ZkDatabase.js';
+import type { ZkDatabase } from '../../tree/ZkDatabase.js';
 
 /** Called once per applied txn (the snapshot trigger, the simulation's checker). */
 export interface ApplyListener {

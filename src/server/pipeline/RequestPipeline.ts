@@ -17,7 +17,7 @@ import { reapCandidates } from '../../tree/ContainerReaper.js';
 import type { SessionTracker } from '../../session/SessionTracker.js';
 import { initialSessionId } from '../../session/SessionPassword.js';
 import type { Runtime } from '../../runtime/Runtime.js';
-import type { ZkDatabase } from '../ZkDatabase.js';
+import type { ZkDatabase } from '../../tree/ZkDatabase.js';
 import { WRITE_OPS, prepCloseSession, prepDeleteContainer } from '../Prep.js';
 import { READ_OPS, executeReadRequest, type ReadContext } from '../ReadRequests.js';
 import { opName, type ServerStats } from '../ServerStats.js';
