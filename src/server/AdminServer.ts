@@ -1,11 +1,13 @@
-// AdminServer: ZooKeeper's HTTP command interface (/commands/<name> → JSON).
+// AdminServer: ZooKeeper's HTTP command interface (/commands/<name> → JSON), with Apache
+// ZooKeeper 3.8's command names (Commands.java) and, for the ensemble-only ones, the answer a
+// standalone ZooKeeper gives. Commands may answer asynchronously (dirs, last_snapshot, monitor).
+import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import type { ZkServer } from './ZkServer.js';
+import type { ServerView } from './ServerView.js';
 import type { Connection } from './Connection.js';
-import { VERSION } from './FourLetterWords.js';
-import { handleConsole } from './Console.js';
+import { VERSION, dataDirs, dirSize, environment, monitorRows } from './FourLetterWords.js';
+import { connBrief, connFull, handleConsole } from './Console.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,152 +21,193 @@ function toJson(body: unknown): string {
   const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? `${token}${v}` : v), 2);
   return text.replace(new RegExp(`"${token}(-?\\d+)"`, 'g'), '$1');
 }
-type Command = { names: string[]; run: (s: ZkServer, args: URLSearchParams) => Json };
 
-function connBrief(c: Connection): Json {
-  return {
-    remote_socket_address: `${c.remoteAddress}:${c.remotePort}`,
-    interest_ops: c.established ? 1 : 0,
-    outstanding_requests: c.inflight,
-    packets_received: c.packetsReceived,
-    packets_sent: c.packetsSent,
-  };
+type Command = {
+  names: string[];
+  /** Refused while the server is not serving (CommandBase.serverRequired). */
+  serverRequired: boolean;
+  run: (v: ServerView, args: URLSearchParams) => Json | Promise<Json>;
+};
+
+const hexZxid = (z: number): string => z.toString(16);
+
+/** Java's Long.parseLong: optional sign, decimal digits, within 64 bits; null otherwise. */
+export function parseJavaLong(s: string | null): bigint | null {
+  if (s === null || !/^[+-]?\d+$/.test(s)) return null;
+  const v = BigInt(s);
+  return v >= -(1n << 63n) && v < 1n << 63n ? v : null;
 }
 
-export function connFull(c: Connection): Json {
-  const avg = c.latencyCount ? c.totalLatency / c.latencyCount : 0;
-  return {
-    ...connBrief(c),
-    session_id: '0x' + BigInt.asUintN(64, c.sessionId).toString(16),
-    last_operation: c.lastOp,
-    established: new Date(c.establishedAt).toISOString(),
-    session_timeout: c.sessionTimeout,
-    last_cxid: c.lastCxid,
-    last_zxid: c.lastZxid,
-    last_response_time: c.lastResponseTime,
-    last_latency: c.lastLatency,
-    min_latency: c.latencyCount ? c.minLatency : 0,
-    avg_latency: avg,
-    max_latency: c.maxLatency,
-  };
-}
+/** A Java long for the JSON body: a number when a double holds it exactly, else a bigint toJson writes exactly. */
+const jsonLong = (v: bigint): number | bigint => (BigInt(Number(v)) === v ? Number(v) : v);
 
-function serverStats(s: ZkServer): Json {
-  const st = s.stats;
+async function serverStats(v: ServerView): Promise<Json> {
+  const st = v.stats;
+  const { snapDir, logDir } = dataDirs(v);
+  const [dataSize, logSize] = await Promise.all([dirSize(snapDir), dirSize(logDir)]);
+  const clientResponse = { last_buffer_size: st.clientResponse.last, min_buffer_size: st.clientResponse.min, max_buffer_size: st.clientResponse.max };
   return {
     version: VERSION,
     read_only: false,
     server_stats: {
       packets_sent: st.packetsSent,
       packets_received: st.packetsReceived,
-      fsync_threshold_exceed_count: 0,
-      client_response_stats: { last_buffer_size: st.lastResponseSize, min_buffer_size: st.minResponseSize, max_buffer_size: st.maxResponseSize },
+      fsync_threshold_exceed_count: st.fsyncThresholdExceedCount,
+      client_response_stats: clientResponse,
       provider_null: false,
-      server_state: 'standalone',
-      last_processed_zxid: s.lastZxid,
-      outstanding_requests: s.outstanding,
+      server_state: v.role,
+      outstanding_requests: v.outstanding,
+      last_processed_zxid: v.lastZxid,
       avg_latency: st.avg,
       max_latency: st.maxLatency,
       min_latency: st.min,
-      num_alive_client_connections: s.connections.size,
-      uptime: Date.now() - s.startedAt,
+      num_alive_client_connections: v.connections.size,
+      uptime: st.uptime,
+      data_dir_size: dataSize,
+      log_dir_size: logSize,
       auth_failed_count: st.authFailed,
       non_mtlsremote_conn_count: 0,
       non_mtlslocal_conn_count: 0,
     },
-    client_response: { last_buffer_size: st.lastResponseSize, min_buffer_size: st.minResponseSize, max_buffer_size: st.maxResponseSize },
-    node_count: s.db.tree.nodeCount,
+    client_response: clientResponse,
+    node_count: v.tree.nodeCount,
   };
 }
 
-/** mntr lines as JSON: numbers stay numbers. */
-export function monitor(s: ZkServer): Json {
+/** /commands/monitor: mntr's entries as JSON, numbers staying numbers. */
+export async function monitor(v: ServerView): Promise<Json> {
   const out: Json = {};
-  for (const line of s.fourLetter.render('mntr').split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const key = line.substring(3, tab);
-    const v = line.substring(tab + 1);
-    out[key] = v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
-  }
+  for (const [k, val] of await monitorRows(v)) out[k] = val;
   return out;
 }
 
+async function lastSnapshot(v: ServerView): Promise<Json> {
+  const snap = v.lastSnapshot?.() ?? null;
+  if (!snap) return { zxid: hexZxid(-1), timestamp: -1 };
+  // FileSnap records the file's modification time in seconds.
+  let timestamp = -1;
+  try {
+    timestamp = Math.floor((await fs.stat(snap.path)).mtimeMs / 1000);
+  } catch {
+    /* purged since; the zxid is still the newest snapshot this server knows of */
+  }
+  return { zxid: hexZxid(snap.zxid), timestamp };
+}
+
+function setTraceMask(v: ServerView, args: URLSearchParams): Json {
+  const raw = args.get('traceMask');
+  if (raw === null) return { error: 'setTraceMask requires long traceMask argument' };
+  const mask = parseJavaLong(raw);
+  if (mask === null) return { error: `setTraceMask requires long traceMask argument, got ${raw}` };
+  v.traceMask = mask;
+  return { tracemask: jsonLong(mask) };
+}
+
 const COMMANDS: Command[] = [
-  { names: ['configuration', 'conf', 'config'], run: (s) => ({
-    client_port: s.port, data_dir: s.config.dataDir, data_log_dir: s.config.dataLogDir, tick_time: s.config.tickTime,
-    max_client_cnxns: s.config.maxClientCnxns, min_session_timeout: s.config.minSessionTimeout,
-    max_session_timeout: s.config.maxSessionTimeout, server_id: 0, client_port_listen_backlog: s.config.clientPortListenBacklog,
-  }) },
-  { names: ['connection_stat_reset', 'crst'], run: (s) => (s.fourLetter.render('crst'), {}) },
-  { names: ['connections', 'cons'], run: (s) => ({ connections: [...s.connections].map(connFull), secure_connections: [] }) },
-  { names: ['dirs'], run: (s) => {
-    const m = /datadir_size: (\d+)\nlogdir_size: (\d+)/.exec(s.fourLetter.render('dirs'));
-    return { datadir_size: Number(m?.[1] ?? 0), logdir_size: Number(m?.[2] ?? 0) };
+  { names: ['connection_stat_reset', 'crst'], serverRequired: true, run: (v) => {
+    for (const c of v.connections) c.resetStats();
+    return {};
   } },
-  { names: ['dump'], run: (s) => {
+  { names: ['configuration', 'conf', 'config'], serverRequired: true, run: (v) => {
+    const { snapDir, logDir } = dataDirs(v);
+    const c = v.config;
+    return {
+      client_port: v.port, data_dir: snapDir, data_log_dir: logDir, tick_time: c.tickTime,
+      max_client_cnxns: c.maxClientCnxns, min_session_timeout: c.minSessionTimeout,
+      max_session_timeout: c.maxSessionTimeout, server_id: v.myid, client_port_listen_backlog: c.clientPortListenBacklog,
+    };
+  } },
+  { names: ['connections', 'cons'], serverRequired: true, run: (v) => ({ connections: [...v.connections].map(connFull), secure_connections: [] }) },
+  { names: ['hash'], serverRequired: true, run: (v) => ({
+    digests: v.tree.digestLog().map((d) => ({ zxid: d.zxid, digest: d.digest, digest_version: d.digestVersion })),
+  }) },
+  { names: ['dirs'], serverRequired: true, run: async (v) => {
+    const { snapDir, logDir } = dataDirs(v);
+    const [datadir_size, logdir_size] = await Promise.all([dirSize(snapDir), dirSize(logDir)]);
+    return { datadir_size, logdir_size };
+  } },
+  { names: ['dump'], serverRequired: true, run: (v) => {
     const expiry: Json = {};
-    for (const [t, ids] of s.tracker.expiryBuckets()) expiry[String(t)] = ids.map((i) => Number(i));
+    for (const [t, ids] of v.tracker.expiryBuckets()) expiry[String(t)] = ids.map((i) => Number(i));
     const eph: Json = {};
-    for (const [id, paths] of s.db.tree.ephemerals) eph[String(id)] = [...paths];
+    for (const [id, paths] of v.tree.ephemerals) eph[String(id)] = [...paths];
     return { expiry_time_to_session_ids: expiry, session_id_to_ephemeral_paths: eph };
   } },
-  { names: ['environment', 'env', 'envi'], run: (s) => {
-    const out: Json = {};
-    for (const line of s.fourLetter.render('envi').split('\n').slice(1)) {
-      const eq = line.indexOf('=');
-      if (eq > 0) out[line.substring(0, eq)] = line.substring(eq + 1);
-    }
-    return out;
-  } },
-  { names: ['get_trace_mask', 'gtmk'], run: () => ({ tracemask: 306 }) },
-  { names: ['hash'], run: (s) => ({
-    digests: s.db.tree.digestLog().map((d) => ({ zxid: d.zxid, digest: d.digest, digest_version: d.digestVersion })),
+  { names: ['environment', 'env', 'envi'], serverRequired: false, run: () => Object.fromEntries(environment()) },
+  { names: ['get_trace_mask', 'gtmk'], serverRequired: false, run: (v) => ({ tracemask: jsonLong(v.traceMask) }) },
+  { names: ['initial_configuration', 'icfg'], serverRequired: true, run: (v) => ({
+    initial_configuration: [...v.config.raw.entries()].map(([k, val]) => `${k}=${val}\n`).join(''),
   }) },
-  { names: ['initial_configuration', 'icfg'], run: (s) => ({
-    initial_configuration: [...s.config.raw.entries()].map(([k, v]) => `${k}=${v}\n`).join(''),
+  { names: ['is_read_only', 'isro'], serverRequired: true, run: () => ({ read_only: false }) },
+  { names: ['last_snapshot', 'lsnp'], serverRequired: true, run: lastSnapshot },
+  // Ensemble-only commands: what a standalone ZooKeeper answers.
+  { names: ['leader', 'lead'], serverRequired: true, run: () => ({ error: 'server is not initialized' }) },
+  { names: ['monitor', 'mntr'], serverRequired: false, run: monitor },
+  { names: ['observer_connection_stat_reset', 'orst'], serverRequired: true, run: () => ({}) },
+  { names: ['ruok'], serverRequired: true, run: () => ({}) },
+  { names: ['set_trace_mask', 'stmk'], serverRequired: false, run: setTraceMask },
+  { names: ['server_stats', 'srvr'], serverRequired: true, run: serverStats },
+  { names: ['stats', 'stat'], serverRequired: true, run: async (v) => ({
+    ...(await serverStats(v)), connections: [...v.connections].map(connBrief), secure_connections: [],
   }) },
-  { names: ['is_read_only', 'isro'], run: () => ({ read_only: false }) },
-  { names: ['last_snapshot', 'lsnp'], run: () => ({ zxid: '0', timestamp: 0 }) },
-  { names: ['leader', 'lead'], run: () => ({ error: 'server is not initialized' }) },
-  { names: ['monitor', 'mntr'], run: (s) => monitor(s) },
-  { names: ['ruok'], run: () => ({}) },
-  { names: ['server_stats', 'srvr'], run: (s) => serverStats(s) },
-  { names: ['stat_reset', 'srst'], run: (s) => (s.stats.reset(), {}) },
-  { names: ['stats', 'stat'], run: (s) => ({ ...serverStats(s), connections: [...s.connections].map(connBrief), secure_connections: [] }) },
-  { names: ['system_properties', 'sysp'], run: () => ({ 'os.name': os.type(), 'os.arch': process.arch, 'node.version': process.version }) },
-  { names: ['voting_view'], run: () => ({ current_config: {} }) },
-  { names: ['watch_summary', 'wchs'], run: (s) => {
-    const [conns, paths, total] = s.watches.dataSummary();
-    return { num_connections: conns, num_paths: paths, num_total_watches: total };
+  { names: ['stat_reset', 'srst'], serverRequired: true, run: (v) => (v.stats.reset(), {}) },
+  { names: ['observers', 'obsr'], serverRequired: true, run: () => ({ synced_observers: 0, observers: [] }) },
+  { names: ['system_properties', 'sysp'], serverRequired: false, run: () => {
+    // Java's System.getProperties, sorted; Node has no such table, so: its environment description.
+    const props = Object.fromEntries(environment().filter(([k]) => k !== 'zookeeper.version' && !k.startsWith('os.memory')));
+    return Object.fromEntries(Object.entries({ ...props, 'node.version': process.version }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   } },
-  { names: ['watches', 'wchc'], run: (s) => {
+  { names: ['voting_view'], serverRequired: true, run: () => ({ current_config: {} }) },
+  { names: ['watches', 'wchc'], serverRequired: true, run: (v) => {
     const out: Json = {};
-    for (const c of s.connections) {
-      const paths = s.watches.dataPathsOf(c);
+    for (const c of v.connections) {
+      const paths = v.watches.dataPathsOf(c);
       if (paths.length) out[String(c.sessionId)] = paths;
     }
     return { session_id_to_watched_paths: out };
   } },
-  { names: ['watches_by_path', 'wchp'], run: (s) => {
+  { names: ['watches_by_path', 'wchp'], serverRequired: true, run: (v) => {
     const out: Json = {};
-    for (const [p, m] of s.watches.dataWatchers()) out[p] = [...m.keys()].map((w) => Number((w as Connection).sessionId));
+    for (const [p, m] of v.watches.dataWatchers()) out[p] = [...m.keys()].map((w) => Number((w as Connection).sessionId));
     return { path_to_session_ids: out };
   } },
-  { names: ['zabstate'], run: () => ({ voting: false, zabstate: '' }) },
+  { names: ['watch_summary', 'wchs'], serverRequired: true, run: (v) => {
+    const [conns, paths, total] = v.watches.dataSummary();
+    return { num_connections: conns, num_paths: paths, num_total_watches: total };
+  } },
+  { names: ['zabstate'], serverRequired: false, run: () => ({ voting: false, zabstate: '' }) },
 ];
+
+/** Primary command names, as /commands lists them. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.names[0]!);
 
 const byName = new Map<string, Command>();
 for (const c of COMMANDS) for (const n of c.names) byName.set(n, c);
+
+/** Commands.runCommand: the JSON body for `name`, with `command` and `error` always present. */
+export async function runCommand(view: ServerView, name: string, args: URLSearchParams): Promise<Json> {
+  const cmd = byName.get(name);
+  if (!cmd) return { command: name, error: `Unknown command: ${name}` };
+  if (cmd.serverRequired && !view.running) return { command: name, error: 'This ZooKeeper instance is not currently serving requests' };
+  let out: Json;
+  try {
+    out = await cmd.run(view, args);
+  } catch (e) {
+    return { command: cmd.names[0], error: `command failed: ${(e as Error).message}` };
+  }
+  const error = (out.error as string | undefined) ?? null;
+  delete out.error;
+  return { ...out, command: cmd.names[0], error };
+}
 
 export class AdminServer {
   private http: http.Server | null = null;
   port = 0;
 
-  constructor(private readonly zk: ZkServer) {}
+  constructor(private readonly view: ServerView) {}
 
   async start(): Promise<void> {
-    const cfg = this.zk.config;
+    const cfg = this.view.config;
     const base = cfg.adminCommandURL.replace(/\/+$/, '');
     this.http = http.createServer((req, res) => this.handle(base, req, res));
     this.http.keepAliveTimeout = 30000;
@@ -178,11 +221,11 @@ export class AdminServer {
   private handle(base: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
-      handleConsole(this.zk, req, res, url);
+      handleConsole(this.view, req, res, url);
       return;
     }
     if (url.pathname === base || url.pathname === base + '/') {
-      const names = COMMANDS.map((c) => c.names[0]!).sort();
+      const names = [...COMMAND_NAMES].sort();
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(names.map((n) => `<a href="${base}/${n}">${n}</a><br/>\n`).join(''));
       return;
@@ -192,19 +235,16 @@ export class AdminServer {
       res.end('Not Found\n');
       return;
     }
-    const name = decodeURIComponent(url.pathname.substring(base.length + 1));
-    const cmd = byName.get(name);
-    let body: Json;
-    if (!cmd) body = { command: name, error: `Unknown command: ${name}` };
-    else if (!this.zk.running) body = { command: cmd.names[0], error: 'This ZooKeeper instance is not currently serving requests' };
-    else {
-      const out = cmd.run(this.zk, url.searchParams);
-      const error = (out.error as string | undefined) ?? null;
-      delete out.error;
-      body = { ...out, command: cmd.names[0], error };
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.substring(base.length + 1));
+    } catch {
+      name = url.pathname.substring(base.length + 1);
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(toJson(body) + '\n');
+    void runCommand(this.view, name, url.searchParams).then((body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(toJson(body) + '\n');
+    });
   }
 
   async stop(): Promise<void> {

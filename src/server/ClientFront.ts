@@ -61,6 +61,7 @@ export class ClientFront implements ConnectionHost {
     const s = this.settings;
     if ((s.maxClientCnxns > 0 && count >= s.maxClientCnxns) || (s.maxCnxns > 0 && this.connections.size >= s.maxCnxns)) {
       // Excess sockets are accepted and dropped without a word, as ZooKeeper does.
+      this.stats.recordConnectionRejected();
       socket.destroy();
       return;
     }
@@ -88,7 +89,7 @@ export class ClientFront implements ConnectionHost {
   }
 
   onFrame(conn: Connection, frame: Buffer): void {
-    this.stats.packetsReceived++;
+    this.stats.recordPacketReceived(frame.length + 4);
     try {
       if (!conn.handshakeStarted) this.onConnect(conn, frame);
       else this.onRequest(conn, frame);
@@ -103,6 +104,7 @@ export class ClientFront implements ConnectionHost {
     const r = new Reader(frame, 0, frame.length, this.settings.maxBuffer * 2);
     const req = ConnectRequest.read(r);
     conn.sentReadOnlyFlag = r.remaining() >= 1;
+    this.stats.recordConnectionRequest();
     conn.holdForHandshake();
     if (req.lastZxidSeen > this.hooks.lastZxid()) {
       // The client has seen a newer state than ours: it must try another server.
@@ -195,6 +197,7 @@ export class ClientFront implements ConnectionHost {
       if (c.established) {
         if (now - c.lastRecvAt > c.sessionTimeout) c.close();
       } else if (now - c.establishedAt > HANDSHAKE_TIMEOUT_MS) {
+        this.stats.recordSessionlessConnectionExpired();
         c.close();
       }
     }

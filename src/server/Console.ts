@@ -4,8 +4,9 @@
 // shows data that such a client could not read.
 import crypto from 'node:crypto';
 import type http from 'node:http';
-import type { ZkServer } from './ZkServer.js';
-import { connFull, monitor } from './AdminServer.js';
+import type { ServerView } from './ServerView.js';
+import type { Connection } from './Connection.js';
+import { monitorRows } from './FourLetterWords.js';
 import { hasPerm, maskDigests } from './AclCheck.js';
 import { normaliseAddress, type Identity } from '../auth/AuthProviders.js';
 import { Perm } from '../protocol/constants.js';
@@ -15,6 +16,36 @@ import type { Stat } from '../protocol/records.js';
 export const CONSOLE_DATA_LIMIT = 64 * 1024;
 
 type Json = Record<string, unknown>;
+
+/** A connection as `stat` lists it (AdminServer and console share this shape). */
+export function connBrief(c: Connection): Json {
+  return {
+    remote_socket_address: `${c.remoteAddress}:${c.remotePort}`,
+    interest_ops: c.established ? 1 : 0,
+    outstanding_requests: c.inflight,
+    packets_received: c.packetsReceived,
+    packets_sent: c.packetsSent,
+  };
+}
+
+/** A connection as `cons` lists it: the brief form plus session and latency figures. */
+export function connFull(c: Connection): Json {
+  const avg = c.latencyCount ? c.totalLatency / c.latencyCount : 0;
+  return {
+    ...connBrief(c),
+    session_id: '0x' + BigInt.asUintN(64, c.sessionId).toString(16),
+    last_operation: c.lastOp,
+    established: new Date(c.establishedAt).toISOString(),
+    session_timeout: c.sessionTimeout,
+    last_cxid: c.lastCxid,
+    last_zxid: c.lastZxid,
+    last_response_time: c.lastResponseTime,
+    last_latency: c.lastLatency,
+    min_latency: c.latencyCount ? c.minLatency : 0,
+    avg_latency: avg,
+    max_latency: c.maxLatency,
+  };
+}
 
 const hex = (n: number | bigint): string => '0x' + BigInt.asUintN(64, BigInt(n)).toString(16);
 
@@ -72,9 +103,9 @@ function validPath(p: string): boolean {
 }
 
 /** The node API: status code and body, as a client from `ids` would be allowed to see it. */
-export function nodeView(zk: ZkServer, path: string, ids: Identity[]): [number, Json] {
+export function nodeView(zk: ServerView, path: string, ids: Identity[]): [number, Json] {
   if (!validPath(path)) return [400, { path, error: 'BadArguments' }];
-  const tree = zk.db.tree;
+  const tree = zk.tree;
   const node = tree.get(path);
   if (!node) return [404, { path, error: 'NoNode' }];
   const acl = tree.aclOf(node);
@@ -94,16 +125,18 @@ export function nodeView(zk: ZkServer, path: string, ids: Identity[]): [number, 
   ];
 }
 
-export function statsView(zk: ZkServer): Json {
+export async function statsView(zk: ServerView): Promise<Json> {
   const [conns, paths, total] = zk.watches.dataSummary();
+  const monitor: Json = {};
+  for (const [k, v] of await monitorRows(zk)) monitor[k] = v;
   return {
-    ...monitor(zk),
+    ...monitor,
     zxid: hex(zk.lastZxid),
     watch_summary: { num_connections: conns, num_paths: paths, num_total_watches: total },
   };
 }
 
-export function connectionsView(zk: ZkServer): Json {
+export function connectionsView(zk: ServerView): Json {
   return { connections: [...zk.connections].map(connFull) };
 }
 
@@ -121,7 +154,7 @@ const json = (res: http.ServerResponse, status: number, body: Json): void =>
   send(res, status, 'application/json', JSON.stringify(body) + '\n');
 
 /** Serve /console and /console/api/*; the caller routes only those paths here. */
-export function handleConsole(zk: ZkServer, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+export function handleConsole(zk: ServerView, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'text/plain', 'Method Not Allowed\n', { allow: 'GET, HEAD' });
     return;
@@ -143,7 +176,10 @@ export function handleConsole(zk: ZkServer, req: http.IncomingMessage, res: http
       return;
     }
     case '/console/api/stats':
-      json(res, 200, statsView(zk));
+      statsView(zk).then(
+        (body) => json(res, 200, body),
+        (e: Error) => json(res, 500, { error: e.message }),
+      );
       return;
     case '/console/api/connections':
       json(res, 200, connectionsView(zk));

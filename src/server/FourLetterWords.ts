@@ -1,39 +1,51 @@
 // Four-letter words: plain-text admin commands on the client port, with the whitelist.
 // Layouts follow Apache ZooKeeper 3.8's output byte for byte where the vectors show it.
-import fs from 'node:fs';
+// Words that touch disk (conf, dirs) or /proc (mntr) answer asynchronously: the connection stops
+// reading, and the answer is written and the connection closed once it is ready.
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from './Connection.js';
-import type { ZkServer } from './ZkServer.js';
-import { javaDate, javaDouble } from '../util/javaText.js';
+import type { ServerView } from './ServerView.js';
+import { javaDate } from '../util/javaText.js';
+import { javaDouble } from '../metrics/javaFormat.js';
+import { mntrValue } from '../metrics/ZkMetrics.js';
 import { ALL_FOUR_LETTER_WORDS } from '../config/ServerConfig.js';
+import { storageDirs } from './StorageSettings.js';
 
 export const VERSION = '3.8.0-zookeeper-ts-0.1.0, built on 2026-11-22 00:00 UTC';
 
 const hex = (n: number | bigint) => '0x' + (typeof n === 'bigint' ? BigInt.asUintN(64, n) : n).toString(16);
 
-
-function dirSize(dir: string): number {
-  let total = 0;
+/** Bytes of the regular files directly in `dir` (0 if it cannot be read), without blocking. */
+export async function dirSize(dir: string): Promise<number> {
+  let names: string[];
   try {
-    for (const f of fs.readdirSync(dir)) {
-      try {
-        const st = fs.statSync(path.join(dir, f));
-        if (st.isFile()) total += st.size;
-      } catch {
-        /* vanished */
-      }
-    }
+    names = await fs.readdir(dir);
   } catch {
     return 0;
   }
-  return total;
+  const sizes = await Promise.all(
+    names.map((f) => fs.stat(path.join(dir, f)).then((st) => (st.isFile() ? st.size : 0), () => 0)),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** The snapshot and txn-log directories (…/version-2) as absolute paths. */
+export function dataDirs(view: Pick<ServerView, 'config'>): { snapDir: string; logDir: string } {
+  const d = storageDirs(view.config);
+  return { snapDir: path.resolve(d.snapDir), logDir: path.resolve(d.logDir) };
+}
+
+/** mntr: version and state, then every registry metric in ZooKeeper's order. */
+export async function monitorRows(view: ServerView): Promise<Array<[string, string | number, boolean]>> {
+  const rows: Array<[string, string | number, boolean]> = [['version', VERSION, false], ['server_state', view.role, false]];
+  for (const e of await view.stats.metrics.monitorEntries()) rows.push(e);
+  return rows;
 }
 
 export class FourLetterWords {
-  private traceMask = 306n;
-
-  constructor(private readonly server: ZkServer) {}
+  constructor(private readonly view: ServerView) {}
 
   isKnown(word: string): boolean {
     return (ALL_FOUR_LETTER_WORDS as readonly string[]).includes(word);
@@ -41,34 +53,42 @@ export class FourLetterWords {
 
   run(conn: Connection, word: string, rest: Buffer = Buffer.alloc(0)): void {
     conn.lastOp = 'NA';
-    const allowed = this.server.config.fourLetterWords.has(word) || word === 'srvr';
-    let out: string;
-    if (!allowed) out = `${word} is not executed because it is not in the whitelist.\n`;
-    else if (word === 'stmk') {
+    // ZooKeeper counts the word as a received 4-byte packet before running it.
+    this.view.stats.recordPacketReceived(4);
+    // Nothing more is read from this peer: the reply is the last thing on the connection.
+    conn.pauseReading('4lw');
+    this.answer(conn, word, rest).then(
+      (out) => {
+        if (!conn.closed) conn.socket.end(out);
+        conn.close();
+      },
+      () => {
+        // A failed word answers nothing, like a word the server does not run.
+        conn.close();
+      },
+    );
+  }
+
+  private answer(conn: Connection, word: string, rest: Buffer): Promise<string> {
+    const allowed = this.view.config.fourLetterWords.has(word) || word === 'srvr';
+    if (!allowed) return Promise.resolve(`${word} is not executed because it is not in the whitelist.\n`);
+    if (word === 'stmk') {
       // stmk carries an 8-byte mask after the word; it arrives in the same first chunk in practice.
-      if (rest.length >= 8) this.traceMask = rest.readBigInt64BE(0);
-      out = String(this.traceMask);
-    } else out = this.render(word, conn);
-    conn.socket.end(out);
-    conn.close();
+      if (rest.length >= 8) this.view.traceMask = rest.readBigInt64BE(0);
+      return Promise.resolve(String(this.view.traceMask));
+    }
+    return this.render(word, conn);
   }
 
-  private dataDir(): string {
-    return path.join(path.resolve(this.server.config.dataDir), 'version-2');
-  }
-  private logDir(): string {
-    return path.join(path.resolve(this.server.config.dataLogDir), 'version-2');
-  }
-
-  render(word: string, self?: Connection): string {
-    const s = this.server;
+  async render(word: string, self?: Connection): Promise<string> {
+    const s = this.view;
     switch (word) {
       case 'ruok':
         return 'imok';
       case 'isro':
         return 'rw';
       case 'gtmk':
-        return String(this.traceMask);
+        return String(s.traceMask);
       case 'srvr':
         return this.serverSummary(false, self);
       case 'stat':
@@ -83,8 +103,11 @@ export class FourLetterWords {
         return 'Server stats reset.\n';
       case 'conf':
         return this.conf();
-      case 'dirs':
-        return `datadir_size: ${dirSize(this.dataDir())}\nlogdir_size: ${dirSize(this.logDir())}\n`;
+      case 'dirs': {
+        const { snapDir, logDir } = dataDirs(s);
+        const [data, log] = await Promise.all([dirSize(snapDir), dirSize(logDir)]);
+        return `datadir_size: ${data}\nlogdir_size: ${log}\n`;
+      }
       case 'envi':
         return this.envi();
       case 'dump':
@@ -111,15 +134,15 @@ export class FourLetterWords {
         return out + '\n';
       }
       case 'mntr':
-        return this.mntr();
+        return (await monitorRows(s)).map(([k, v, d]) => `zk_${k}\t${typeof v === 'string' ? v : mntrValue(v, d)}\n`).join('');
       case 'hash':
-        return s.db.tree.digestLog().map((d) => `${d.zxid.toString(16)}: ${d.digest}\n`).join('');
+        return s.tree.digestLog().map((d) => `${d.zxid.toString(16)}: ${d.digest}\n`).join('');
     }
     return '';
   }
 
   private serverSummary(withClients: boolean, self?: Connection): string {
-    const s = this.server;
+    const s = this.view;
     const st = s.stats;
     let out = `Zookeeper version: ${VERSION}\n`;
     if (withClients) {
@@ -133,8 +156,8 @@ export class FourLetterWords {
     out += `Connections: ${s.connections.size}\n`;
     out += `Outstanding: ${s.outstanding}\n`;
     out += `Zxid: ${hex(s.lastZxid)}\n`;
-    out += 'Mode: standalone\n';
-    out += `Node count: ${s.db.tree.nodeCount}\n`;
+    out += `Mode: ${s.role}\n`;
+    out += `Node count: ${s.tree.nodeCount}\n`;
     return out;
   }
 
@@ -156,52 +179,33 @@ export class FourLetterWords {
     return line + ')\n';
   }
 
-  private conf(): string {
-    const c = this.server.config;
+  private async conf(): Promise<string> {
+    const s = this.view;
+    const c = s.config;
+    const { snapDir, logDir } = dataDirs(s);
+    const [dataSize, logSize] = await Promise.all([dirSize(snapDir), dirSize(logDir)]);
     return [
-      `clientPort=${this.server.port || c.clientPort}`,
+      `clientPort=${s.port || c.clientPort}`,
       'secureClientPort=-1',
-      `dataDir=${this.dataDir()}`,
-      `dataDirSize=${dirSize(this.dataDir())}`,
-      `dataLogDir=${this.logDir()}`,
-      `dataLogSize=${dirSize(this.logDir())}`,
+      `dataDir=${snapDir}`,
+      `dataDirSize=${dataSize}`,
+      `dataLogDir=${logDir}`,
+      `dataLogSize=${logSize}`,
       `tickTime=${c.tickTime}`,
       `maxClientCnxns=${c.maxClientCnxns}`,
       `minSessionTimeout=${c.minSessionTimeout}`,
       `maxSessionTimeout=${c.maxSessionTimeout}`,
       `clientPortListenBacklog=${c.clientPortListenBacklog}`,
-      'serverId=0',
+      `serverId=${s.myid}`,
     ].join('\n') + '\n';
   }
 
   private envi(): string {
-    const mem = process.memoryUsage();
-    const mb = (n: number) => `${Math.floor(n / 1048576)}MB`;
-    const lines = [
-      `zookeeper.version=${VERSION}`,
-      `host.name=${os.hostname()}`,
-      `java.version=${process.version}`,
-      'java.vendor=Node.js',
-      `java.home=${path.dirname(path.dirname(process.execPath))}`,
-      `java.class.path=${process.argv[1] ?? ''}`,
-      'java.library.path=',
-      `java.io.tmpdir=${os.tmpdir()}`,
-      'java.compiler=<NA>',
-      `os.name=${os.type()}`,
-      `os.arch=${process.arch === 'x64' ? 'amd64' : process.arch}`,
-      `os.version=${os.release()}`,
-      `user.name=${os.userInfo().username}`,
-      `user.home=${os.homedir()}`,
-      `user.dir=${process.cwd()}`,
-      `os.memory.free=${mb(mem.heapTotal - mem.heapUsed)}`,
-      `os.memory.max=${mb(os.totalmem())}`,
-      `os.memory.total=${mb(mem.heapTotal)}`,
-    ];
-    return 'Environment:\n' + lines.map((l) => l + '\n').join('');
+    return 'Environment:\n' + environment().map(([k, v]) => `${k}=${v}\n`).join('');
   }
 
   private dump(): string {
-    const s = this.server;
+    const s = this.view;
     const buckets = s.tracker.expiryBuckets();
     const nSessions = buckets.reduce((a, [, ids]) => a + ids.length, 0);
     let out = 'SessionTracker dump:\n';
@@ -209,7 +213,7 @@ export class FourLetterWords {
     for (const [t, ids] of buckets) {
       out += `${ids.length} expire at ${javaDate(t)}:\n` + ids.map((id) => `\t${hex(id)}\n`).join('');
     }
-    const eph = [...s.db.tree.ephemerals.entries()];
+    const eph = [...s.tree.ephemerals.entries()];
     out += 'ephemeral nodes dump:\n';
     out += `Sessions with Ephemerals (${eph.length}):\n`;
     for (const [id, paths] of eph) out += `${hex(id)}:\n` + [...paths].sort().map((p) => `\t${p}\n`).join('');
@@ -222,46 +226,30 @@ export class FourLetterWords {
     }
     return out;
   }
+}
 
-  private mntr(): string {
-    const s = this.server;
-    const st = s.stats;
-    let ephemerals = 0;
-    for (const set of s.db.tree.ephemerals.values()) ephemerals += set.size;
-    let fds = 0;
-    try {
-      fds = fs.readdirSync('/proc/self/fd').length;
-    } catch {
-      /* not Linux */
-    }
-    const rows: Array<[string, string | number]> = [
-      ['version', VERSION],
-      ['server_state', 'standalone'],
-      ['avg_latency', javaDouble(st.avg)],
-      ['max_latency', st.maxLatency],
-      ['min_latency', st.min],
-      ['packets_received', st.packetsReceived],
-      ['packets_sent', st.packetsSent],
-      ['num_alive_connections', s.connections.size],
-      ['outstanding_requests', s.outstanding],
-      ['znode_count', s.db.tree.nodeCount],
-      ['watch_count', s.watches.totalWatches],
-      ['ephemerals_count', ephemerals],
-      ['approximate_data_size', s.db.tree.approximateDataSize],
-      ['open_file_descriptor_count', fds],
-      ['max_file_descriptor_count', 1048576],
-      ['global_sessions', s.tracker.sessions.size],
-      ['local_sessions', 0],
-      ['uptime', Date.now() - s.startedAt],
-      ['connection_drop_probability', '0.0'],
-      ['last_client_response_size', st.lastResponseSize],
-      ['max_client_response_size', st.maxResponseSize],
-      ['min_client_response_size', st.minResponseSize],
-      ['outstanding_tls_handshake', 0],
-      ['auth_failed_count', st.authFailed],
-      ['non_mtls_remote_conn_count', 0],
-      ['non_mtls_local_conn_count', 0],
-    ];
-    return rows.map(([k, v]) => `zk_${k}\t${v}\n`).join('');
-  }
+/** envi's key=value pairs (Environment.list in ZooKeeper), with Node.js standing in for the JVM. */
+export function environment(): Array<[string, string]> {
+  const mem = process.memoryUsage();
+  const mb = (n: number) => `${Math.floor(n / 1048576)}MB`;
+  return [
+    ['zookeeper.version', VERSION],
+    ['host.name', os.hostname()],
+    ['java.version', process.version],
+    ['java.vendor', 'Node.js'],
+    ['java.home', path.dirname(path.dirname(process.execPath))],
+    ['java.class.path', process.argv[1] ?? ''],
+    ['java.library.path', ''],
+    ['java.io.tmpdir', os.tmpdir()],
+    ['java.compiler', '<NA>'],
+    ['os.name', os.type()],
+    ['os.arch', process.arch === 'x64' ? 'amd64' : process.arch],
+    ['os.version', os.release()],
+    ['user.name', os.userInfo().username],
+    ['user.home', os.homedir()],
+    ['user.dir', process.cwd()],
+    ['os.memory.free', mb(mem.heapTotal - mem.heapUsed)],
+    ['os.memory.max', mb(os.totalmem())],
+    ['os.memory.total', mb(mem.heapTotal)],
+  ];
 }

@@ -1,9 +1,8 @@
-// Prometheus exposition of the server's metrics, as ZooKeeper's PrometheusMetricsProvider
-// serves them (metricsProvider.httpHost/httpPort, path /metrics; names are mntr's without zk_).
+// Prometheus exposition of the server's metrics registry, as ZooKeeper's PrometheusMetricsProvider
+// serves it (metricsProvider.httpHost/httpPort, path /metrics; names are mntr's without zk_).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ZkServer } from './ZkServer.js';
-import { javaDouble } from '../util/javaText.js';
+import type { ServerView } from './ServerView.js';
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
 
@@ -15,25 +14,11 @@ export function metricsSettings(raw: Map<string, string>): { host: string; port:
   return { host: raw.get('metricsProvider.httpHost') ?? '0.0.0.0', port: Number.isInteger(port) ? port : 7000 };
 }
 
-
-export function renderPrometheus(server: ZkServer): string {
-  let out = '';
-  for (const line of server.fourLetter.render('mntr').split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    const name = line.substring(3, tab);
-    const value = Number(line.substring(tab + 1));
-    if (!Number.isFinite(value)) continue;
-    out += `# HELP ${name} ${name}\n# TYPE ${name} gauge\n${name} ${javaDouble(value)}\n`;
-  }
-  return out;
-}
-
 export class MetricsServer {
   private http: http.Server | null = null;
   port = 0;
 
-  constructor(private readonly zk: ZkServer, private readonly host: string, private readonly wantPort: number) {}
+  constructor(private readonly view: ServerView, private readonly host: string, private readonly wantPort: number) {}
 
   async start(): Promise<void> {
     this.http = http.createServer((req, res) => {
@@ -43,8 +28,16 @@ export class MetricsServer {
         res.end('Not Found\n');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(renderPrometheus(this.zk));
+      this.view.stats.metrics.prometheus().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(text);
+        },
+        (e: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`metrics collection failed: ${e.message}\n`);
+        },
+      );
     });
     await new Promise<void>((resolve, reject) => {
       this.http!.once('error', reject);

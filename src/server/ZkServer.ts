@@ -22,6 +22,12 @@ import { AdminServer } from './AdminServer.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 import { RequestPipeline } from './pipeline/RequestPipeline.js';
 import { standaloneCommit } from './pipeline/Commit.js';
+import { DEFAULT_TRACE_MASK, type LastSnapshot, type ServerRole, type ServerView } from './ServerView.js';
+import { Snapshotter } from '../storage/Snapshotter.js';
+import { FileTxnLog } from '../storage/TxnLog.js';
+import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
+import type { RecoveryReport } from '../storage/Recovery.js';
+import path from 'node:path';
 
 export interface SnapshotterLike {
   afterApply(db: ZkDatabase, txn: Txn): void;
@@ -46,7 +52,7 @@ export interface Persistence {
   snapshotter?: SnapshotterLike;
 }
 
-export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer';
+export type { ServerRole };
 
 export interface ServerOptions {
   logger?: ServerLogger;
@@ -58,16 +64,19 @@ export interface ServerOptions {
   onFatal?: (err: Error) => void;
 }
 
-export class ZkServer {
+export class ZkServer implements ServerView {
   db: ZkDatabase;
   readonly watches = new WatchManager();
   tracker: SessionTracker;
-  readonly stats = new ServerStats();
+  readonly stats = new ServerStats(this);
   readonly fourLetter: FourLetterWords;
   readonly startedAt: number;
   /** From myid; standalone servers without one use 1, as ZooKeeper does. */
   readonly serverId: number;
   readonly role: ServerRole = 'standalone';
+  /** ServerView: one text trace mask for gtmk/stmk, whether asked by 4lw or HTTP. */
+  traceMask = DEFAULT_TRACE_MASK;
+  private loadedSnapshot: LastSnapshot | null = null;
   private pipelineRef: RequestPipeline | null = null;
   private frontRef: ClientFront | null = null;
   private snapshotter: SnapshotterLike | undefined;
@@ -140,6 +149,7 @@ export class ZkServer {
       this.db = p.db;
       log = p.log;
       this.snapshotter = p.snapshotter;
+      this.observeStorage(p);
     }
     const now = this.runtime.clock.now();
     // Sessions restored from disk get a fresh full timeout to reconnect.
@@ -158,7 +168,7 @@ export class ZkServer {
         containerMaxPerMinute: c.containerMaxPerMinute,
         containerMaxNeverUsedIntervalMs: c.containerMaxNeverUsedIntervalMs,
       },
-      standaloneCommit(log, this.runtime),
+      standaloneCommit(log, this.runtime, (txns, ms) => this.stats.recordLogBatch(txns, ms)),
       this.stats, this.logger, this.snapshotter ?? null,
       (err) => this.fail(err),
     );
@@ -257,5 +267,28 @@ export class ZkServer {
   expireSession(id: bigint): void {
     this.front.dropSession(id);
     this.pipeline.expire(id);
+  }
+
+  // ------------------------------------------------------------------ ServerView
+
+  /** What conf and zabstate show: ZooKeeper's standalone server reports 0 whatever myid says. */
+  get myid(): number {
+    return this.role === 'standalone' ? 0 : this.serverId;
+  }
+
+  /** Startup load times, and hooks so every later fsync and snapshot is measured. */
+  private observeStorage(p: Persistence & { report?: RecoveryReport }): void {
+    if (p.report) {
+      this.stats.recordStartup(p.report.snapLoadMs, p.report.replayedTxns, p.report.txnsLoadMs);
+      if (p.report.snapshot) this.loadedSnapshot = { path: p.report.snapshot, zxid: p.report.snapshotZxid };
+    }
+    if (p.log instanceof FileTxnLog) p.log.onFsync = (ms) => this.stats.recordFsync(ms);
+    if (p.snapshotter instanceof Snapshotter) p.snapshotter.reportSnapshotTimes((ms) => this.stats.recordSnapshot(ms));
+  }
+
+  lastSnapshot(): LastSnapshot | null {
+    const newest = this.snapshotter instanceof Snapshotter ? this.snapshotter.lastSnapshot : null;
+    if (newest) return { path: newest, zxid: zxidFromName(path.basename(newest), SNAPSHOT_PREFIX) };
+    return this.loadedSnapshot;
   }
 }

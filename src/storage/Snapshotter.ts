@@ -31,6 +31,9 @@ export class Snapshotter {
   /** Path of the newest snapshot this snapshotter wrote (older ones are autopurge's business). */
   lastSnapshot: string | null = null;
   snapshotsWritten = 0;
+  /** Durations of snapshots taken before anyone listened (the startup snapshot). */
+  private unreportedMs: number[] = [];
+  private snapshotListener: ((ms: number) => void) | null = null;
   skippedBusy = 0;
   lastError: Error | null = null;
 
@@ -73,8 +76,9 @@ export class Snapshotter {
 
   private async snapshotInBackground(db: ZkDatabase): Promise<void> {
     try {
+      const t0 = performance.now();
       const snap = streamSnapshot(db, { nodesPerSlice: this.opts.nodesPerSlice ?? DEFAULT_NODES_PER_SLICE });
-      this.wrote(await writeSnapshotFile(this.opts.snapDir, snap, this.io));
+      this.wrote(await writeSnapshotFile(this.opts.snapDir, snap, this.io), t0);
     } catch (e) {
       this.lastError = e as Error;
       this.logger.warn(`background snapshot failed: ${(e as Error).message}`);
@@ -86,9 +90,19 @@ export class Snapshotter {
     while (this.running) await this.running;
   }
 
-  private wrote(p: string): void {
+  private wrote(p: string, t0: number): void {
     this.lastSnapshot = p;
     this.snapshotsWritten++;
+    const ms = performance.now() - t0;
+    if (this.snapshotListener) this.snapshotListener(ms);
+    else this.unreportedMs.push(ms);
+  }
+
+  /** Tell `listener` how long each snapshot takes (snapshottime), starting with those already taken. */
+  reportSnapshotTimes(listener: (ms: number) => void): void {
+    this.snapshotListener = listener;
+    for (const ms of this.unreportedMs) listener(ms);
+    this.unreportedMs = [];
   }
 
   private autopurge: AutopurgeTask | null = null;
@@ -113,8 +127,9 @@ export class Snapshotter {
    */
   async snapshotNow(db: ZkDatabase): Promise<string> {
     await this.idle();
+    const t0 = performance.now();
     const p = await writeSnapshotFile(this.opts.snapDir, streamSnapshot(db, { nodesPerSlice: Number.MAX_SAFE_INTEGER }), this.io);
-    this.wrote(p);
+    this.wrote(p, t0);
     return p;
   }
 }

@@ -141,6 +141,8 @@ const ZERO_BYTE = Buffer.alloc(1);
 
 export class FileTxnLog implements TxnLog {
   readonly stats: TxnLogStats = { txns: 0, batches: 0, fsyncs: 0, fsyncsOverThreshold: 0, lastFsyncMs: 0, maxFsyncMs: 0, filesCreated: 0 };
+  /** Told the duration of every fsync (the server's fsynctime metric). */
+  onFsync: ((ms: number) => void) | null = null;
   private readonly io: StorageIO;
   private readonly logger: StorageLogger;
   private readonly preAllocBytes: number;
@@ -327,6 +329,7 @@ export class FileTxnLog implements TxnLog {
       const ms = performance.now() - t0;
       this.stats.fsyncs++;
       this.stats.lastFsyncMs = ms;
+      this.onFsync?.(ms);
       if (ms > this.stats.maxFsyncMs) this.stats.maxFsyncMs = ms;
       if (ms > FSYNC_WARN_MS) {
         this.stats.fsyncsOverThreshold++;

@@ -102,6 +102,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
    */
   submit(ch: ClientChannel, xid: number, type: number, body: Buffer): boolean {
     if (this.fatalError) return true;
+    this.stats.recordPrepQueued();
     const now = this.runtime.clock.now();
     if (WRITE_OPS.has(type)) {
       const txn = this.prep.clientWrite(ch.sessionId, ch.identities, xid, type, body);
@@ -138,7 +139,10 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     const txn = this.prep.createSession(id, timeoutMs);
     const req = new Request(ch, id, 0, OpCode.createSession, RequestKind.Write, this.runtime.clock.now(), null);
     req.txn = txn;
-    req.after = (res) => done(res ? id : null);
+    req.after = (res) => {
+      this.stats.recordLatency(this.runtime.clock.now() - req.startedAt, true);
+      done(res ? id : null);
+    };
     this.order.enqueue(req);
     this.commit.propose(txn);
     return id;
@@ -168,6 +172,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
       return;
     }
     this.prep.applied(txn.hdr.zxid);
+    this.stats.recordApplied(txn, this.runtime.clock.now());
     if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res);
     this.order.appliedAdvanced();
     this.unthrottle();
@@ -176,6 +181,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   fatal(err: Error): void {
     if (this.fatalError) return;
     this.fatalError = err;
+    this.stats.recordUnrecoverableError();
     this.logger.error(`Severe unrecoverable error, stopping: ${err.message}`);
     // Nothing queued can be answered truthfully any more; the connections go with the server.
     this.order.clear();
@@ -213,7 +219,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   private finish(ch: ClientChannel, req: Request, zxid: number, size: number): void {
     const latency = this.runtime.clock.now() - req.startedAt;
     ch.noteResponse(opName(req.type), zxid, latency);
-    this.stats.recordResponse(latency, size);
+    this.stats.recordResponse(latency, size, req.kind === RequestKind.Write);
   }
 
   // ------------------------------------------------------------------ back-pressure
@@ -242,6 +248,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   /** Expire the sessions whose deadline has passed; returns their ids. */
   tick(now: number): bigint[] {
     const expired = this.tracker.tick(now);
+    for (let i = 0; i < expired.length; i++) this.stats.recordSessionExpired();
     for (const id of expired) this.expire(id);
     return expired;
   }

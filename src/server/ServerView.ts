@@ -1,0 +1,55 @@
+// The read-only face a server shows its operator interfaces: four-letter words, the AdminServer
+// (/commands and the web console) and the Prometheus endpoint. They depend on this contract
+// only, never on the server class, so the request pipeline behind it can change freely and no
+// import cycle runs between them. Everything here is cheap to read; anything that touches disk
+// is asynchronous or optional.
+import type { ServerConfig } from '../config/ServerConfig.js';
+import type { DataTree } from '../tree/DataTree.js';
+import type { WatchManager } from '../tree/WatchManager.js';
+import type { SessionTracker } from '../session/SessionTracker.js';
+import type { Connection } from './Connection.js';
+import type { ServerStats, StatsSource } from './ServerStats.js';
+
+/** ServerStats.getServerState in ZooKeeper: srvr/stat "Mode:", mntr zk_server_state. */
+export type ServerRole = 'standalone' | 'leader' | 'follower' | 'observer';
+
+/** ZooTrace's default text trace mask (client requests, server packets, sessions, warnings). */
+export const DEFAULT_TRACE_MASK = 306n;
+
+/** The newest snapshot on disk, written or loaded by this server (FileSnap.lastSnapshotInfo). */
+export interface LastSnapshot {
+  zxid: number;
+  /** The snapshot file; its modification time is the snapshot's timestamp. */
+  path: string;
+}
+
+export interface ServerView extends StatsSource {
+  readonly config: ServerConfig;
+  /** The role in the ensemble; 'standalone' without one. */
+  readonly role: ServerRole;
+  /**
+   * The id operators see (conf serverId, configuration server_id, zabstate myid), as
+   * ZooKeeperServer.getServerId: myid in an ensemble, 0 for a standalone server whatever myid says.
+   */
+  readonly myid: number;
+  /** The bound client port (config.clientPort may be 0). */
+  readonly port: number;
+  /** Serving client requests; most admin commands refuse to run otherwise. */
+  readonly running: boolean;
+  /** Highest zxid applied to the tree. */
+  readonly lastZxid: number;
+  /** Requests received and not yet answered. */
+  readonly outstanding: number;
+  /** Reads only; digestLog is the hash command's history of tree digests. */
+  readonly tree: Pick<DataTree, 'get' | 'aclOf' | 'nodeCount' | 'approximateDataSize' | 'ephemerals' | 'quotaPaths' | 'digestLog'>;
+  readonly watches: Pick<WatchManager, 'totalWatches' | 'dataSummary' | 'dataPathsOf' | 'dataWatchers'>;
+  readonly tracker: Pick<SessionTracker, 'sessions' | 'expiryBuckets'>;
+  /** Live client connections; crst resets their counters through Connection.resetStats. */
+  readonly connections: ReadonlySet<Connection>;
+  /** The metrics registry and its recording facade; stats.reset() is srst. */
+  readonly stats: ServerStats;
+  /** The text trace mask gtmk/stmk (4lw and AdminServer alike) read and set. */
+  traceMask: bigint;
+  /** Absent for a server that keeps nothing on disk. */
+  lastSnapshot?(): LastSnapshot | null;
+}
