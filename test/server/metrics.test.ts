@@ -190,7 +190,7 @@ test('mntr, conf, dirs and their AdminServer twins and the scrape do no synchron
 test('srvr Mode and mntr zk_server_state come from the server\'s role', async () => {
   const srv = await startServer(ADMIN);
   try {
-    Object.defineProperty(srv.server, 'mode', { value: 'follower' });
+    Object.defineProperty(srv.server, 'role', { value: 'follower' });
     assert.match(await word(srv.port, 'srvr'), /\nMode: follower\n/);
     assert.match(await word(srv.port, 'stat'), /\nMode: follower\n/);
     assert.match(await word(srv.port, 'mntr'), /^zk_version\t.*\nzk_server_state\tfollower\n/);
