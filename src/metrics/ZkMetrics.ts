@@ -6,6 +6,7 @@
 // scrape all walk the same objects in the same order.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ZkSummary, ZkSummarySet } from './Summary.js';
+import { ZkCounter } from './Counter.js';
 import { javaDouble, promValue } from './javaFormat.js';
 
 export const GAUGE_NAMES = [
@@ -88,7 +89,7 @@ export type MonitorEntry = [key: string, value: number, isDouble: boolean];
 type Entry =
   | { kind: 'gauge'; name: string; metric: Gauge<string> }
   | { kind: 'gaugeSet' | 'counterSet'; name: string; metric: Gauge<'key'> | Counter<'key'> }
-  | { kind: 'counter'; name: string; metric: Counter<string> }
+  | { kind: 'counter'; name: string; metric: ZkCounter }
   | { kind: 'summary'; metric: ZkSummary | ZkSummarySet };
 
 function record<K extends string, V>(names: readonly K[], make: (name: K) => V): Record<K, V> {
@@ -99,7 +100,7 @@ function record<K extends string, V>(names: readonly K[], make: (name: K) => V):
 
 export class ZkMetrics {
   readonly registry = new Registry();
-  readonly counter: Readonly<Record<CounterName, Counter<string>>>;
+  readonly counter: Readonly<Record<CounterName, ZkCounter>>;
   readonly counterSet: Readonly<Record<CounterSetName, Counter<'key'>>>;
   readonly summary: Readonly<Record<SummaryName, ZkSummary>>;
   readonly summarySet: Readonly<Record<SummarySetName, ZkSummarySet>>;
@@ -129,9 +130,9 @@ export class ZkMetrics {
       this.entries.push({ kind: 'gaugeSet', name, metric });
     }
     this.counter = record(COUNTER_NAMES, (name) => {
-      const metric = new Counter({ name, help: name, registers });
-      this.entries.push({ kind: 'counter', name, metric });
-      return metric;
+      const counter = new ZkCounter(name, this.registry);
+      this.entries.push({ kind: 'counter', name, metric: counter });
+      return counter;
     });
     this.counterSet = record(COUNTER_SET_NAMES, (name) => {
       const metric = new Counter({ name, help: name, labelNames: ['key'] as const, registers });
@@ -174,8 +175,12 @@ export class ZkMetrics {
         e.metric.mntr(sink);
         continue;
       }
+      if (e.kind === 'counter') {
+        out.push([e.name, e.metric.value, false]);
+        continue;
+      }
       const values = (await e.metric.get()).values;
-      if (e.kind === 'gauge' || e.kind === 'counter') {
+      if (e.kind === 'gauge') {
         out.push([e.name, values[0]?.value ?? 0, DOUBLE_GAUGES.has(e.name)]);
       } else {
         for (const v of values) out.push([`${v.labels.key}_${e.name}`, v.value, false]);
