@@ -288,3 +288,33 @@ test('AdminServer lists and runs every ZooKeeper 3.8 command', async () => {
     await srv.stop();
   }
 });
+
+test('quota gauges per namespace read the limits and usage nodes under /zookeeper/quota', async () => {
+  const srv = await startServer(ADMIN);
+  try {
+    const c = await RawClient.connect(srv.port);
+    await create(c, '/app', null);
+    await create(c, '/app/a', Buffer.from('12345'));
+    // What zkCli's setquota writes: limits, and the usage it counted; the server keeps usage current.
+    await create(c, '/zookeeper/quota/app', null);
+    await create(c, '/zookeeper/quota/app/zookeeper_limits', Buffer.from('count=10,bytes=-1,countHardLimit=-1,byteHardLimit=100'));
+    await create(c, '/zookeeper/quota/app/zookeeper_stats', Buffer.from('count=2,bytes=5'));
+    await create(c, '/app/b', Buffer.from('abc'));
+    const m = mntrMap(await word(srv.port, 'mntr'));
+    assert.equal(m.get('zk_app_quota_count_limit_per_namespace'), '10');
+    assert.equal(m.get('zk_app_quota_bytes_limit_per_namespace'), '100', 'a hard limit is the one enforced');
+    const stats = srv.server.tree.get('/zookeeper/quota/app/zookeeper_stats')!.data!.toString();
+    const count = Number(/count=(\d+)/.exec(stats)![1]);
+    const bytes = Number(/bytes=(\d+)/.exec(stats)![1]);
+    assert.deepEqual([count, bytes], [3, 8], '/app/b was counted');
+    assert.equal(m.get('zk_app_quota_count_usage_per_namespace'), String(count));
+    assert.equal(m.get('zk_app_quota_bytes_usage_per_namespace'), String(bytes));
+    // Gauge sets sit between the gauges and the counters, as ZooKeeper dumps them.
+    const keys = [...m.keys()];
+    assert.ok(keys.indexOf('zk_app_quota_count_limit_per_namespace') > keys.indexOf('zk_non_mtls_local_conn_count'));
+    assert.ok(keys.indexOf('zk_app_quota_bytes_usage_per_namespace') < keys.indexOf('zk_proposal_count'));
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});
