@@ -4,10 +4,13 @@
 import { Counter, type Registry } from 'prom-client';
 
 export class ZkCounter {
-  value = 0;
+  private own = 0;
+  /** What a counter kept elsewhere read at the last reset (see `source`). */
+  private base = 0;
   readonly metric: Counter<string>;
 
-  constructor(readonly name: string, registry: Registry) {
+  /** `source`: the counter is kept elsewhere (e.g. by the data tree) and only read here. */
+  constructor(readonly name: string, registry: Registry, private readonly source?: () => number) {
     const self = this;
     this.metric = new Counter({
       name, help: name, registers: [registry],
@@ -18,12 +21,17 @@ export class ZkCounter {
     });
   }
 
+  get value(): number {
+    return this.source ? this.source() - this.base : this.own;
+  }
+
   inc(n = 1): void {
     // Counters only go up.
-    if (n > 0) this.value += n;
+    if (n > 0) this.own += n;
   }
 
   reset(): void {
-    this.value = 0;
+    this.own = 0;
+    if (this.source) this.base = this.source();
   }
 }

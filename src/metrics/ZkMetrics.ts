@@ -82,6 +82,8 @@ export type SummarySetName = (typeof BASIC_SUMMARY_SET_NAMES)[number] | (typeof 
 export type GaugeReaders = Record<GaugeName, () => number | Promise<number>>;
 /** Where each gauge set reads its per-key values when asked. */
 export type GaugeSetReaders = Record<GaugeSetName, () => ReadonlyMap<string, number>>;
+/** Counters another component keeps; read when asked instead of bumped here. */
+export type CounterReaders = Partial<Record<CounterName, () => number>>;
 
 /** One mntr/monitor entry: key without `zk_`, value, and whether Java would print it as a double. */
 export type MonitorEntry = [key: string, value: number, isDouble: boolean];
@@ -106,7 +108,7 @@ export class ZkMetrics {
   readonly summarySet: Readonly<Record<SummarySetName, ZkSummarySet>>;
   private readonly entries: Entry[] = [];
 
-  constructor(gauges: GaugeReaders, gaugeSets: GaugeSetReaders) {
+  constructor(gauges: GaugeReaders, gaugeSets: GaugeSetReaders, counterReaders: CounterReaders = {}) {
     const registers = [this.registry];
     for (const name of GAUGE_NAMES) {
       const read = gauges[name];
@@ -130,7 +132,7 @@ export class ZkMetrics {
       this.entries.push({ kind: 'gaugeSet', name, metric });
     }
     this.counter = record(COUNTER_NAMES, (name) => {
-      const counter = new ZkCounter(name, this.registry);
+      const counter = new ZkCounter(name, this.registry, counterReaders[name]);
       this.entries.push({ kind: 'counter', name, metric: counter });
       return counter;
     });

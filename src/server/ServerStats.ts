@@ -20,6 +20,8 @@ export interface StatsSource {
     readonly ephemerals: ReadonlyMap<bigint, ReadonlySet<string>>;
     readonly quotaPaths: ReadonlySet<string>;
     get(path: string): { readonly data: Buffer | null } | undefined;
+    /** Txn and snapshot digests that disagreed with the tree, where the tree checks them. */
+    readonly digestMismatches?: number;
   };
   readonly watches: { readonly totalWatches: number };
   readonly tracker: { readonly sessions: { readonly size: number } };
@@ -132,7 +134,7 @@ export class ServerStats {
       quota_count_usage_per_namespace: quota((t, l) => (l ? null : t.count)),
       quota_bytes_usage_per_namespace: quota((t, l) => (l ? null : t.bytes)),
     };
-    this.metrics = new ZkMetrics(gauges, gaugeSets);
+    this.metrics = new ZkMetrics(gauges, gaugeSets, { digest_mismatches_count: () => source.tree.digestMismatches ?? 0 });
   }
 
   // ---------------------------------------------------------------- client connections
@@ -308,11 +310,6 @@ export class ServerStats {
   /** Ensemble only: a write issued by another server was committed here `ms` after it arrived. */
   recordRemoteCommit(ms: number): void {
     this.metrics.summary.server_write_committed_time_ms.add(ms);
-  }
-
-  /** A txn's digest did not match the tree's after applying it. */
-  recordDigestMismatch(): void {
-    this.metrics.counter.digest_mismatches_count.inc();
   }
 
   /** A write was refused because it would exceed a hard quota under `path`. */

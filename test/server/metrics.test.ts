@@ -318,3 +318,20 @@ test('quota gauges per namespace read the limits and usage nodes under /zookeepe
     await srv.stop();
   }
 });
+
+test('digest_mismatches_count reads the mismatches the data tree counts; srst zeroes what mntr shows', async () => {
+  const srv = await startServer(ADMIN);
+  try {
+    assert.equal(mntrMap(await word(srv.port, 'mntr')).get('zk_digest_mismatches_count'), '0');
+    // The tree counts a mismatch where it compares a logged or snapshot digest with its own.
+    srv.server.tree.digestMismatches += 2;
+    assert.equal(mntrMap(await word(srv.port, 'mntr')).get('zk_digest_mismatches_count'), '2');
+    assert.equal((await admin(srv, 'monitor')).digest_mismatches_count, 2);
+    await word(srv.port, 'srst');
+    assert.equal(mntrMap(await word(srv.port, 'mntr')).get('zk_digest_mismatches_count'), '0');
+    srv.server.tree.digestMismatches += 1;
+    assert.equal(mntrMap(await word(srv.port, 'mntr')).get('zk_digest_mismatches_count'), '1');
+  } finally {
+    await srv.stop();
+  }
+});
