@@ -31,8 +31,8 @@ export class Snapshotter {
   /** Path of the newest snapshot this snapshotter wrote (older ones are autopurge's business). */
   lastSnapshot: string | null = null;
   snapshotsWritten = 0;
-  /** Durations of snapshots taken before anyone listened (the startup snapshot). */
-  private unreportedMs: number[] = [];
+  /** Duration of the last snapshot taken before anyone listened (the startup one); no history kept. */
+  private unreportedMs: number | null = null;
   private snapshotListener: ((ms: number) => void) | null = null;
   skippedBusy = 0;
   lastError: Error | null = null;
@@ -95,14 +95,14 @@ export class Snapshotter {
     this.snapshotsWritten++;
     const ms = performance.now() - t0;
     if (this.snapshotListener) this.snapshotListener(ms);
-    else this.unreportedMs.push(ms);
+    else this.unreportedMs = ms;
   }
 
   /** Tell `listener` how long each snapshot takes (snapshottime), starting with those already taken. */
   reportSnapshotTimes(listener: (ms: number) => void): void {
     this.snapshotListener = listener;
-    for (const ms of this.unreportedMs) listener(ms);
-    this.unreportedMs = [];
+    if (this.unreportedMs !== null) listener(this.unreportedMs);
+    this.unreportedMs = null;
   }
 
   private autopurge: AutopurgeTask | null = null;
