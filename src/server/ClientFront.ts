@@ -80,6 +80,10 @@ export class ClientFront implements ConnectionHost {
     if (this.sessionConns.get(conn.sessionId) === conn) this.sessionConns.delete(conn.sessionId);
   }
 
+  notificationSent(frameBytes: number): void {
+    this.stats.recordNotification(frameBytes);
+  }
+
   isFourLetterWord(word: string): boolean {
     return this.hooks.isFourLetterWord(word);
   }

@@ -17,6 +17,8 @@ export interface ConnectionHost {
   onClose(conn: Connection): void;
   readonly maxBuffer: number;
   readonly skipACL: boolean;
+  /** A watch notification of `frameBytes` (length prefix included) was queued. */
+  notificationSent(frameBytes: number): void;
 }
 
 
@@ -227,7 +229,8 @@ export class Connection implements Watcher, ClientChannel {
 
   notify(type: number, path: string): void {
     // 3.8 servers send zxid -1 in notifications.
-    this.reply(Xid.NOTIFICATION, -1, 0, WatcherEvent, { type, state: KeeperState.SyncConnected, path });
+    const size = this.reply(Xid.NOTIFICATION, -1, 0, WatcherEvent, { type, state: KeeperState.SyncConnected, path });
+    if (size > 0) this.host.notificationSent(size);
   }
 
   canRead(acl: ACL[]): boolean {

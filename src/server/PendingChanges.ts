@@ -95,6 +95,7 @@ export class PendingChanges {
     }
     this.changes.set(path, { zxid, view });
     this.order.push({ zxid, path, treeDigest });
+    this.queuedTotal++;
   }
 
   private digestOf(path: string, v: NodeView): number {
@@ -139,7 +140,12 @@ export class PendingChanges {
       i++;
     }
     if (i) this.order.splice(0, i);
+    this.removedTotal += i;
   }
+
+  /** Changes ever recorded / retired (outstanding_changes_queued / _removed). */
+  queuedTotal = 0;
+  removedTotal = 0;
 
   clear(): void {
     this.changes.clear();

@@ -29,6 +29,13 @@ export interface PrepContext {
   skipACL: boolean;
   enforceQuota: boolean;
   reconfigEnabled: boolean;
+  /** Told of a write refused by a hard quota under `path` (quota_exceeded_error_per_namespace). */
+  quotaExceeded?: (path: string) => void;
+}
+
+function quotaError(ctx: PrepContext, path: string): ZkError {
+  ctx.quotaExceeded?.(path);
+  return new ZkError(Err.QuotaExceeded);
 }
 
 function validatePath(path: string): void {
@@ -77,7 +84,7 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
   validatePath(path);
   if (ctx.pending.get(path)) throw new ZkError(Err.NodeExists);
   if (kindOfOwner(parent.ephemeralOwner) === 'ephemeral') throw new ZkError(Err.NoChildrenForEphemerals);
-  if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 1, a.data?.length ?? 0)) throw new ZkError(Err.QuotaExceeded);
+  if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 1, a.data?.length ?? 0)) throw quotaError(ctx, path);
 
   const parentCVersion = (parent.cversion + 1) | 0;
   const ephemeral = flags === CreateMode.EPHEMERAL || flags === CreateMode.EPHEMERAL_SEQUENTIAL;
@@ -154,7 +161,7 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (!node) throw new ZkError(Err.NoNode);
   checkPerm(node.acl, Perm.WRITE, ctx.ids, ctx.skipACL);
   const newLen = data?.length ?? 0;
-  if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw new ZkError(Err.QuotaExceeded);
+  if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw quotaError(ctx, path);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
   ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, data, mzxid: ctx.zxid, mtime: ctx.time }));

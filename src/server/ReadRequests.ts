@@ -23,6 +23,8 @@ export interface ReadContext {
   readonly skipACL: boolean;
   /** Largest buffer/string a request field may declare. */
   readonly maxFieldBytes: number;
+  /** A read returned `bytes` (data, or children's names) of `path` (read_per_namespace). */
+  recordRead(path: string, bytes: number): void;
 }
 
 export const READ_OPS = new Set<number>([
@@ -55,6 +57,7 @@ export function executeReadRequest(ctx: ReadContext, conn: ClientChannel, type: 
       // The watch is set even when the node is missing: that is how "wait for creation" works.
       if (q.watch) watches.addDataWatch(path, conn);
       const n = existing(tree, path);
+      ctx.recordRead(path, 0);
       return conn.reply(xid, zxid, 0, ExistsResponse, { stat: n.stat() });
     }
     case OpCode.getData: {
@@ -63,6 +66,7 @@ export function executeReadRequest(ctx: ReadContext, conn: ClientChannel, type: 
       const n = existing(tree, path);
       requireRead(ctx, conn, n);
       if (q.watch) watches.addDataWatch(path, conn);
+      ctx.recordRead(path, n.data?.length ?? 0);
       return conn.reply(xid, zxid, 0, GetDataResponse, { data: n.data, stat: n.stat() });
     }
     case OpCode.getACL: {
@@ -81,6 +85,9 @@ export function executeReadRequest(ctx: ReadContext, conn: ClientChannel, type: 
       requireRead(ctx, conn, n);
       if (q.watch) watches.addChildWatch(path, conn);
       const children = [...n.children];
+      let nameBytes = 0;
+      for (const c of children) nameBytes += c.length;
+      ctx.recordRead(path, nameBytes);
       if (type === OpCode.getChildren) return conn.reply(xid, zxid, 0, GetChildrenResponse, { children });
       return conn.reply(xid, zxid, 0, GetChildren2Response, { children, stat: n.stat() });
     }

@@ -110,6 +110,7 @@ export class ZkServer implements ServerView {
     this.db = new ZkDatabase(new DataTree(false, { digestEnabled: config.digestEnabled }));
     this.tracker = new SessionTracker(config.tickTime, this.startedAt);
     this.fourLetter = new FourLetterWords(this);
+    this.watches.onTriggered = (type, n) => this.stats.recordWatchesTriggered(type, n);
   }
 
   get maxBuffer(): number {
@@ -168,7 +169,7 @@ export class ZkServer implements ServerView {
         containerMaxPerMinute: c.containerMaxPerMinute,
         containerMaxNeverUsedIntervalMs: c.containerMaxNeverUsedIntervalMs,
       },
-      standaloneCommit(log, this.runtime, (txns, ms) => this.stats.recordLogBatch(txns, ms)),
+      standaloneCommit(log, this.runtime, this.stats),
       this.stats, this.logger, this.snapshotter ?? null,
       (err) => this.fail(err),
     );

@@ -105,6 +105,9 @@ export class WatchManager {
   }
 
   /** Fire the watches matching a batch of tree events, in order. */
+  /** Told how many watchers each event fired (watch-count metrics). */
+  onTriggered: ((eventType: number, watchers: number) => void) | null = null;
+
   trigger(events: TreeEvent[]): void {
     for (const ev of events) {
       const hit = new Set<Watcher>();
@@ -115,6 +118,7 @@ export class WatchManager {
         if (ev.type === EventType.NodeDeleted) this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
       }
       for (const w of hit) if (w.canRead(ev.acl)) w.notify(ev.type, ev.path);
+      if (hit.size > 0) this.onTriggered?.(ev.type, hit.size);
     }
   }
 

@@ -335,3 +335,53 @@ test('digest_mismatches_count reads the mismatches the data tree counts; srst ze
     await srv.stop();
   }
 });
+
+test('pipeline figures measure the traffic: watches fired, watch bytes, reads per namespace, prep, outstanding changes, log queue', async () => {
+  const srv = await startServer({ enforceQuota: true });
+  try {
+    const c = await RawClient.connect(srv.port);
+    const w = await RawClient.connect(srv.port);
+    await create(c, '/ns', null);
+    for (let i = 0; i < 5; i++) await create(c, `/ns/n${i}`, Buffer.from('x'.repeat(10)));
+    // Three data watches and one child watch, fired by one setData and one create.
+    for (let i = 0; i < 3; i++) await w.request(OpCode.getData, R.GetDataRequest, { path: '/ns/n0', watch: true });
+    await w.request(OpCode.getChildren, R.GetChildrenRequest, { path: '/ns', watch: true });
+    const other = await RawClient.connect(srv.port);
+    await other.request(OpCode.exists, R.ExistsRequest, { path: '/ns/n0', watch: true });
+    await c.request(OpCode.setData, R.SetDataRequest, { path: '/ns/n0', data: Buffer.from('y'), version: -1 });
+    await create(c, '/ns/n5', null);
+    await w.waitEvents(2);
+    await other.waitEvents(1);
+    // A hard quota of 1 node under /q: the second create is refused.
+    await create(c, '/q', null);
+    await create(c, '/zookeeper/quota/q', null);
+    await create(c, '/zookeeper/quota/q/zookeeper_limits', Buffer.from('count=-1,bytes=-1,countHardLimit=1,byteHardLimit=-1'));
+    await create(c, '/zookeeper/quota/q/zookeeper_stats', Buffer.from('count=1,bytes=0'));
+    const refused = await c.request(OpCode.create, R.CreateRequest, { path: '/q/a', data: null, acl: OPEN, flags: 0 });
+    assert.equal(refused.err, Err.QuotaExceeded);
+    const m = mntrMap(await word(srv.port, 'mntr'));
+    const num = (k: string) => Number(m.get(`zk_${k}`));
+    // setData fired two watchers (w's and other's data watches on /ns/n0: one per connection).
+    assert.equal(num('cnt_node_changed_watch_count'), 1);
+    assert.equal(num('max_node_changed_watch_count'), 2);
+    assert.equal(num('cnt_node_children_watch_count'), 1);
+    // Two notifications of 20 + path bytes each went to w, one to other.
+    assert.ok(num('watch_bytes') > 3 * 20, `watch_bytes ${num('watch_bytes')}`);
+    // Reads under /ns: 3 getData of 10 bytes, 1 getChildren, 1 exists.
+    assert.equal(num('cnt_ns_read_per_namespace'), 5);
+    assert.equal(num('sum_ns_read_per_namespace') > 3 * 10, true);
+    // Every write was prepped and queued for the log; changes were recorded and retired.
+    const writes = 1 + 5 + 1 + 1 + 4 + 1; // creates, setData, quota nodes, the refused create (an error txn)
+    assert.equal(num('cnt_prep_process_time'), writes + 3, 'every write and the 3 createSessions were prepped');
+    assert.equal(num('sync_processor_request_queued'), writes + 3);
+    assert.equal(num('cnt_sync_processor_queue_time_ms'), num('sync_processor_request_queued'));
+    assert.ok(num('outstanding_changes_queued') >= writes);
+    assert.equal(num('outstanding_changes_queued'), num('outstanding_changes_removed'), 'everything prepared was applied');
+    assert.equal(m.get('zk_q_quota_exceeded_error_per_namespace'), '1');
+    c.close();
+    w.close();
+    other.close();
+  } finally {
+    await srv.stop();
+  }
+});

@@ -6,7 +6,7 @@
 import type { Txn } from '../../protocol/txn.js';
 import type { TxnLog } from '../../storage/TxnLog.js';
 import type { Runtime } from '../../runtime/Runtime.js';
-import { LogStage } from './LogStage.js';
+import { LogStage, type LogMetrics } from './LogStage.js';
 
 export interface CommitSink {
   /** A txn is committed; called in zxid order. */
@@ -50,7 +50,7 @@ export class StandaloneCommit implements CommitStage {
 export function standaloneCommit(
   log: TxnLog,
   runtime: Runtime,
-  onAppended?: (txns: number, ms: number) => void,
+  metrics?: LogMetrics,
 ): (sink: CommitSink) => CommitStage {
   return (sink) => {
     const logStage = new LogStage(log, runtime.scheduler, runtime.clock, {
@@ -58,7 +58,7 @@ export function standaloneCommit(
         for (const txn of txns) sink.committed(txn);
       },
       failed: (err) => sink.fatal(err),
-    }, onAppended);
+    }, metrics);
     return new StandaloneCommit(logStage);
   };
 }

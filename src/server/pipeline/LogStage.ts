@@ -13,20 +13,33 @@ export interface LogSink {
   failed(err: Error): void;
 }
 
+/** What the log stage reports to the metrics (ServerStats implements it). */
+export interface LogMetrics {
+  /** A txn was handed to the log stage. */
+  recordSyncQueued(): void;
+  /** One append of `txns` took `ms` (write + fsync). */
+  recordLogBatch(txns: number, ms: number): void;
+  /** A txn became durable `queuedMs` after it reached the log stage, `totalMs` after it was prepared. */
+  recordDurable(queuedMs: number, totalMs: number): void;
+}
+
+const NO_METRICS: LogMetrics = { recordSyncQueued() {}, recordLogBatch() {}, recordDurable() {} };
+
 export class LogStage {
   private batch: Txn[] = [];
   private scheduled = false;
   private pendingCount = 0;
   private tail: Promise<void> = Promise.resolve();
   private error: Error | null = null;
+  /** When the first txn of the batch being gathered arrived. */
+  private batchStartedAt = 0;
 
   constructor(
     private readonly log: TxnLog,
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
     private readonly sink: LogSink,
-    /** Each append's txn count and duration (the fsync time operators see). */
-    private readonly onAppended: (txns: number, ms: number) => void = () => {},
+    private readonly metrics: LogMetrics = NO_METRICS,
   ) {}
 
   /** Txns handed to the log and not yet durable. */
@@ -42,6 +55,8 @@ export class LogStage {
     if (this.error) return;
     this.batch.push(txn);
     this.pendingCount++;
+    this.metrics.recordSyncQueued();
+    if (this.batch.length === 1) this.batchStartedAt = this.clock.now();
     if (!this.scheduled) {
       this.scheduled = true;
       this.scheduler.soon(() => this.flush());
@@ -59,11 +74,14 @@ export class LogStage {
     this.batch = [];
     if (batch.length === 0 || this.error) return;
     const started = this.clock.now();
+    const queuedAt = this.batchStartedAt;
     this.tail = this.log.append(batch).then(
       () => {
         this.pendingCount -= batch.length;
         if (this.error) return;
-        this.onAppended(batch.length, this.clock.now() - started);
+        const now = this.clock.now();
+        this.metrics.recordLogBatch(batch.length, now - started);
+        for (const txn of batch) this.metrics.recordDurable(now - queuedAt, now - txn.hdr.time);
         this.sink.durable(batch);
       },
       (err: Error) => {

@@ -22,6 +22,15 @@ export interface PrepSettings {
 
 const SUPER: Identity[] = [{ scheme: 'super', id: '' }];
 
+/** What prep reports to the metrics (ServerStats implements it). */
+export interface PrepMetrics {
+  recordPrep(ms: number, type: number): void;
+  recordOutstandingChanges(queued: number, removed: number): void;
+  recordQuotaExceeded(path: string): void;
+}
+
+const NO_METRICS: PrepMetrics = { recordPrep() {}, recordOutstandingChanges() {}, recordQuotaExceeded() {} };
+
 export class PrepStage {
   readonly pending: PendingChanges;
   private nextZxid: number;
@@ -32,6 +41,7 @@ export class PrepStage {
     private readonly clock: Clock,
     private readonly settings: PrepSettings,
     lastZxid: number,
+    private readonly metrics: PrepMetrics = NO_METRICS,
   ) {
     this.pending = new PendingChanges(tree);
     this.nextZxid = lastZxid + 1;
@@ -56,7 +66,15 @@ export class PrepStage {
       skipACL: s.skipACL,
       enforceQuota: s.enforceQuota,
       reconfigEnabled: s.reconfigEnabled,
+      quotaExceeded: (path) => this.metrics.recordQuotaExceeded(path),
     };
+  }
+
+  /** Report the prep's duration and the outstanding changes it added. */
+  private measured(type: number, startedAt: number, queuedBefore: number): void {
+    this.metrics.recordPrep(this.clock.now() - startedAt, type);
+    const queued = this.pending.queuedTotal - queuedBefore;
+    if (queued) this.metrics.recordOutstandingChanges(queued, 0);
   }
 
   /**
@@ -75,22 +93,34 @@ export class PrepStage {
   /** A client's write request; throws JuteError on a malformed body (the caller drops the connection). */
   clientWrite(sessionId: bigint, ids: Identity[], cxid: number, type: number, body: Buffer): Txn {
     const ctx = this.context(sessionId, ids, this.sessions.isActive(sessionId));
+    const queuedBefore = this.pending.queuedTotal;
     const r = new Reader(body, 0, body.length, this.settings.maxFieldBytes);
-    return this.txn(sessionId, cxid, type, prepWrite(ctx, type, r), ctx.time);
+    const txn = this.txn(sessionId, cxid, type, prepWrite(ctx, type, r), ctx.time);
+    this.measured(type, ctx.time, queuedBefore);
+    return txn;
   }
 
   createSession(sessionId: bigint, timeoutMs: number): Txn {
-    return this.txn(sessionId, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeoutMs });
+    const startedAt = this.clock.now();
+    const txn = this.txn(sessionId, 0, OpCode.createSession, { type: OpCode.createSession, timeOut: timeoutMs }, startedAt);
+    this.measured(OpCode.createSession, startedAt, this.pending.queuedTotal);
+    return txn;
   }
 
   /** A write the server makes itself (expiry, reaper, orphan cleanup), with super rights. */
   internal(sessionId: bigint, type: number, prep: (ctx: PrepContext) => TxnBody): Txn {
     const ctx = this.context(sessionId, SUPER, true);
-    return this.txn(sessionId, 0, type, prep(ctx), ctx.time);
+    const queuedBefore = this.pending.queuedTotal;
+    const txn = this.txn(sessionId, 0, type, prep(ctx), ctx.time);
+    this.measured(type, ctx.time, queuedBefore);
+    return txn;
   }
 
   /** Committed txns are now in the tree: forget their in-flight views. */
   applied(zxid: number): void {
+    const before = this.pending.removedTotal;
     this.pending.applied(zxid);
+    const removed = this.pending.removedTotal - before;
+    if (removed) this.metrics.recordOutstandingChanges(0, removed);
   }
 }

@@ -68,7 +68,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     private readonly onFatal: (err: Error) => void,
   ) {
     this.order = new SessionOrder(this);
-    this.prep = new PrepStage(db.tree, tracker, runtime.clock, settings, db.lastProcessedZxid);
+    this.prep = new PrepStage(db.tree, tracker, runtime.clock, settings, db.lastProcessedZxid, stats);
     this.applier = new ApplyStage(db, watches, tracker, runtime.clock, applyListener);
     this.commit = makeCommit(this);
     this.nextSessionId = initialSessionId(settings.serverId, runtime.clock.now());
@@ -89,6 +89,10 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   }
   /** Zxids of server-made writes (expiry, reaper) not yet committed: no client waits for them. */
   private readonly internalZxids = new Set<number>();
+
+  recordRead(path: string, bytes: number): void {
+    this.stats.recordRead(path, bytes);
+  }
 
   appliedZxid(): number {
     return this.db.lastProcessedZxid;
