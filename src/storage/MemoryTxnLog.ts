@@ -1,4 +1,4 @@
-// In-memory twin of FileTxnLog for unit tests and the simulator: same contract (ordered
+// In-memory twin of FileTxnLog for unit tests: same contract (ordered
 // resolution, group commit, sticky failure, truncation, reads after a zxid), no files. "Files"
 // are kept as segments so roll points are observable. NullTxnLog, for a server that keeps
 // nothing, is here too.

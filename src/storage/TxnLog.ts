@@ -21,7 +21,7 @@ const FSYNC_WARN_MS = 1000;
 
 /**
  * The transaction log as the server and the quorum code see it (Apache's TxnLog). FileTxnLog
- * writes ZooKeeper's files; MemoryTxnLog is its in-memory twin for tests and the simulator;
+ * writes ZooKeeper's files; MemoryTxnLog is its in-memory twin for tests (the simulation's SimTxnLog adds crash loss);
  * NullTxnLog keeps nothing. Concurrency contract (all three): one writer; calls may overlap
  * freely except truncate, which must not race appends (see there).
  */

@@ -1,4 +1,4 @@
-// Constants of the `log.<zxid>` file format (FileTxnLog, A2.1), shared by the writer, the
+// Constants of the `log.<zxid>` file format (ZooKeeper's FileTxnLog), shared by the writer, the
 // readers and truncation without making them import each other.
 export const TXNLOG_MAGIC = 0x5a4b4c47; // "ZKLG"
 export const TXNLOG_VERSION = 2;

@@ -1,5 +1,5 @@
 // Reading txn-log files back (FileTxnLog.FileTxnIterator). Where the valid data of a file
-// ends follows A2.3, except that nothing at the tail is fatal: a zero-length record (the
+// ends follows ZooKeeper's FileTxnIterator, except that nothing at the tail is fatal: a zero-length record (the
 // preallocated padding), EOF inside a record, a bad end-of-record byte, an unreasonable
 // length or a checksum mismatch all end the file's valid data; the last three with a warning.
 import * as fs from 'node:fs';
