@@ -1,4 +1,4 @@
-// The snapshot directory: which snapshot to load (A4.4) and how a new one reaches disk.
+// The snapshot directory: which snapshot to load and how a new one reaches disk.
 // New snapshots go to `snapshot.<zxid>.tmp`, are fsynced and renamed into place, so a crash
 // never leaves a half-written `snapshot.<zxid>`; readers still check validity anyway, since
 // files may come from Apache ZooKeeper, which writes background snapshots in place.

@@ -1,4 +1,4 @@
-// Autopurge (PurgeTxnLog / DatadirCleanupManager, A4.7): keep the newest N valid snapshots
+// Autopurge (PurgeTxnLog / DatadirCleanupManager): keep the newest N valid snapshots
 // and every log file needed to replay from the oldest of them; delete older snapshot.* and
 // log.* files. Nothing else in the directories is touched. Runs while serving: fs.promises only.
 import { LOG_PREFIX, SNAPSHOT_PREFIX, listDataFilesAsync, logFilesFrom } from './FileNames.js';

@@ -1,4 +1,4 @@
-// Snapshot files `snapshot.<hex zxid>` in ZooKeeper 3.8's format (FileSnap, A4.1):
+// Snapshot files `snapshot.<hex zxid>` in ZooKeeper 3.8's format (FileSnap):
 //   FileHeader{"ZKSN", 2, dbid -1} sessions ACL-map nodes(pre-order, root as "") "/"
 //   checksum1 "/" ZxidDigest checksum2 "/"
 // with one running Adler-32 over the uncompressed stream. The session+ACL+nodes+"/" body is
@@ -113,7 +113,7 @@ export function snapshotCompression(path: string): 'gz' | 'snappy' | 'none' {
   return ext === 'gz' ? 'gz' : ext === 'snappy' ? 'snappy' : 'none';
 }
 
-/** The cheap validity test (A4.4) on a file's size and its first or last bytes. */
+/** The cheap validity test on a file's size and its first or last bytes. */
 function passesValidityCheck(path: string, size: number, head: Buffer, tail: Buffer): boolean {
   const mode = snapshotCompression(path);
   if (mode === 'gz' || mode === 'snappy') {
@@ -125,7 +125,7 @@ function passesValidityCheck(path: string, size: number, head: Buffer, tail: Buf
 
 const HEAD_BYTES = SNAPPY_MAGIC.length;
 
-/** The cheap validity test used to pick candidate snapshots (A4.4): no parsing. */
+/** The cheap validity test used to pick candidate snapshots: no parsing. */
 export function looksLikeValidSnapshot(path: string): boolean {
   let fd: number | undefined;
   try {

@@ -49,7 +49,7 @@ export interface LogFileEnd {
   lastZxid: number;
 }
 
-/** Per-record size limit on read: jute.maxbuffer + the same again as extrasize (A0.1). */
+/** Per-record size limit on read: jute.maxbuffer + the same again as extrasize. */
 export const DEFAULT_MAX_RECORD_BYTES = DEFAULT_MAX_BUFFER * 2;
 
 const CHUNK_BYTES = 1 << 20;
