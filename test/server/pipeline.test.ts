@@ -99,3 +99,28 @@ test('Fifo: order, interleaved push/shift, and compaction keep every item exactl
   assert.equal(q.shift(), undefined);
   assert.equal(expect, next);
 });
+
+test('a failing container reaper is logged and the server keeps serving', async () => {
+  const errors: string[] = [];
+  const server = new ZkServer(
+    defaultConfig({ clientPort: 0, clientPortAddress: '127.0.0.1', containerCheckIntervalMs: 50 }),
+    'memory',
+    { logger: { warn: () => {}, error: (m) => errors.push(m) } },
+  );
+  await server.start();
+  try {
+    // Whatever goes wrong inside a reaper pass must not become an unhandled rejection (which
+    // would end the process, and this test with it).
+    server.pipeline.reapContainers = async () => {
+      throw new Error('reaper exploded');
+    };
+    const deadline = Date.now() + 3000;
+    while (!errors.some((e) => e.includes('reaper exploded')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(errors.some((e) => /container reaper failed: .*reaper exploded/.test(e)), errors.join('\n'));
+    const c = await RawClient.connect(server.port);
+    assert.ok(c.sessionId > 0n, 'still serving');
+    c.close();
+  } finally {
+    await server.stop();
+  }
+});
