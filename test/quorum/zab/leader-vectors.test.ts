@@ -1,0 +1,264 @@
+// The leader core fed the packets real Apache ZooKeeper 3.8 learners sent: it must choose the same
+// sync (DIFF, TRUNC, SNAP) and put the same packets on each learner's connection, in the same order.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ZabLeader, type LeaderOutput, type ZabLeaderOptions } from '../../../src/quorum/zab/ZabLeader.js';
+import type { Proposal } from '../../../src/quorum/zab/messages.js';
+import { label, loadVector, vectorsAvailable, type Msg, type VectorFile } from './vectors.js';
+
+const skip = vectorsAvailable() ? false : 'recorded vectors not present';
+
+type Out = LeaderOutput<string, string>;
+
+class Host {
+  readonly leader: ZabLeader<string, string>;
+  readonly sent = new Map<number, Msg[]>();
+  readonly outputs: Out[] = [];
+  constructor(opts: ZabLeaderOptions<string, string>) {
+    this.leader = new ZabLeader(opts);
+  }
+  carry(outs: Out[]): void {
+    for (const o of outs) {
+      this.outputs.push(o);
+      if (o.kind === 'send') {
+        if (!this.sent.has(o.to)) this.sent.set(o.to, []);
+        this.sent.get(o.to)!.push(o.msg);
+      }
+      // The leader's own disk is instantly durable here.
+      if (o.kind === 'log') this.carry(this.leader.logged(o.zxid));
+    }
+  }
+  syncs(): Extract<Out, { kind: 'syncChosen' }>[] {
+    return this.outputs.filter((o): o is Extract<Out, { kind: 'syncChosen' }> => o.kind === 'syncChosen');
+  }
+}
+
+/**
+ * Feeds every packet learners sent to `leaderSid` on the connections that did the handshake in this
+ * file; a new txn the recorded leader proposed there is proposed to the core at the same point.
+ */
+function feedLearners(h: Host, v: VectorFile, leaderSid: number): void {
+  const conns = new Set<string>(v.header.syncs.filter((s: any) => s.leader === leaderSid).map((s: any) => s.conn));
+  for (const f of v.frames) {
+    if (!conns.has(f.conn)) continue;
+    if (f.dir === 's2c') {
+      if (f.msg.type === 'PROPOSAL' && h.leader.isEstablished && f.msg.zxid === h.leader.nextZxid()) h.carry(h.leader.propose(f.msg.zxid, f.msg.txn));
+      continue;
+    }
+    h.carry(h.leader.receive(f.from, f.msg));
+  }
+}
+
+/** What the recorded leader sent on `conn`, without PINGs (timer-driven) and REVALIDATE/SYNC replies (the host's). */
+function recordedToLearner(v: VectorFile, conn: string): string[] {
+  return v.frames
+    .filter((f) => f.conn === conn && f.dir === 's2c' && !['PING', 'REVALIDATE', 'SYNC'].includes(f.msg.type))
+    .map((f) => label(f.msg));
+}
+
+function oursTo(h: Host, sid: number): string[] {
+  return (h.sent.get(sid) ?? []).filter((m) => m.type !== 'PING').map(label);
+}
+
+function configOf(v: VectorFile): string {
+  const nl = v.frames.find((f) => f.msg.type === 'NEWLEADER');
+  return nl ? (nl.msg as { config: string }).config : '';
+}
+
+/** Takes a leader at epoch 0 to an established epoch 1 with one follower (`peer`), then commits `txns`. */
+function establishEpoch1(h: Host, peer: number, txns: Proposal<string>[]): void {
+  h.carry(h.leader.start());
+  h.carry(h.leader.receive(peer, { type: 'FOLLOWERINFO', zxid: 0n, sid: BigInt(peer), protocolVersion: 0x10000, configVersion: 0n }));
+  h.carry(h.leader.receive(peer, { type: 'ACKEPOCH', zxid: 0n, currentEpoch: 0 }));
+  h.carry(h.leader.receive(peer, { type: 'ACK', zxid: 0x100000000n }));
+  assert.ok(h.leader.isEstablished);
+  for (const t of txns) {
+    h.carry(h.leader.propose(t.zxid, t.txn));
+    h.carry(h.leader.receive(peer, { type: 'ACK', zxid: t.zxid }));
+  }
+  assert.equal(h.leader.committedZxid, txns.length ? txns[txns.length - 1].zxid : 0x100000000n);
+}
+
+const base = { voters: [1, 2, 3], observers: [4], initLimit: 10, syncLimit: 5 };
+
+test('sync-initial: two empty followers, epoch 1, empty DIFF(0), NEWLEADER, UPTODATE', { skip }, () => {
+  const v = loadVector('sync-initial.jsonl');
+  const h = new Host({ ...base, sid: 3, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 'snap', config: configOf(v) });
+  h.carry(h.leader.start());
+  feedLearners(h, v, 3);
+  for (const s of v.header.syncs) assert.deepEqual(oursTo(h, s.learner), recordedToLearner(v, s.conn), s.conn);
+  assert.deepEqual(h.outputs.filter((o) => o.kind !== 'send' && o.kind !== 'syncChosen').map((o) => o.kind), ['persistAcceptedEpoch', 'persistCurrentEpoch', 'established']);
+  // The NEWLEADER config text is carried as given.
+  const nl = h.sent.get(1)!.find((m) => m.type === 'NEWLEADER') as { config: string };
+  assert.equal(nl.config, configOf(v));
+});
+
+test('follower-restart-diff: DIFF(0x100000015) then the 6 missed txns as PROPOSAL+COMMIT, byte-identical data', { skip }, () => {
+  const v = loadVector('follower-restart-diff.jsonl');
+  // Txn bytes for 0x100000010..15 are in this file (proposals to follower 2); earlier ones are placeholders.
+  const recorded = new Map<bigint, string>();
+  for (const f of v.frames) if (f.msg.type === 'PROPOSAL') recorded.set(f.msg.zxid, f.msg.txn);
+  const txns: Proposal<string>[] = [];
+  for (let i = 1n; i <= 0x15n; i++) txns.push({ zxid: 0x100000000n + i, txn: recorded.get(0x100000000n + i) ?? `txn-${i}` });
+  const h = new Host({ ...base, sid: 3, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 'snap', config: configOf(v) });
+  establishEpoch1(h, 2, txns);
+  feedLearners(h, v, 3);
+  const sync = v.header.syncs[0];
+  assert.equal(sync.conn, 'q3');
+  assert.deepEqual(oursTo(h, 1), recordedToLearner(v, 'q3'));
+  assert.deepEqual(h.syncs().map((s) => [s.sid, s.decision.mode, s.decision.zxid]), [[2, 'DIFF', 0n], [1, 'DIFF', 0x100000015n]]);
+  const ourData = h.sent.get(1)!.filter((m) => m.type === 'PROPOSAL').map((m) => (m as { txn: string }).txn);
+  const theirData = v.frames.filter((f) => f.conn === 'q3' && f.msg.type === 'PROPOSAL').map((f) => (f.msg as { txn: string }).txn);
+  assert.deepEqual(ourData, theirData);
+});
+
+test('follower-restart-snap: SNAP(0x100000220) when the peer is behind the committed log and the txn log is over its size limit', { skip }, () => {
+  const v = loadVector('follower-restart-snap.jsonl');
+  const txns: Proposal<string>[] = [];
+  for (let i = 1n; i <= 0x220n; i++) txns.push({ zxid: 0x100000000n + i, txn: `txn-${i}` });
+  let txnLogAskedFrom: bigint | null = null;
+  const h = new Host({
+    ...base,
+    sid: 3,
+    acceptedEpoch: 0,
+    currentEpoch: 0,
+    lastProcessedZxid: 0n,
+    committedLog: [],
+    commitLogCount: 500,
+    // ZooKeeper: "Txnlog size: 536871040 exceeds sizeLimit: 431"
+    txnLogFrom: (z) => {
+      txnLogAskedFrom = z;
+      return null;
+    },
+    snapshot: (z) => `state at 0x${z.toString(16)}`,
+    config: configOf(v),
+  });
+  establishEpoch1(h, 1, txns);
+  feedLearners(h, v, 3);
+  assert.deepEqual(oursTo(h, 2), recordedToLearner(v, 'q4'));
+  const s = h.syncs().find((x) => x.sid === 2)!;
+  assert.equal(s.decision.mode, 'SNAP');
+  assert.equal(s.decision.zxid, 0x100000220n);
+  assert.match(s.decision.reason, /size limit/);
+  assert.equal(txnLogAskedFrom, 0x100000015n);
+  const snap = h.sent.get(2)!.find((m) => m.type === 'SNAP') as { snapshot: string };
+  assert.equal(snap.snapshot, 'state at 0x100000220');
+});
+
+test('leader-failover-trunc: epoch 3, DIFF(0x200000006) for follower 1 and observer 4, TRUNC(0x200000006) for member 2', { skip }, () => {
+  const v = loadVector('leader-failover-trunc.jsonl');
+  const committedLog: Proposal<string>[] = [];
+  for (let i = 1n; i <= 6n; i++) committedLog.push({ zxid: 0x200000000n + i, txn: `txn-${i}` });
+  const h = new Host({
+    ...base,
+    sid: 3,
+    acceptedEpoch: 2,
+    currentEpoch: 2,
+    lastProcessedZxid: 0x200000006n,
+    committedLog,
+    snapshot: () => 'snap',
+    config: configOf(v),
+  });
+  h.carry(h.leader.start());
+  // The closeSession of epoch 3 (0x300000001) is proposed once everyone has joined, as in the recording.
+  feedLearners(h, v, 3);
+  assert.deepEqual(h.syncs().map((s) => [s.sid, s.decision.mode, '0x' + s.decision.zxid.toString(16)]), [
+    [1, 'DIFF', '0x200000006'],
+    [4, 'DIFF', '0x200000006'],
+    [2, 'TRUNC', '0x200000006'],
+  ]);
+  for (const s of v.header.syncs) assert.deepEqual(oursTo(h, s.learner), recordedToLearner(v, s.conn), s.conn);
+  assert.equal(h.leader.committedZxid, 0x300000001n);
+});
+
+test('a follower ahead of the leader is refused; the epoch-ack quorum then needs another follower', () => {
+  const h = new Host({ ...base, sid: 3, acceptedEpoch: 2, currentEpoch: 2, lastProcessedZxid: 0x200000006n, committedLog: [], snapshot: () => 's' });
+  h.carry(h.leader.start());
+  h.carry(h.leader.receive(1, { type: 'FOLLOWERINFO', zxid: 0x200000000n, sid: 1n, protocolVersion: 0x10000, configVersion: 0n }));
+  assert.equal(h.leader.newEpoch, 3);
+  h.carry(h.leader.receive(1, { type: 'ACKEPOCH', zxid: 0x200000009n, currentEpoch: 2 }));
+  assert.ok(h.outputs.some((o) => o.kind === 'disconnect' && o.sid === 1 && /ahead/.test(o.reason)));
+  assert.ok(!h.outputs.some((o) => o.kind === 'persistCurrentEpoch'));
+  h.carry(h.leader.receive(2, { type: 'FOLLOWERINFO', zxid: 0x200000000n, sid: 2n, protocolVersion: 0x10000, configVersion: 0n }));
+  h.carry(h.leader.receive(2, { type: 'ACKEPOCH', zxid: 0x200000005n, currentEpoch: 2 }));
+  assert.ok(h.outputs.some((o) => o.kind === 'persistCurrentEpoch' && o.epoch === 3));
+});
+
+test('epoch proposal: the new epoch exceeds every accepted epoch seen, observers included (ZOOKEEPER-1343 >=)', () => {
+  const h = new Host({ ...base, voters: [1, 2, 3, 5, 6], sid: 3, acceptedEpoch: 4, currentEpoch: 4, lastProcessedZxid: 0x400000000n, committedLog: [], snapshot: () => 's' });
+  h.carry(h.leader.start());
+  h.carry(h.leader.receive(4, { type: 'OBSERVERINFO', zxid: 0x700000000n, sid: 4n, protocolVersion: 0x10000, configVersion: 0n }));
+  h.carry(h.leader.receive(1, { type: 'FOLLOWERINFO', zxid: 0x500000000n, sid: 1n, protocolVersion: 0x10000, configVersion: 0n }));
+  assert.equal(h.outputs.filter((o) => o.kind === 'persistAcceptedEpoch').length, 0, 'two of five voters are no quorum; the observer does not count');
+  h.carry(h.leader.receive(2, { type: 'FOLLOWERINFO', zxid: 0x400000000n, sid: 2n, protocolVersion: 0x10000, configVersion: 0n }));
+  assert.deepEqual(h.outputs.filter((o) => o.kind === 'persistAcceptedEpoch'), [{ kind: 'persistAcceptedEpoch', epoch: 8 }]);
+  // LEADERINFO goes out only after the epoch is persisted, to everyone waiting.
+  const idx = h.outputs.findIndex((o) => o.kind === 'persistAcceptedEpoch');
+  const infos = h.outputs.map((o, i) => [o, i] as const).filter(([o]) => o.kind === 'send' && o.msg.type === 'LEADERINFO');
+  assert.equal(infos.length, 3);
+  assert.ok(infos.every(([, i]) => i > idx));
+});
+
+test('the leader steps down when it has no quorum of synced followers for syncLimit ticks, and on barrier timeouts', () => {
+  const h = new Host({ ...base, sid: 3, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 's' });
+  establishEpoch1(h, 1, []);
+  let half = 0;
+  let downAt = -1;
+  while (downAt < 0 && half < 100) {
+    half++;
+    const outs = h.leader.tick();
+    h.carry(outs);
+    if (outs.some((o) => o.kind === 'stepDown')) downAt = half;
+  }
+  // Follower 1 last spoke at tick 0: its deadline is tick 5 (syncLimit); at tick 6 only the leader is synced.
+  assert.equal(downAt, 12);
+  assert.ok(h.leader.stopped);
+  assert.deepEqual(h.leader.tick(), []);
+
+  const lonely = new Host({ ...base, sid: 3, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 's' });
+  lonely.carry(lonely.leader.start());
+  let t = 0;
+  while (!lonely.leader.stopped && t < 100) {
+    t++;
+    lonely.carry(lonely.leader.tick());
+  }
+  assert.equal(t, 22, 'no epoch quorum within initLimit (10 ticks): down at tick 11');
+});
+
+test('broadcast: commit needs a quorum including durable acks, in zxid order; observers get INFORM', () => {
+  const h = new Host({ voters: [1, 2, 3, 4, 5], observers: [9], initLimit: 10, syncLimit: 5, sid: 1, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 's' });
+  const leader = h.leader;
+  const outs: Out[] = [];
+  const run = (o: Out[]) => {
+    outs.push(...o);
+  };
+  run(leader.start());
+  for (const sid of [2, 3]) run(leader.receive(sid, { type: 'FOLLOWERINFO', zxid: 0n, sid: BigInt(sid), protocolVersion: 0x10000, configVersion: 0n }));
+  for (const sid of [2, 3]) run(leader.receive(sid, { type: 'ACKEPOCH', zxid: 0n, currentEpoch: 0 }));
+  for (const sid of [2, 3]) run(leader.receive(sid, { type: 'ACK', zxid: 0x100000000n }));
+  assert.ok(leader.isEstablished);
+  run(leader.receive(9, { type: 'OBSERVERINFO', zxid: 0n, sid: 9n, protocolVersion: 0x10000, configVersion: 0n }));
+  run(leader.receive(9, { type: 'ACKEPOCH', zxid: 0n, currentEpoch: 0 }));
+  run(leader.receive(9, { type: 'ACK', zxid: 0x100000000n }));
+  outs.length = 0;
+  run(leader.propose(0x100000001n, 'a'));
+  run(leader.propose(0x100000002n, 'b'));
+  assert.deepEqual(outs.filter((o) => o.kind === 'send').map((o) => (o as any).to + ' ' + label((o as any).msg)), [
+    '2 PROPOSAL 0x100000001', '3 PROPOSAL 0x100000001', '2 PROPOSAL 0x100000002', '3 PROPOSAL 0x100000002',
+  ]);
+  outs.length = 0;
+  // Acks of the second txn from 2 and 3 plus the leader's own: a quorum, but the first is not committed yet.
+  run(leader.receive(2, { type: 'ACK', zxid: 0x100000002n }));
+  run(leader.receive(3, { type: 'ACK', zxid: 0x100000002n }));
+  run(leader.receive(9, { type: 'ACK', zxid: 0x100000001n })); // observer acks never count
+  run(leader.receive(2, { type: 'ACK', zxid: 0x100000001n }));
+  run(leader.receive(3, { type: 'ACK', zxid: 0x100000001n }));
+  assert.equal(outs.filter((o) => o.kind === 'commit').length, 0, 'the leader has not made them durable itself');
+  run(leader.logged(0x100000002n));
+  assert.deepEqual(outs.filter((o) => o.kind === 'commit').map((o) => (o as any).zxid), [0x100000001n, 0x100000002n]);
+  assert.deepEqual(outs.filter((o) => o.kind === 'send').map((o) => (o as any).to + ' ' + label((o as any).msg)), [
+    '2 COMMIT 0x100000001', '3 COMMIT 0x100000001', '9 INFORM 0x100000001',
+    '2 COMMIT 0x100000002', '3 COMMIT 0x100000002', '9 INFORM 0x100000002',
+  ]);
+  assert.throws(() => leader.propose(0x100000005n, 'x'), /out of order/);
+});
