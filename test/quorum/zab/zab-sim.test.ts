@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimViolation, ZabSim, type SimConfig } from './ZabSim.js';
 
-const seedsPer = Number(process.env.SIM_SEEDS ?? 150);
+const seedsPer = Number(process.env.SIM_SEEDS ?? 200);
 const only = process.env.ZAB_SEED !== undefined ? Number(process.env.ZAB_SEED) : null;
 
 const configs: [string, Partial<SimConfig>][] = [
