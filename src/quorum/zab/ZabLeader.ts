@@ -80,6 +80,8 @@ interface Handler {
   deadline: number;
   /** Registered for live PROPOSAL/COMMIT (followers) or INFORM (observers) traffic. */
   forwarding: boolean;
+  /** Proposals sent to this follower and not acked by it yet, oldest first, with the tick they were sent. */
+  unacked: { zxid: bigint; tick: number }[];
 }
 
 interface Outstanding<T> {
@@ -116,6 +118,8 @@ export class ZabLeader<T, S = unknown> {
   private lastCommitted: bigint;
   private durableZxid: bigint;
   private readonly outstanding: Outstanding<T>[] = [];
+  /** Learners' forwarded syncs, answered once the zxid that was last proposed at the time commits. */
+  private readonly pendingSyncs: { zxid: bigint; sid: number }[] = [];
 
   constructor(opts: ZabLeaderOptions<T, S>) {
     if (!opts.voters.includes(opts.sid)) throw new Error(`leader ${opts.sid} is not a voting member`);
@@ -259,7 +263,7 @@ export class ZabLeader<T, S = unknown> {
       this.send(out, h.sid, { type: decision.mode, zxid: decision.zxid });
       lastQueued = h.peerLastZxid;
       for (const p of decision.proposals) {
-        this.send(out, h.sid, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
+        this.sendProposal(out, h, p.zxid, p.txn);
         this.send(out, h.sid, { type: 'COMMIT', zxid: p.zxid });
         lastQueued = p.zxid;
       }
@@ -268,12 +272,17 @@ export class ZabLeader<T, S = unknown> {
     // startForwarding: outstanding proposals above what was queued, then live traffic.
     if (h.type === 'follower') {
       for (const p of this.outstanding) {
-        if (p.zxid > lastQueued) this.send(out, h.sid, { type: 'PROPOSAL', zxid: p.zxid, txn: p.txn });
+        if (p.zxid > lastQueued) this.sendProposal(out, h, p.zxid, p.txn);
       }
     }
     h.forwarding = true;
     h.state = 'newLeaderSent';
     this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(this.epoch, 0), config: this.opts.config ?? '' });
+  }
+
+  private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T): void {
+    this.send(out, h.sid, { type: 'PROPOSAL', zxid, txn });
+    if (h.type === 'follower') h.unacked.push({ zxid, tick: this.ticks });
   }
 
   private checkNewLeaderQuorum(out: LeaderOutput<T, S>[]): void {
@@ -351,6 +360,7 @@ export class ZabLeader<T, S = unknown> {
       peerLastZxid: -1n,
       deadline: this.ticks + this.opts.initLimit + this.opts.syncLimit,
       forwarding: false,
+      unacked: [],
     };
     this.handlers.set(from, h);
     if (this.phase === 'discovery') this.contributeEpoch(from, h.acceptedEpoch, type === 'follower', out);
@@ -401,6 +411,8 @@ export class ZabLeader<T, S = unknown> {
     }
     // The UPTODATE ack, acks for txns committed during sync, and observer acks count for nothing.
     if (counterOf(zxid) === 0 || h.type !== 'follower') return;
+    // ACKs come in zxid order: this one covers everything sent to this learner before it.
+    while (h.unacked.length > 0 && h.unacked[0].zxid <= zxid) h.unacked.shift();
     const p = this.outstanding.find((o) => o.zxid === zxid);
     if (!p) return;
     p.acks.add(h.sid);
@@ -433,7 +445,7 @@ export class ZabLeader<T, S = unknown> {
     this.lastProposed = zxid;
     this.outstanding.push({ zxid, txn, acks: new Set() });
     for (const h of this.handlers.values()) {
-      if (h.forwarding && h.type === 'follower') this.send(out, h.sid, { type: 'PROPOSAL', zxid, txn });
+      if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn);
     }
     out.push({ kind: 'log', zxid, txn });
     return out;
@@ -465,7 +477,23 @@ export class ZabLeader<T, S = unknown> {
         else this.send(out, h.sid, { type: 'INFORM', zxid: head.zxid, txn: head.txn });
       }
       out.push({ kind: 'commit', zxid: head.zxid, txn: head.txn });
+      while (this.pendingSyncs.length > 0 && this.pendingSyncs[0].zxid <= head.zxid) {
+        const ps = this.pendingSyncs.shift()!;
+        if (this.handlers.has(ps.sid)) this.send(out, ps.sid, { type: 'SYNC', zxid: 0n });
+      }
     }
+  }
+
+  /**
+   * A learner forwarded a client's sync: SYNC goes back at once if nothing is outstanding, otherwise
+   * right after the COMMIT of the zxid proposed last at this moment (ZooKeeper's processSync).
+   */
+  syncRequested(sid: number): LeaderOutput<T, S>[] {
+    const out: LeaderOutput<T, S>[] = [];
+    if (this.phase !== 'established' || !this.handlers.has(sid)) return out;
+    if (this.outstanding.length === 0) this.send(out, sid, { type: 'SYNC', zxid: 0n });
+    else this.pendingSyncs.push({ zxid: this.lastProposed, sid });
+    return out;
   }
 
   /** Called every tickTime/2: PINGs every half tick; the quorum and learner deadlines every tick. */
@@ -483,6 +511,9 @@ export class ZabLeader<T, S = unknown> {
       }
       for (const h of [...this.handlers.values()]) {
         if (this.ticks > h.deadline) this.dropLearner(out, h.sid, `learner ${h.sid} silent for syncLimit`);
+        else if (h.unacked.length > 0 && this.ticks - h.unacked[0].tick > this.opts.syncLimit) {
+          this.dropLearner(out, h.sid, `learner ${h.sid} did not ack 0x${h.unacked[0].zxid.toString(16)} within syncLimit (transaction timeout)`);
+        }
       }
       if (this.phase === 'established') {
         const synced = new Set<number>([this.sid]);

@@ -262,3 +262,48 @@ test('broadcast: commit needs a quorum including durable acks, in zxid order; ob
   ]);
   assert.throws(() => leader.propose(0x100000005n, 'x'), /out of order/);
 });
+
+function established3(): Host {
+  const h = new Host({ ...base, sid: 3, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n, committedLog: [], snapshot: () => 's' });
+  h.carry(h.leader.start());
+  for (const sid of [1, 2]) {
+    h.carry(h.leader.receive(sid, { type: 'FOLLOWERINFO', zxid: 0n, sid: BigInt(sid), protocolVersion: 0x10000, configVersion: 0n }));
+    h.carry(h.leader.receive(sid, { type: 'ACKEPOCH', zxid: 0n, currentEpoch: 0 }));
+    h.carry(h.leader.receive(sid, { type: 'ACK', zxid: 0x100000000n }));
+  }
+  assert.ok(h.leader.isEstablished);
+  h.sent.clear();
+  return h;
+}
+
+test('a forwarded sync is answered at once when nothing is outstanding, else right after the last proposal commits', () => {
+  const h = established3();
+  h.carry(h.leader.syncRequested(1));
+  assert.deepEqual(oursTo(h, 1), ['SYNC 0x0']);
+  h.sent.clear();
+  h.carry(h.leader.propose(0x100000001n, 'a'));
+  h.carry(h.leader.syncRequested(1));
+  h.carry(h.leader.propose(0x100000002n, 'b'));
+  assert.deepEqual(oursTo(h, 1), ['PROPOSAL 0x100000001', 'PROPOSAL 0x100000002']);
+  h.carry(h.leader.receive(2, { type: 'ACK', zxid: 0x100000001n }));
+  // The leader's own log is durable at once in this host: 0x100000001 commits, then SYNC, then nothing more.
+  assert.deepEqual(oursTo(h, 1), ['PROPOSAL 0x100000001', 'PROPOSAL 0x100000002', 'COMMIT 0x100000001', 'SYNC 0x0']);
+});
+
+test('a follower that does not ack a proposal within syncLimit ticks is disconnected, though it keeps pinging', () => {
+  const h = established3();
+  h.carry(h.leader.propose(0x100000001n, 'a'));
+  let dropped = -1;
+  for (let half = 1; half <= 40 && dropped < 0; half++) {
+    // Both followers answer pings; only follower 2 acks.
+    for (const sid of [1, 2]) h.carry(h.leader.receive(sid, { type: 'PING', zxid: 0x100000001n, sessions: [] }));
+    if (half === 1) h.carry(h.leader.receive(2, { type: 'ACK', zxid: 0x100000001n }));
+    const outs = h.leader.tick();
+    h.carry(outs);
+    if (outs.some((o) => o.kind === 'disconnect' && o.sid === 1)) dropped = half;
+  }
+  // Proposed at tick 0; syncLimit is 5: more than 5 ticks old at tick 6 = half tick 12.
+  assert.equal(dropped, 12);
+  assert.ok(!h.outputs.some((o) => o.kind === 'disconnect' && o.sid === 2));
+  assert.equal(h.leader.committedZxid, 0x100000001n);
+});
