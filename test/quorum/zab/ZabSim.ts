@@ -255,6 +255,10 @@ export class ZabSim {
           this.stats.resets++;
           this.reset(open[this.int(0, open.length - 1)], 'reset');
         }
+      } else if (r < 0.85) {
+        // Power failure: every member at once; only what was fsynced survives.
+        this.log('power failure');
+        for (const n of all) if (n.role.kind !== 'down') this.crash(n);
       }
       // else: a quiet slot
     });
