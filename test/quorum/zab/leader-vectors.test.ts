@@ -37,12 +37,14 @@ class Host {
  * Feeds every packet learners sent to `leaderSid` on the connections that did the handshake in this
  * file; a new txn the recorded leader proposed there is proposed to the core at the same point.
  */
-function feedLearners(h: Host, v: VectorFile, leaderSid: number): void {
+function feedLearners(h: Host, v: VectorFile, leaderSid: number, alsoConns: string[] = []): void {
   const conns = new Set<string>(v.header.syncs.filter((s: any) => s.leader === leaderSid).map((s: any) => s.conn));
+  for (const c of alsoConns) conns.add(c);
   for (const f of v.frames) {
     if (!conns.has(f.conn)) continue;
     if (f.dir === 's2c') {
-      if (f.msg.type === 'PROPOSAL' && h.leader.isEstablished && f.msg.zxid === h.leader.nextZxid()) h.carry(h.leader.propose(f.msg.zxid, f.msg.txn));
+      const m = f.msg;
+      if ((m.type === 'PROPOSAL' || m.type === 'INFORM') && h.leader.isEstablished && m.zxid === h.leader.nextZxid()) h.carry(h.leader.propose(m.zxid, m.txn));
       continue;
     }
     h.carry(h.leader.receive(f.from, f.msg));
@@ -306,4 +308,46 @@ test('a follower that does not ack a proposal within syncLimit ticks is disconne
   assert.equal(dropped, 12);
   assert.ok(!h.outputs.some((o) => o.kind === 'disconnect' && o.sid === 2));
   assert.equal(h.leader.committedZxid, 0x100000001n);
+});
+
+test('leader-failover, observer, old-leader-rejoin: one leader (member 2) through epoch 2, as recorded', { skip }, () => {
+  const failover = loadVector('leader-failover.jsonl');
+  // Member 2's committed log held only 0x100000221 when it took over (ZooKeeper's log: min = max = 0x100000221).
+  const h = new Host({
+    ...base,
+    sid: 2,
+    acceptedEpoch: 1,
+    currentEpoch: 1,
+    lastProcessedZxid: 0x100000221n,
+    committedLog: [{ zxid: 0x100000221n, txn: 'closeSession' }],
+    // "Unable to find proposals from txnlog for zxid: 0x0"
+    txnLogFrom: () => [{ zxid: 0x100000001n, txn: 'first logged txn' }],
+    snapshot: (z) => `snapshot at 0x${z.toString(16)}`,
+    config: configOf(failover),
+  });
+  h.carry(h.leader.start());
+  feedLearners(h, failover, 2);
+  assert.deepEqual(oursTo(h, 1), recordedToLearner(failover, 'q5'));
+  assert.equal(h.leader.newEpoch, 2);
+
+  const obs = loadVector('observer.jsonl');
+  const before1 = oursTo(h, 1).length;
+  feedLearners(h, obs, 2, ['q5']);
+  assert.deepEqual(oursTo(h, 4), recordedToLearner(obs, 'q6'));
+  assert.deepEqual(oursTo(h, 1).slice(before1), recordedToLearner(obs, 'q5'));
+  const s4 = h.syncs().find((x) => x.sid === 4)!;
+  assert.deepEqual([s4.decision.mode, s4.decision.zxid], ['SNAP', 0x200000000n]);
+  assert.match(s4.decision.reason, /does not reach back/);
+  // INFORM carries the same txn bytes the followers got as PROPOSAL.
+  const informs = h.sent.get(4)!.filter((m) => m.type === 'INFORM').map((m) => (m as { txn: string }).txn);
+  const recordedInforms = obs.frames.filter((f) => f.conn === 'q6' && f.msg.type === 'INFORM').map((f) => (f.msg as { txn: string }).txn);
+  assert.equal(informs.length, 5);
+  assert.deepEqual(informs, recordedInforms);
+  assert.ok(h.outputs.filter((o) => o.kind === 'learnerRequest' && o.sid === 4).length === 5, 'the observer\'s forwarded REQUESTs reach the host');
+
+  const rejoin = loadVector('old-leader-rejoin.jsonl');
+  feedLearners(h, rejoin, 2, ['q5', 'q6']);
+  assert.deepEqual(oursTo(h, 3), recordedToLearner(rejoin, 'q7'));
+  const s3 = h.syncs().find((x) => x.sid === 3)!;
+  assert.deepEqual([s3.decision.mode, s3.decision.zxid, s3.decision.proposals], ['DIFF', 0x200000005n, 5]);
 });
