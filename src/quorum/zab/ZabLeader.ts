@@ -413,8 +413,10 @@ export class ZabLeader<T, S = unknown> {
     if (counterOf(zxid) === 0 || h.type !== 'follower') return;
     // ACKs come in zxid order: this one covers everything sent to this learner before it.
     while (h.unacked.length > 0 && h.unacked[0].zxid <= zxid) h.unacked.shift();
-    const p = this.outstanding.find((o) => o.zxid === zxid);
-    if (!p) return;
+    // Outstanding proposals have consecutive zxids: the ack's position is its distance from the oldest.
+    if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return;
+    const p = this.outstanding[Number(zxid - this.outstanding[0].zxid)];
+    if (!p || p.zxid !== zxid) return;
     p.acks.add(h.sid);
     this.tryCommit(out);
   }

@@ -216,3 +216,52 @@ test('the learner gives up on a silent leader after syncLimit ticks (initLimit b
   // Last packet during tick 1 (half tick 4 comes before its tick): more than 2 ticks of silence at tick 4.
   assert.equal(lostAt, 8);
 });
+
+function syncedLearner(type: 'follower' | 'observer'): ZabLearner<string, string> {
+  const core = new ZabLearner<string, string>({ sid: 5, type, acceptedEpoch: 1, currentEpoch: 1, lastLoggedZxid: 0x100000002n, initLimit: 10, syncLimit: 5 });
+  core.start();
+  core.receive({ type: 'LEADERINFO', zxid: 0x200000000n, protocolVersion: 0x10000 });
+  core.receive({ type: 'DIFF', zxid: 0x100000004n });
+  return core;
+}
+
+test('ZOOKEEPER-4394: a COMMIT right after NEWLEADER, for a proposal queued before it, is matched, not a crash', () => {
+  const core = syncedLearner('follower');
+  const outs: LearnerOutput<string, string>[] = [];
+  const feed = (o: LearnerOutput<string, string>[]) => {
+    for (const x of o) {
+      outs.push(x);
+      if (x.kind === 'log') feed(core.logged(x.zxid));
+    }
+  };
+  feed(core.receive({ type: 'PROPOSAL', zxid: 0x100000003n, txn: 'c' }));
+  feed(core.receive({ type: 'COMMIT', zxid: 0x100000003n }));
+  feed(core.receive({ type: 'PROPOSAL', zxid: 0x100000004n, txn: 'd' }));
+  feed(core.receive({ type: 'COMMIT', zxid: 0x100000004n }));
+  // A live proposal of the new epoch, forwarded before NEWLEADER; its COMMIT arrives after NEWLEADER.
+  feed(core.receive({ type: 'PROPOSAL', zxid: 0x200000001n, txn: 'e' }));
+  feed(core.receive({ type: 'NEWLEADER', zxid: 0x200000000n, config: '' }));
+  feed(core.receive({ type: 'COMMIT', zxid: 0x200000001n }));
+  feed(core.receive({ type: 'UPTODATE', zxid: -1n }));
+  assert.equal(core.state, 'broadcast');
+  assert.deepEqual(kinds(outs).filter((k) => k.startsWith('commit')), ['commit 0x100000003', 'commit 0x100000004', 'commit 0x200000001']);
+  assert.ok(!outs.some((o) => o.kind === 'leaderLost'));
+});
+
+test('an observer syncing by DIFF commits the PROPOSAL+COMMIT pairs after UPTODATE and sends no txn ACKs', () => {
+  const core = syncedLearner('observer');
+  const outs: LearnerOutput<string, string>[] = [];
+  for (const m of [
+    { type: 'PROPOSAL', zxid: 0x100000003n, txn: 'c' },
+    { type: 'COMMIT', zxid: 0x100000003n },
+    { type: 'PROPOSAL', zxid: 0x100000004n, txn: 'd' },
+    { type: 'COMMIT', zxid: 0x100000004n },
+    { type: 'INFORM', zxid: 0x200000001n, txn: 'e' },
+    { type: 'NEWLEADER', zxid: 0x200000000n, config: '' },
+    { type: 'UPTODATE', zxid: -1n },
+    { type: 'INFORM', zxid: 0x200000002n, txn: 'f' },
+  ] as const) outs.push(...core.receive(m as never));
+  assert.deepEqual(kinds(outs).filter((k) => k.startsWith('commit')), ['commit 0x100000003', 'commit 0x100000004', 'commit 0x200000001', 'commit 0x200000002']);
+  const acks = outs.filter((o) => o.kind === 'send' && o.msg.type === 'ACK').map((o) => label((o as { msg: Msg }).msg));
+  assert.deepEqual(acks, ['ACK 0x200000000', 'ACK 0x200000000']);
+});
