@@ -94,6 +94,8 @@ interface Node {
   base: bigint;
   /** Length of `applied`'s prefix already checked against the global order. */
   verified: number;
+  /** fsyncs complete in order: none before this time (a stalled disk pushes it out). */
+  diskFreeAt: number;
 }
 
 export interface SimStats {
@@ -104,6 +106,8 @@ export interface SimStats {
   crashes: number;
   partitions: number;
   resets: number;
+  /** Learners the leader dropped for not acking a proposal within syncLimit. */
+  ackTimeouts: number;
   syncs: Record<string, number>;
   finalZxid: string;
 }
@@ -127,7 +131,7 @@ export class ZabSim {
   private readonly acked = new Map<bigint, string>();
   private writeCounter = 0;
   private faultsOn = true;
-  readonly stats: SimStats = { events: 0, established: 0, commits: 0, acked: 0, crashes: 0, partitions: 0, resets: 0, syncs: {}, finalZxid: '' };
+  readonly stats: SimStats = { events: 0, established: 0, commits: 0, acked: 0, crashes: 0, partitions: 0, resets: 0, ackTimeouts: 0, syncs: {}, finalZxid: '' };
   private readonly trace: string[] = [];
 
   constructor(readonly seed: number, cfg: Partial<SimConfig> = {}) {
@@ -145,6 +149,7 @@ export class ZabSim {
         applied: [],
         base: 0n,
         verified: 0,
+        diskFreeAt: 0,
       });
       this.group.set(i, 0);
     }
@@ -284,7 +289,11 @@ export class ZabSim {
     n.disk.unsynced.push(p);
     const gen = n.gen;
     if (this.cfg.bug === 'ackBeforeDurable') this.at(0, () => n.gen === gen && durable());
-    this.at(this.int(1, 8), () => {
+    // Now and then the disk stalls for longer than syncLimit: the leader's transaction timeout.
+    const stall = this.rand() < 0.002 ? this.int(150, 400) : 0;
+    const doneAt = Math.max(this.now + this.int(1, 8), n.diskFreeAt) + stall;
+    n.diskFreeAt = doneAt;
+    this.at(doneAt - this.now, () => {
       const i = n.disk.unsynced.indexOf(p);
       if (i < 0) return; // crashed, truncated or flushed meanwhile
       n.disk.log.push(...n.disk.unsynced.splice(0, i + 1));
@@ -299,6 +308,7 @@ export class ZabSim {
     this.log(`crash ${n.sid} (${n.role.kind})`);
     this.dropConnections(n, this.rand() < 0.5);
     n.disk.unsynced = [];
+    n.diskFreeAt = this.now;
     n.role = { kind: 'down' };
     n.gen++;
     n.applied = [];
@@ -497,6 +507,7 @@ export class ZabSim {
         case 'disconnect': {
           const cid = role.conns.get(o.sid);
           role.conns.delete(o.sid);
+          if (o.reason.includes('transaction timeout')) this.stats.ackTimeouts++;
           const c = cid !== undefined ? this.conns.get(cid) : undefined;
           if (c) this.reset(c, `leader: ${o.reason}`);
           break;

@@ -19,7 +19,7 @@ const configs: [string, Partial<SimConfig>][] = [
 for (const [name, cfg] of configs) {
   test(`Zab simulation, ${name}: ${only !== null ? `seed ${only}` : `${seedsPer} seeds`}`, () => {
     const seeds = only !== null ? [only] : Array.from({ length: seedsPer }, (_, i) => i + 1);
-    const total = { established: 0, acked: 0, crashes: 0, partitions: 0, resets: 0, syncs: {} as Record<string, number> };
+    const total = { established: 0, acked: 0, crashes: 0, partitions: 0, resets: 0, ackTimeouts: 0, syncs: {} as Record<string, number> };
     for (const seed of seeds) {
       const st = new ZabSim(seed, cfg).run();
       total.established += st.established;
@@ -27,6 +27,7 @@ for (const [name, cfg] of configs) {
       total.crashes += st.crashes;
       total.partitions += st.partitions;
       total.resets += st.resets;
+      total.ackTimeouts += st.ackTimeouts;
       for (const [k, v] of Object.entries(st.syncs)) total.syncs[k] = (total.syncs[k] ?? 0) + v;
     }
     console.log(`# ${name}: ${JSON.stringify(total)}`);
@@ -34,6 +35,7 @@ for (const [name, cfg] of configs) {
     if (only === null) {
       assert.ok(total.established > seeds.length, 'leaders re-elected');
       assert.ok(total.crashes > seeds.length);
+      assert.ok(total.ackTimeouts > 0, 'stalled disks trip the transaction timeout');
       for (const mode of ['DIFF', 'TRUNC', 'SNAP']) assert.ok((total.syncs[mode] ?? 0) > 0, `${mode} syncs happen`);
     }
   });
