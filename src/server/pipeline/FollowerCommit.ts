@@ -66,9 +66,11 @@ export class FollowerCommit<S> implements CommitStage {
     this.carry(this.core.receive(msg));
   }
 
-  /** A client request to forward (REQUEST, REVALIDATE). */
-  forward(msg: ZabMessage<Txn, S>): void {
+  /** A client request to forward (REQUEST, REVALIDATE); false until UPTODATE (the caller retries or refuses). */
+  forward(msg: ZabMessage<Txn, S>): boolean {
+    if (this.core.state !== 'broadcast') return false;
     this.carry(this.core.forward(msg));
+    return true;
   }
 
   tick(): void {
