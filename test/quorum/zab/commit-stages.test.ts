@@ -53,6 +53,7 @@ test('a leader and two followers over the pipeline commit stages: quorum commit,
   const followerStages = new Map<number, FollowerCommit<Txn[]>>();
   const established: number[] = [];
   const serving: number[] = [];
+  const forwarded: string[] = [];
 
   const leaderLog = new MemoryTxnLog();
   const leaderSink = new Sink();
@@ -73,7 +74,11 @@ test('a leader and two followers over the pipeline commit stages: quorum commit,
       disconnect: () => assert.fail('no disconnects expected'),
     },
     store(1),
-    { established: (e) => established.push(e), stepDown: (r) => assert.fail(`step down: ${r}`) },
+    {
+      established: (e) => established.push(e),
+      stepDown: (r) => assert.fail(`step down: ${r}`),
+      learnerRequest: (sid, msg) => forwarded.push(`${sid} ${msg.type}`),
+    },
     undefined,
     (s) => (leaderStage = s),
   );
@@ -108,11 +113,16 @@ test('a leader and two followers over the pipeline commit stages: quorum commit,
     )(sink);
   }
 
+  const request: M = { type: 'REQUEST', zxid: -1n, sessionId: 0x1234n, cxid: 1, opType: 9, body: new Uint8Array(), authinfo: null };
+  assert.equal(followerStages.get(2)!.forward(request), false, 'nothing is forwarded before UPTODATE');
   leaderStage.start();
   for (const f of followerStages.values()) f.start();
   await until('establishment and UPTODATE', () => established.length === 1 && serving.length === 2);
   assert.deepEqual(established, [1]);
   assert.deepEqual([...epochs.values()], [1, 2, 3].map(() => ({ accepted: 1, current: 1 })));
+  assert.equal(followerStages.get(3)!.forward(request), true);
+  await until('the forwarded request reaches the leader host', () => forwarded.length === 1);
+  assert.deepEqual(forwarded, ['3 REQUEST']);
 
   const txns = Array.from({ length: 20 }, (_, i) => sessionTxn(Number(core.nextZxid()) + i, i));
   for (const t of txns) leaderCs.propose(t);
