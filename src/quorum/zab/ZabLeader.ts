@@ -174,6 +174,17 @@ export class ZabLeader<T, S = unknown> {
     return this.outstanding.length;
   }
 
+  /**
+   * Whether syncing a learner whose last zxid is `peerLastZxid` would read the txn log (it is behind
+   * the committed log). txnLogFrom is synchronous while TxnLog.readTxnsAfter is not: a host reads
+   * ahead when this says so, before it delivers that learner's ACKEPOCH, and serves txnLogFrom from
+   * what it read.
+   */
+  needsTxnLog(peerLastZxid: bigint): boolean {
+    if (this.committedLog.length === 0 || peerLastZxid === this.lastProcessedZxid) return false;
+    return peerLastZxid < this.committedLog[0].zxid;
+  }
+
   /** Learners currently connected, with their handshake state (for operators: zk_learners, zk_synced_followers). */
   learners(): { sid: number; type: LearnerType; state: HandlerState; synced: boolean }[] {
     return [...this.handlers.values()].map((h) => ({ sid: h.sid, type: h.type, state: h.state, synced: this.ticks <= h.deadline }));

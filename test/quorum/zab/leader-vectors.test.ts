@@ -143,6 +143,9 @@ test('follower-restart-snap: SNAP(0x100000220) when the peer is behind the commi
   assert.equal(s.decision.zxid, 0x100000220n);
   assert.match(s.decision.reason, /size limit/);
   assert.equal(txnLogAskedFrom, 0x100000015n);
+  // The host could have known to read the log ahead for this learner, and not for an up-to-date one.
+  assert.equal(h.leader.needsTxnLog(0x100000015n), true);
+  assert.equal(h.leader.needsTxnLog(0x100000100n), false);
   const snap = h.sent.get(2)!.find((m) => m.type === 'SNAP') as { snapshot: string };
   assert.equal(snap.snapshot, 'state at 0x100000220');
 });
