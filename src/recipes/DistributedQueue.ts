@@ -87,12 +87,15 @@ export class DistributedQueue {
     }
     // Unknown outcome: retry the delete; if the item is gone now we may have deleted it.
     for (;;) {
-      await this.zk.waitConnected();
       try {
+        await this.zk.waitConnected();
         await this.zk.delete(itemPath);
         return data;
       } catch (e) {
         if (isZooKeeperError(e, Err.NoNode)) return data;
+        // The session ended before the outcome could be learnt: the delete may have been ours.
+        // Delivering the item (perhaps twice) is the only choice that never loses it.
+        if (isZooKeeperError(e, Err.SessionExpired) || this.zk.state === 'expired' || this.zk.state === 'closed') return data;
         if (!isConnectionProblem(e)) throw e;
       }
     }
