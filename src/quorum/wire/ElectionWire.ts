@@ -98,7 +98,7 @@ export const NotificationRecord = record({
   version: int,
   config: str,
 });
-/** Version 1 (3.4.x): no config text. */
+/** Version 1 without config: on the wire it is the 40-byte layout, which Apache reads as version 0. */
 export const NotificationV1Record = record({ state: int, leader: longNum, zxid: longNum, electionEpoch: longNum, peerEpoch: longNum, version: int });
 /** The 40-byte layout: its last int is not read as a version (Apache: "Backward compatibility mode"). */
 export const Notification40Record = record({ state: int, leader: longNum, zxid: longNum, electionEpoch: longNum, peerEpoch: longNum, unused: int });
@@ -118,6 +118,8 @@ export interface Notification {
   config: string | null;
   /** Which layout the bytes used, so a decoded legacy message re-encodes to the same bytes. */
   layout: 'current' | 'v40' | 'v28';
+  /** v40 only: the int Apache does not read (3.4.x wrote its notification version, 1, there). */
+  v40Trailer?: number;
 }
 
 export function voteNotification(
@@ -132,10 +134,10 @@ export function encodeNotification(n: Notification): Buffer {
     case 'v28':
       return Notification28Record.encode(n);
     case 'v40':
-      return Notification40Record.encode({ ...n, unused: 0 });
+      return Notification40Record.encode({ ...n, unused: n.v40Trailer ?? 1 });
     case 'current':
       if (n.version > 1) return NotificationRecord.encode({ ...n, config: n.config ?? '' });
-      return NotificationV1Record.encode(n);
+      return NotificationV1Record.encode(n); // 40 bytes: decodes back as layout v40
   }
 }
 
@@ -153,8 +155,8 @@ export function decodeNotification(body: Buffer): Notification {
       return { ...v, peerEpoch: Math.floor(v.zxid / 2 ** 32), version: 0, config: null, layout: 'v28' };
     }
     if (len === 40) {
-      const { unused: _unused, ...v } = Notification40Record.decode(body);
-      return { ...v, version: 0, config: null, layout: 'v40' };
+      const { unused, ...v } = Notification40Record.decode(body);
+      return { ...v, version: 0, config: null, layout: 'v40', v40Trailer: unused };
     }
     const r = new Reader(body, 0, len, len);
     const head = NotificationV1Record.read(r);

@@ -241,7 +241,11 @@ for (const name of files) {
       run.forEach((f, j) => {
         const fr = out[j]!;
         assert.equal(hex(fr.bytes), f.hex, `seq ${f.seq}: frame boundary`);
-        if (f.port === 'election') checkElection(f, fr as ElectionFrame);
+        if (f.port === 'election') {
+          checkElection(f, fr as ElectionFrame);
+          const key = fr.kind === 'initial' ? 'initial' : 'notification';
+          tally.set(key, (tally.get(key) ?? 0) + 1);
+        }
         else checkPacket(f, fr as QuorumFrame, tally);
         verified.add(f.seq);
       });
