@@ -34,9 +34,46 @@ export interface QuorumConfigText {
   version: bigint;
 }
 
-/** IPv6 literals are bracketed, as Java's delimited host string does. */
+/**
+ * An IPv6 literal as Java prints a parsed address: eight groups, lowercase hex without leading
+ * zeros, no "::" compression; an IPv4-mapped address becomes the plain IPv4 address.
+ * Returns null when the text is not an IPv6 literal.
+ */
+export function javaIpv6Text(host: string): string | null {
+  if (!host.includes(':')) return null;
+  let text = host;
+  let v4: number[] | null = null;
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    v4 = dotted.slice(2, 6).map(Number);
+    if (v4.some((n) => n > 255)) return null;
+    text = dotted[1]! + '0:0';
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const part = (t: string): string[] => (t === '' ? [] : t.split(':'));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return null;
+  const groups = [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return null;
+  const nums = groups.map((g) => parseInt(g, 16));
+  if (v4) {
+    nums[6] = (v4[0]! << 8) | v4[1]!;
+    nums[7] = (v4[2]! << 8) | v4[3]!;
+  }
+  if (nums.slice(0, 5).every((n) => n === 0) && nums[5] === 0xffff) {
+    return [nums[6]! >> 8, nums[6]! & 255, nums[7]! >> 8, nums[7]! & 255].join('.');
+  }
+  return nums.map((n) => n.toString(16)).join(':');
+}
+
+/** Java's delimited host string: IPv6 literals normalized and bracketed, names as written. */
 function hostText(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const v6 = javaIpv6Text(host);
+  if (v6 === null) return host;
+  return v6.includes(':') ? `[${v6}]` : v6;
 }
 
 function parsePort(text: string, what: string, line: string): number {
@@ -134,21 +171,42 @@ export function renderMember(m: QuorumMember): string {
   return s;
 }
 
+/** Java's String.hashCode (UTF-16 units, 32-bit wrap-around). */
+function javaStringHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Java's Long.hashCode: the two halves xor-ed. */
+function javaLongHash(v: number): number {
+  const big = BigInt.asIntN(64, BigInt(v));
+  return Number(BigInt.asIntN(32, big ^ (big >> 32n)));
+}
+
 /**
- * Apache keeps members in a java.util.HashMap keyed by Long and prints them in its iteration
- * order: bucket index ascending, where the table grows from 16 by doubling while the count
- * exceeds 0.75 of it. For sids below the table size that is ascending sid order. Members sharing
- * a bucket come out in insertion order, which we take as ascending sid.
+ * Apache keeps members in a java.util.HashMap keyed by Long, filled while iterating a
+ * java.util.Properties (a ConcurrentHashMap of "server.N" strings), and prints them in the
+ * HashMap's iteration order: bucket index ascending, the table growing from 16 by doubling
+ * (HashMap once the count exceeds 3/4 of it, ConcurrentHashMap once it reaches 3/4). Within a
+ * HashMap bucket members keep the Properties' order, itself by bucket of the key string. Only
+ * sids that collide in both tables (rare: 16+ apart and equal string-hash buckets) are ordered
+ * by our tie-break, ascending sid, instead of Java's insertion order.
  */
 export function javaHashMapOrder(sids: number[]): number[] {
-  let cap = 16;
-  while (sids.length > cap * 0.75) cap *= 2;
-  const bucket = (sid: number): number => {
-    const big = BigInt.asIntN(64, BigInt(sid));
-    const h = Number(BigInt.asIntN(32, big ^ (big >> 32n)));
-    return (h ^ (h >>> 16)) & (cap - 1);
+  let chmCap = 16;
+  while (sids.length >= chmCap * 0.75) chmCap *= 2;
+  let mapCap = 16;
+  while (sids.length > mapCap * 0.75) mapCap *= 2;
+  const spread = (h: number): number => (h ^ (h >>> 16)) & 0x7fffffff;
+  const chmBucket = (sid: number): number => spread(javaStringHash(`server.${sid}`)) & (chmCap - 1);
+  const mapBucket = (sid: number): number => {
+    const h = javaLongHash(sid);
+    return (h ^ (h >>> 16)) & (mapCap - 1);
   };
-  return [...sids].sort((a, b) => bucket(a) - bucket(b) || a - b);
+  const inserted = [...sids].sort((a, b) => chmBucket(a) - chmBucket(b) || a - b);
+  const rank = new Map(inserted.map((sid, i) => [sid, i]));
+  return inserted.sort((a, b) => mapBucket(a) - mapBucket(b) || rank.get(a)! - rank.get(b)!);
 }
 
 /** Render exactly as QuorumMaj.toString does. */
