@@ -103,16 +103,28 @@ function exact<T>(codec: { read(r: Reader): T }, data: Buffer, what: string): T 
   return v;
 }
 
+/** What a leader assumes of a learner that did not state its protocol version (pre-Zab-1.0). */
+export const PRE_ZAB10_PROTOCOL_VERSION = 0x1;
+
+export interface DecodedLearnerInfo {
+  /** null when the packet had no data: Apache's leader then gives the learner an anonymous negative id. */
+  serverid: bigint | null;
+  protocolVersion: number;
+  /** null when the learner did not send one (shorter layouts). */
+  configVersion: bigint | null;
+}
+
 /**
- * FOLLOWERINFO/OBSERVERINFO payload. Apache's leader also accepts the shorter layouts older
- * learners send: 8 bytes (sid only, pre-Zab-1.0) and 12 bytes (no configVersion).
+ * FOLLOWERINFO/OBSERVERINFO payload, read as Apache's leader reads it: whatever prefix is
+ * present (8 bytes sid, 12 adds protocolVersion, 20 adds configVersion); bytes after 20 ignored.
  */
-export function decodeLearnerInfo(data: Buffer): LearnerInfo & { layout: 8 | 12 | 20 } {
+export function decodeLearnerInfo(data: Buffer | null): DecodedLearnerInfo {
+  if (data == null) return { serverid: null, protocolVersion: PRE_ZAB10_PROTOCOL_VERSION, configVersion: null };
+  if (data.length >= 20) return LearnerInfo.read(new Reader(data));
+  if (data.length < 8) throw new QuorumWireError(`LearnerInfo of ${data.length} bytes has no server id (needs 8, 12 or 20)`);
   const r = new Reader(data);
-  if (data.length === 20) return { ...exact(LearnerInfo, data, 'LearnerInfo'), layout: 20 };
-  if (data.length === 12) return { serverid: r.long(), protocolVersion: r.int(), configVersion: 0n, layout: 12 };
-  if (data.length === 8) return { serverid: r.long(), protocolVersion: 0, configVersion: 0n, layout: 8 };
-  throw new QuorumWireError(`LearnerInfo of ${data.length} bytes (expected 8, 12 or 20)`);
+  const serverid = r.long();
+  return { serverid, protocolVersion: data.length >= 12 ? r.int() : PRE_ZAB10_PROTOCOL_VERSION, configVersion: null };
 }
 
 export function learnerInfoPacket(type: typeof PacketType.FOLLOWERINFO | typeof PacketType.OBSERVERINFO, acceptedEpoch: number, info: LearnerInfo): QuorumPacket {

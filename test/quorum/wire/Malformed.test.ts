@@ -109,12 +109,11 @@ test('SNAP stream: the recorded stream cut anywhere is incomplete, never an erro
 });
 
 test('payload decoders refuse wrong sizes with the packet named', () => {
-  assert.throws(() => decodeLearnerInfo(Buffer.alloc(19)), /LearnerInfo of 19 bytes/);
-  assert.deepEqual(decodeLearnerInfo(Buffer.from('0000000000000007', 'hex')), {
-    serverid: 7n, protocolVersion: 0, configVersion: 0n, layout: 8,
-  });
-  const twelve = Buffer.from('000000000000000300010000', 'hex');
-  assert.deepEqual(decodeLearnerInfo(twelve), { serverid: 3n, protocolVersion: 0x10000, configVersion: 0n, layout: 12 });
+  assert.throws(() => decodeLearnerInfo(Buffer.alloc(7)), /LearnerInfo of 7 bytes has no server id/);
+  assert.deepEqual(decodeLearnerInfo(Buffer.from('0000000000000007', 'hex')), { serverid: 7n, protocolVersion: 1, configVersion: null });
+  assert.deepEqual(decodeLearnerInfo(Buffer.from('000000000000000300010000', 'hex')), { serverid: 3n, protocolVersion: 0x10000, configVersion: null });
+  assert.deepEqual(decodeLearnerInfo(Buffer.from('00000000000000030001000000000000000000050000', 'hex')), { serverid: 3n, protocolVersion: 0x10000, configVersion: 5n });
+  assert.deepEqual(decodeLearnerInfo(null), { serverid: null, protocolVersion: 1, configVersion: null });
   assert.throws(() => decodePingSessions(Buffer.alloc(13)), /not a multiple of 12/);
   assert.throws(() => decodeAckEpoch(packet(PacketType.ACKEPOCH, 0, Buffer.alloc(5))), /ACKEPOCH: 1 unexpected trailing bytes/);
   assert.throws(() => decodeAckEpoch(packet(PacketType.ACKEPOCH, 0, null)), /ACKEPOCH packet has no data/);

@@ -123,10 +123,10 @@ function checkPacket(f: VectorFrame, frame: QuorumFrame, tally: Tally): void {
     case PacketType.FOLLOWERINFO:
     case PacketType.OBSERVERINFO: {
       const li = decodeLearnerInfo(p.data!);
-      assert.deepEqual({ serverid: li.serverid.toString(), protocolVersion: li.protocolVersion, configVersion: li.configVersion.toString() },
+      assert.deepEqual({ serverid: String(li.serverid), protocolVersion: li.protocolVersion, configVersion: String(li.configVersion) },
         { serverid: d.data.serverid, protocolVersion: d.data.protocolVersion, configVersion: d.data.configVersion }, where);
       assert.equal(p.zxid % 2 ** 32, 0, `${where}: zxid is acceptedEpoch << 32`);
-      rebuilt = encodePacket(learnerInfoPacket(p.type, p.zxid / 2 ** 32, li));
+      rebuilt = encodePacket(learnerInfoPacket(p.type, p.zxid / 2 ** 32, { serverid: li.serverid!, protocolVersion: li.protocolVersion, configVersion: li.configVersion! }));
       break;
     }
     case PacketType.LEADERINFO: {
