@@ -174,6 +174,23 @@ export function decodeNotification(body: Buffer): Notification {
   }
 }
 
+/** Java's Long.toHexString: two's complement, no sign. */
+function javaHex(v: number): string {
+  return BigInt.asUintN(64, BigInt(v)).toString(16);
+}
+
+/**
+ * A received notification in the wording of Apache's election log line, so operators (and the
+ * tests) can read our logs and Apache's side by side. The config version is that of the
+ * sender's membership text, 0 when it sent none.
+ */
+export function describeNotification(n: Notification, senderSid: number | bigint, myState: number, configVersion = 0n): string {
+  const state = (s: number) => serverStateName(s) ?? String(s);
+  return `Notification: my state:${state(myState)}; n.sid:${senderSid}, n.state:${state(n.state)}, n.leader:${BigInt(n.leader)}, ` +
+    `n.round:0x${javaHex(n.electionEpoch)}, n.peerEpoch:0x${javaHex(n.peerEpoch)}, n.zxid:0x${javaHex(n.zxid)}, ` +
+    `message format version:0x${n.version.toString(16)}, n.config version:0x${BigInt.asUintN(64, configVersion).toString(16)}`;
+}
+
 /** Length prefix + body, as written on the socket. */
 export function frameElectionMessage(body: Buffer): Buffer {
   const w = new Writer(body.length + 4);

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  ElectionStreamReader, decodeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification, ServerState,
+  ElectionStreamReader, decodeNotification, describeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification, ServerState,
 } from '../../../src/quorum/wire/ElectionWire.js';
 import {
   PacketType, QuorumStreamReader, ackEpochPacket, decodeLeaderInfo, decodeNewLeaderConfig, decodeProposalTxn, encodePacket,
@@ -112,6 +112,13 @@ test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 le
     }
     fs.rmSync(work, { recursive: true, force: true });
   });
+  const logged = async (line: string, what: string) => {
+    const deadline = Date.now() + 10000;
+    while (!fs.readFileSync(logFile, 'utf8').includes(line)) {
+      if (Date.now() > deadline) throw new Error(`${what}: no log line ${JSON.stringify(line)}`);
+      await sleep(50);
+    }
+  };
   const logTail = () => fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
   try {
     const ourConfig = renderQuorumConfig({ members: serverLines.map((l) => parseMember(Number(l.slice(7, l.indexOf('='))), l.slice(l.indexOf('=') + 1))), version: 0n });
@@ -121,7 +128,8 @@ test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 le
     sockets.push(el);
     const votes = new FrameLog(el, new ElectionStreamReader({ expectInitial: false }));
     el.write(encodeInitialMessage(2n, [`127.0.0.1:${e2}`]));
-    el.write(encodeNotificationFrame(voteNotification(ServerState.LOOKING, 1, 0, 1, 0, ourConfig)));
+    const ourVote = voteNotification(ServerState.LOOKING, 1, 0, 1, 0, ourConfig);
+    el.write(encodeNotificationFrame(ourVote));
     const fromApache = await votes.waitFor((f) => f.kind === 'message', 'a notification from Apache');
     assert.equal(fromApache.kind, 'message');
     const n = decodeNotification(fromApache.body);
@@ -130,6 +138,9 @@ test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 le
     assert.equal(n.leader, 1, 'Apache votes for itself first');
     assert.equal(n.electionEpoch, 1);
     assert.equal(n.config, ourConfig, 'Apache announces the same membership text we render from the same server lines');
+    // Apache read our vote as we meant it: its log line for it is the one we render for it.
+    await logged(describeNotification(ourVote, 2, ServerState.LOOKING), 'Apache logged our vote with the same fields');
+    await logged(describeNotification(n, 1, ServerState.LOOKING), 'Apache logged its own vote as we decoded it');
 
     // ---- quorum port: Apache leads once our vote completes its quorum
     const qs = await dial(q1, Date.now() + 30000);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   ElectionStreamReader, ElectionWireError, decodeNotification, encodeInitialMessage, encodeLegacyInitialMessage, encodeNotification,
   encodeNotificationFrame, frameElectionMessage, scanInitialMessage, voteNotification, ELECTION_PROTOCOL_V2, MAX_ELECTION_MESSAGE_BYTES,
-  Notification28Record, Notification40Record, ServerState,
+  Notification28Record, Notification40Record, ServerState, NON_VOTER_PROPOSAL, describeNotification,
 } from '../../../src/quorum/wire/ElectionWire.js';
 import {
   PacketType, QuorumStreamReader, QuorumWireError, decodeLearnerInfo, decodePingSessions, decodeProposalTxn, decodeSnapStream,
@@ -201,4 +201,9 @@ test('notification layouts: 28 and 40 bytes (older servers), version 1, version 
   // Unknown states pass through for the election to ignore.
   assert.equal(decodeNotification(encodeNotification(voteNotification(7, 1, 5, 1, 0, CONFIG))).state, 7);
   assert.equal(frameElectionMessage(v2).readInt32BE(0), v2.length);
+  // The log line of an observer's vote, as Apache words it (Long.MIN_VALUE in decimal and hex).
+  const observerVote = voteNotification(ServerState.OBSERVING, NON_VOTER_PROPOSAL, NON_VOTER_PROPOSAL, 2, NON_VOTER_PROPOSAL, CONFIG);
+  assert.equal(describeNotification(observerVote, 4, ServerState.FOLLOWING),
+    'Notification: my state:FOLLOWING; n.sid:4, n.state:OBSERVING, n.leader:-9223372036854775808, n.round:0x2, ' +
+    'n.peerEpoch:0x8000000000000000, n.zxid:0x8000000000000000, message format version:0x2, n.config version:0x0');
 });
