@@ -15,11 +15,14 @@ import {
   ElectionStreamReader, decodeNotification, describeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification, ServerState,
 } from '../../../src/quorum/wire/ElectionWire.js';
 import {
-  PacketType, QuorumStreamReader, ackEpochPacket, decodeLeaderInfo, decodeNewLeaderConfig, decodeProposalTxn, encodePacket,
-  learnerInfoPacket, packet, pingReplyPacket, type QuorumPacket, ZAB_PROTOCOL_VERSION,
+  PacketType, QuorumStreamReader, ackEpochPacket, decodeAckEpoch, decodeForwardedRequest, decodeLeaderInfo, decodeLearnerInfo,
+  decodeNewLeaderConfig, decodePingSessions, decodeProposalTxn, encodePacket, leaderInfoPacket, learnerInfoPacket, newLeaderPacket,
+  packet, pingReplyPacket, proposalPacket, type QuorumPacket, ZAB_PROTOCOL_VERSION,
 } from '../../../src/quorum/wire/QuorumPacket.js';
 import { parseMember, renderQuorumConfig } from '../../../src/quorum/wire/QuorumConfig.js';
 import { OpCode } from '../../../src/protocol/constants.js';
+import { CreateRequest } from '../../../src/protocol/records.js';
+import type { Txn } from '../../../src/protocol/txn.js';
 import { freePort } from '../../support/ServerProcess.js';
 import { call, connectNzk } from '../../support/nzk.js';
 
@@ -79,19 +82,27 @@ class FrameLog<F> {
   }
 }
 
-test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 leader and ACKs its writes', {
-  skip: available ? false : 'Apache ZooKeeper (Debian package) is not installed',
-  timeout: 90_000,
-}, async (t) => {
+interface ApacheMember {
+  clientPort: number;
+  serverLines: string[];
+  ports: { q: number[]; e: number[] };
+  logFile: string;
+  logged(line: string, what: string): Promise<void>;
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+/** One Apache member (sid 1) of a 3-member ensemble on fresh loopback ports; sids 2 and 3 are ours to play. */
+async function startApacheMember(): Promise<ApacheMember> {
   const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-  const [client1, q1, e1, q2, e2, q3, e3] = ports as [number, number, number, number, number, number, number];
+  const [clientPort, q1, e1, q2, e2, q3, e3] = ports as [number, number, number, number, number, number, number];
   const serverLines = [`server.1=127.0.0.1:${q1}:${e1}`, `server.2=127.0.0.1:${q2}:${e2}`, `server.3=127.0.0.1:${q3}:${e3}`];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qwire-live-'));
   const dataDir = path.join(work, 'data');
   fs.mkdirSync(dataDir);
   fs.writeFileSync(path.join(dataDir, 'myid'), '1\n');
   fs.writeFileSync(path.join(work, 'zoo.cfg'), [
-    'tickTime=500', 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`, `clientPort=${client1}`, 'clientPortAddress=127.0.0.1',
+    'tickTime=500', 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`, `clientPort=${clientPort}`, 'clientPortAddress=127.0.0.1',
     'admin.enableServer=false', '4lw.commands.whitelist=srvr', ...serverLines, '',
   ].join('\n'));
   const logFile = path.join(work, 'zk.log');
@@ -101,27 +112,54 @@ test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 le
     'org.apache.zookeeper.server.quorum.QuorumPeerMain', path.join(work, 'zoo.cfg'),
   ], { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
+  const killOnExit = () => java.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    clientPort,
+    serverLines,
+    ports: { q: [q1, q2, q3], e: [e1, e2, e3] },
+    logFile,
+    async logged(line, what) {
+      const deadline = Date.now() + 10000;
+      while (!fs.readFileSync(logFile, 'utf8').includes(line)) {
+        if (Date.now() > deadline) throw new Error(`${what}: no log line ${JSON.stringify(line)}`);
+        await sleep(50);
+      }
+    },
+    logTail: () => fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n'),
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (java.exitCode === null && java.signalCode === null) {
+        java.kill('SIGKILL');
+        await new Promise((r) => java.once('exit', r));
+      }
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+function renderLines(serverLines: string[]): string {
+  return renderQuorumConfig({ members: serverLines.map((l) => parseMember(Number(l.slice(7, l.indexOf('='))), l.slice(l.indexOf('=') + 1))), version: 0n });
+}
+
+test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 leader and ACKs its writes', {
+  skip: available ? false : 'Apache ZooKeeper (Debian package) is not installed',
+  timeout: 90_000,
+}, async (t) => {
+  const zk = await startApacheMember();
+  const [q1] = zk.ports.q as [number];
+  const [e1, e2] = zk.ports.e as [number, number];
+  const client1 = zk.clientPort;
+  const { logged, logTail } = zk;
   const sockets: net.Socket[] = [];
   let zkClient: { close(): void } | null = null;
   t.after(async () => {
     zkClient?.close();
     for (const s of sockets) s.destroy();
-    if (java.exitCode === null) {
-      java.kill('SIGKILL');
-      await new Promise((r) => java.once('exit', r));
-    }
-    fs.rmSync(work, { recursive: true, force: true });
+    await zk.stop();
   });
-  const logged = async (line: string, what: string) => {
-    const deadline = Date.now() + 10000;
-    while (!fs.readFileSync(logFile, 'utf8').includes(line)) {
-      if (Date.now() > deadline) throw new Error(`${what}: no log line ${JSON.stringify(line)}`);
-      await sleep(50);
-    }
-  };
-  const logTail = () => fs.readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
   try {
-    const ourConfig = renderQuorumConfig({ members: serverLines.map((l) => parseMember(Number(l.slice(7, l.indexOf('='))), l.slice(l.indexOf('=') + 1))), version: 0n });
+    const ourConfig = renderLines(zk.serverLines);
 
     // ---- election port: our initial message, then a LOOKING vote for sid 1
     const el = await dial(e1, Date.now() + 30000);
@@ -189,5 +227,141 @@ test('a follower built from our wire codecs joins a live Apache ZooKeeper 3.8 le
     assert.ok(commits.includes(proposals[0]!.zxid));
   } catch (e) {
     throw new Error(`${(e as Error).stack}\n--- Apache log tail ---\n${logTail()}`);
+  }
+});
+
+test('a live Apache ZooKeeper 3.8 follows a leader built from our wire codecs and serves its commits', {
+  skip: available ? false : 'Apache ZooKeeper (Debian package) is not installed',
+  timeout: 90_000,
+}, async (t) => {
+  const zk = await startApacheMember();
+  const [, , q3] = zk.ports.q as [number, number, number];
+  const [e1, , e3] = zk.ports.e as [number, number, number];
+  const sockets: net.Socket[] = [];
+  let zkClient: { close(): void } | null = null;
+  let pinger: NodeJS.Timeout | undefined;
+  // We are sid 3: Apache dials our quorum port once it follows us.
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    accepted.push(s);
+  });
+  const accepted: net.Socket[] = [];
+  await new Promise<void>((r) => server.listen(q3, '127.0.0.1', r));
+  t.after(async () => {
+    clearInterval(pinger);
+    zkClient?.close();
+    for (const s of sockets) s.destroy();
+    server.close();
+    await zk.stop();
+  });
+  try {
+    const config = renderLines(zk.serverLines);
+    const el = await dial(e1, Date.now() + 30000);
+    sockets.push(el);
+    const votes = new FrameLog(el, new ElectionStreamReader({ expectInitial: false }));
+    el.write(encodeInitialMessage(3n, [`127.0.0.1:${e3}`]));
+    // Same zxid and epoch, larger sid: Apache must prefer our vote and, with it, have a quorum.
+    el.write(encodeNotificationFrame(voteNotification(ServerState.LOOKING, 3, 0, 1, 0, config)));
+    await votes.waitFor((f) => f.kind === 'message' && decodeNotification(f.body).leader === 3, 'Apache voting for us');
+
+    const deadline = Date.now() + 20000;
+    while (accepted.length === 0) {
+      if (Date.now() > deadline) throw new Error('Apache never connected to our quorum port');
+      await sleep(20);
+    }
+    const qs = accepted[0]!;
+    const send = (p: QuorumPacket) => qs.write(encodePacket(p));
+    const acks = new Set<number>();
+    const pingReplies: QuorumPacket[] = [];
+    const requests: Array<{ req: ReturnType<typeof decodeForwardedRequest>; authinfo: QuorumPacket['authinfo'] }> = [];
+    const fromFollower = new FrameLog(qs, new QuorumStreamReader(), (f) => {
+      if (f.kind !== 'packet') return;
+      if (f.packet.type === PacketType.ACK) acks.add(f.packet.zxid);
+      if (f.packet.type === PacketType.PING) pingReplies.push(f.packet);
+      if (f.packet.type === PacketType.REQUEST) requests.push({ req: decodeForwardedRequest(f.packet.data!), authinfo: f.packet.authinfo });
+    });
+    const info = await fromFollower.waitFor((f) => f.kind === 'packet', 'FOLLOWERINFO');
+    assert.equal(info.kind === 'packet' && info.packet.type, PacketType.FOLLOWERINFO);
+    const li = decodeLearnerInfo(info.kind === 'packet' ? info.packet.data : null);
+    assert.deepEqual(li, { serverid: 1n, protocolVersion: ZAB_PROTOCOL_VERSION, configVersion: 0n });
+    send(leaderInfoPacket(1));
+    const ackEpoch = await fromFollower.waitFor((f) => f.kind === 'packet' && f.packet.type === PacketType.ACKEPOCH, 'ACKEPOCH');
+    assert.deepEqual(ackEpoch.kind === 'packet' && decodeAckEpoch(ackEpoch.packet), { lastLoggedZxid: 0, currentEpoch: 0 });
+    send(packet(PacketType.DIFF, 0));
+    send(newLeaderPacket(1, config));
+    await fromFollower.waitFor((f) => f.kind === 'packet' && f.packet.type === PacketType.ACK && f.packet.zxid === 2 ** 32, 'ACK of NEWLEADER');
+    send(packet(PacketType.UPTODATE, -1));
+    let lastZxid = 2 ** 32;
+    pinger = setInterval(() => send(packet(PacketType.PING, lastZxid)), 250);
+
+    // Broadcast: answer each forwarded request with a proposal; commit on Apache's ACK.
+    let parentCVersion = 0;
+    const propose = async (txn: Txn): Promise<void> => {
+      send(proposalPacket(PacketType.PROPOSAL, txn));
+      const until = Date.now() + 10000;
+      while (!acks.has(txn.hdr.zxid)) {
+        if (Date.now() > until) throw new Error(`no ACK for 0x${txn.hdr.zxid.toString(16)}`);
+        await sleep(10);
+      }
+      send(packet(PacketType.COMMIT, txn.hdr.zxid));
+    };
+    let handled = 0;
+    let stopped = false;
+    let loopError: unknown = null;
+    const leaderLoop = (async () => {
+      while (!stopped) {
+        const next = requests[handled];
+        if (!next) {
+          await sleep(10);
+          continue;
+        }
+        handled++;
+        const { req } = next;
+        const zxid = ++lastZxid;
+        const hdr = { clientId: req.sessionId, cxid: req.cxid, zxid, time: Date.now(), type: req.type };
+        if (req.type === OpCode.createSession) {
+          await propose({ hdr, body: { type: OpCode.createSession, timeOut: req.body.readInt32BE(0) } });
+        } else if (req.type === OpCode.create) {
+          const c = CreateRequest.decode(req.body);
+          await propose({ hdr, body: { type: OpCode.create, path: c.path, data: c.data, acl: c.acl, ephemeral: false, parentCVersion: ++parentCVersion + 1 } });
+        } else if (req.type === OpCode.closeSession) {
+          await propose({ hdr, body: { type: OpCode.closeSession, paths2Delete: [] } });
+        } else {
+          throw new Error(`unexpected forwarded request type ${req.type}`);
+        }
+      }
+    })().catch((e) => {
+      loopError = e;
+    });
+    // Every client step is bounded, and a failure of our leader loop is reported instead of a hang.
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const fail = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out${loopError ? `; leader loop failed: ${String(loopError)}` : ''}`)), 15000);
+      });
+      return Promise.race([p, fail]).finally(() => clearTimeout(timer));
+    };
+    try {
+      zkClient = await bounded(connectNzk(`127.0.0.1:${zk.clientPort}`, 6000), 'client session through Apache');
+      await bounded(call(zkClient, 'create', '/from-our-leader', Buffer.from('hi')), 'create through Apache');
+      const [data] = await bounded(call<[Buffer]>(zkClient, 'getData', '/from-our-leader'), 'getData on Apache');
+      assert.equal(data.toString(), 'hi', 'Apache applied our committed create and serves it');
+    } finally {
+      stopped = true;
+      await leaderLoop;
+    }
+    assert.equal(loopError, null);
+    assert.equal(requests[0]!.req.type, OpCode.createSession);
+    assert.equal(requests[0]!.authinfo, null, 'a forwarded createSession carries no auth');
+    assert.equal(requests[1]!.req.type, OpCode.create);
+    assert.deepEqual(requests[1]!.authinfo, [{ scheme: 'ip', id: '127.0.0.1' }]);
+    const sessionId = requests[0]!.req.sessionId;
+    await fromFollower.waitFor(
+      (f) => f.kind === 'packet' && f.packet.type === PacketType.PING && decodePingSessions(f.packet.data).some((x) => x.sessionId === sessionId),
+      'a PING reply that reports the client session');
+    assert.ok(pingReplies.every((p) => p.data !== null), 'PING replies carry data, never null');
+    assert.ok(pingReplies.every((p) => p.zxid <= lastZxid), 'PING replies echo a zxid we sent');
+  } catch (e) {
+    throw new Error(`${(e as Error).stack}\n--- Apache log tail ---\n${zk.logTail()}`);
   }
 });
