@@ -272,6 +272,13 @@ export function encodeSnapStream(body: SnapshotBody, w = new Writer(1024)): Buff
     DataNodeRecord.write(w, { data: n.data, acl: n.aclIndex, stat: n.stat });
   }
   str.write(w, '/');
+  w.raw(snapSignatureBytes());
+  return w.toBuffer();
+}
+
+/** The signature a leader writes after the database stream (a jute ustring). */
+export function snapSignatureBytes(): Buffer {
+  const w = new Writer(16);
   str.write(w, SNAP_SIGNATURE);
   return w.toBuffer();
 }
