@@ -307,6 +307,16 @@ class SnapStreamScanner {
     return this.out;
   }
 
+  /** Bytes of the buffer start that hold complete elements (the caller may drop them, then rebase). */
+  consumed(): number {
+    return this.done;
+  }
+
+  /** The caller dropped n bytes from the front of the buffer it scans. */
+  rebase(n: number): void {
+    this.done -= n;
+  }
+
   /** buf[start, end) holds the stream from its first byte. */
   scan(buf: Buffer, start: number, end: number): number {
     const r = new Reader(buf, start + this.done, end, this.maxFieldBytes);
@@ -386,15 +396,18 @@ class SnapStreamScanner {
 
 export type QuorumFrame =
   | { kind: 'packet'; packet: QuorumPacket; bytes: Buffer }
-  | { kind: 'snapshot'; snapshot: SnapshotBody; bytes: Buffer };
+  /** bytes: the whole stream when the reader keeps it (keepSnapshotBytes), else null. */
+  | { kind: 'snapshot'; snapshot: SnapshotBody; bytes: Buffer | null; length: number };
 
 export interface QuorumReaderOptions {
   /** Largest `data` buffer accepted (Apache: jute.maxbuffer + 1024). */
   maxDataBytes?: number;
   /** Largest authinfo list accepted; Apache has no separate limit, the count is bounded by bytes. */
   maxAuthIds?: number;
-  /** Largest SNAP stream buffered (a learner streaming into its tree would not need one). */
+  /** Largest SNAP stream accepted. */
   maxSnapshotBytes?: number;
+  /** Keep the SNAP stream's raw bytes in its frame (tests); a learner needs only the decoding. */
+  keepSnapshotBytes?: boolean;
 }
 
 /**
@@ -405,14 +418,19 @@ export interface QuorumReaderOptions {
 export class QuorumStreamReader {
   private buf: Buffer = Buffer.alloc(0);
   private snap: SnapStreamScanner | null = null;
+  /** SNAP stream bytes already parsed and dropped from buf (kept only with keepSnapshotBytes). */
+  private snapDone: Buffer[] = [];
+  private snapDoneBytes = 0;
   private readonly maxData: number;
   private readonly maxAuth: number;
   private readonly maxSnap: number;
+  private readonly keepSnap: boolean;
 
   constructor(opts: QuorumReaderOptions = {}) {
     this.maxData = opts.maxDataBytes ?? DEFAULT_MAX_PACKET_DATA;
     this.maxAuth = opts.maxAuthIds ?? 1024;
-    this.maxSnap = opts.maxSnapshotBytes ?? 2 ** 31 - 1;
+    this.maxSnap = opts.maxSnapshotBytes ?? Number.MAX_SAFE_INTEGER;
+    this.keepSnap = opts.keepSnapshotBytes ?? false;
   }
 
   push(chunk: Buffer): void {
@@ -421,7 +439,7 @@ export class QuorumStreamReader {
 
   /** Bytes received but not yet returned as a frame. */
   pending(): number {
-    return this.buf.length;
+    return this.buf.length + (this.snap ? this.snapDoneBytes : 0);
   }
 
   /** True while a SNAP packet's stream is being received. */
@@ -431,23 +449,44 @@ export class QuorumStreamReader {
 
   /** The next complete frame, or null until more bytes arrive. Throws QuorumWireError on bad input. */
   next(): QuorumFrame | null {
-    if (this.snap) {
-      const end = this.snap.scan(this.buf, 0, this.buf.length);
-      if (end < 0) {
-        if (this.buf.length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
-        return null;
-      }
-      const bytes = this.take(end);
-      const snapshot = this.snap.body();
-      this.snap = null;
-      return { kind: 'snapshot', snapshot, bytes };
-    }
+    if (this.snap) return this.nextSnapshot(this.snap);
     const len = this.frameLength();
     if (len < 0) return null;
     const bytes = this.take(len);
     const p = QuorumPacket.decode(bytes);
-    if (p.type === PacketType.SNAP) this.snap = new SnapStreamScanner(this.maxData);
+    if (p.type === PacketType.SNAP) {
+      this.snap = new SnapStreamScanner(this.maxData);
+      this.snapDone = [];
+      this.snapDoneBytes = 0;
+    }
     return { kind: 'packet', packet: p, bytes };
+  }
+
+  /**
+   * A database stream can be far larger than any packet, so parsed elements are dropped from the
+   * buffer as they complete: each arriving chunk is joined only to the unfinished element's bytes.
+   */
+  private nextSnapshot(scan: SnapStreamScanner): QuorumFrame | null {
+    const end = scan.scan(this.buf, 0, this.buf.length);
+    if (end < 0) {
+      const n = scan.consumed();
+      if (n > 0) {
+        if (this.keepSnap) this.snapDone.push(Buffer.from(this.buf.subarray(0, n)));
+        this.snapDoneBytes += n;
+        this.buf = this.buf.subarray(n);
+        scan.rebase(n);
+      }
+      if (this.snapDoneBytes + this.buf.length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
+      return null;
+    }
+    const tail = this.take(end);
+    const length = this.snapDoneBytes + end;
+    const bytes = this.keepSnap ? Buffer.concat([...this.snapDone, tail]) : null;
+    this.snap = null;
+    this.snapDone = [];
+    this.snapDoneBytes = 0;
+    if (length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
+    return { kind: 'snapshot', snapshot: scan.body(), bytes, length };
   }
 
   private take(n: number): Buffer {
