@@ -223,15 +223,27 @@ export class ElectionStreamReader {
 
   private readonly maxMessage: number;
 
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Bytes the message in progress needs in total (its length prefix included). */
+  private wanted = 0;
+
   push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // Chunks wait in a list until the message in progress can be complete: one copy per message.
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
   }
 
   pending(): number {
-    return this.buf.length;
+    return this.buf.length + this.heldBytes;
   }
 
   next(): ElectionFrame | null {
+    if (this.heldBytes > 0 && this.buf.length + this.heldBytes >= this.wanted) {
+      this.buf = Buffer.concat([this.buf, ...this.held]);
+      this.held = [];
+      this.heldBytes = 0;
+    }
     if (this.needInitial) {
       const got = scanInitialMessage(this.buf);
       if (!got) return null;
@@ -241,7 +253,11 @@ export class ElectionStreamReader {
     if (this.buf.length < 4) return null;
     const len = this.buf.readInt32BE(0);
     if (len <= 0 || len > this.maxMessage) throw new ElectionWireError(`received packet with invalid length ${len} (allowed 1..${this.maxMessage})`);
-    if (this.buf.length < 4 + len) return null;
+    if (this.buf.length < 4 + len) {
+      this.wanted = 4 + len;
+      return null;
+    }
+    this.wanted = 0;
     const bytes = this.take(4 + len);
     return { kind: 'message', body: bytes.subarray(4), bytes };
   }

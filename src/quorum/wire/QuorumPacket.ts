@@ -434,12 +434,29 @@ export class QuorumStreamReader {
   }
 
   push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // Until the frame in progress can be complete, chunks wait in a list: a large packet trickling
+    // in costs one copy, not one per chunk.
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
   }
 
   /** Bytes received but not yet returned as a frame. */
   pending(): number {
-    return this.buf.length + (this.snap ? this.snapDoneBytes : 0);
+    return this.buf.length + this.heldBytes + (this.snap ? this.snapDoneBytes : 0);
+  }
+
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Total bytes the packet in progress needs before parsing can make progress. */
+  private wanted = 0;
+
+  /** Join held chunks into buf once they can complete what is wanted (or always, in a SNAP stream). */
+  private gather(): void {
+    if (this.heldBytes === 0) return;
+    if (!this.snap && this.buf.length + this.heldBytes < this.wanted) return;
+    this.buf = this.buf.length === 0 && this.held.length === 1 ? this.held[0]! : Buffer.concat([this.buf, ...this.held]);
+    this.held = [];
+    this.heldBytes = 0;
   }
 
   /** True while a SNAP packet's stream is being received. */
@@ -449,9 +466,11 @@ export class QuorumStreamReader {
 
   /** The next complete frame, or null until more bytes arrive. Throws QuorumWireError on bad input. */
   next(): QuorumFrame | null {
+    this.gather();
     if (this.snap) return this.nextSnapshot(this.snap);
     const len = this.frameLength();
     if (len < 0) return null;
+    this.wanted = 0;
     const bytes = this.take(len);
     const p = QuorumPacket.decode(bytes);
     if (p.type === PacketType.SNAP) {
@@ -498,25 +517,30 @@ export class QuorumStreamReader {
   /** Length of the QuorumPacket at the buffer's start, -1 if incomplete. */
   private frameLength(): number {
     const b = this.buf;
-    if (b.length < 4) return -1;
+    const short = (n: number): boolean => {
+      if (b.length >= n) return false;
+      this.wanted = n;
+      return true;
+    };
+    if (short(4)) return -1;
     const type = b.readInt32BE(0);
     if (!NAMES.has(type)) throw new QuorumWireError(`unknown quorum packet type ${type}`);
-    if (b.length < 16) return -1;
+    if (short(16)) return -1;
     const dataLen = b.readInt32BE(12);
     if (dataLen < -1 || dataLen > this.maxData) {
       throw new QuorumWireError(`${NAMES.get(type)} packet data length ${dataLen} outside -1..${this.maxData}`);
     }
     let pos = 16 + Math.max(dataLen, 0);
-    if (b.length < pos + 4) return -1;
+    if (short(pos + 4)) return -1;
     const count = b.readInt32BE(pos);
     pos += 4;
     if (count < -1 || count > this.maxAuth) throw new QuorumWireError(`${NAMES.get(type)} packet authinfo count ${count} outside -1..${this.maxAuth}`);
     for (let i = 0; i < count * 2; i++) {
-      if (b.length < pos + 4) return -1;
+      if (short(pos + 4)) return -1;
       const sl = b.readInt32BE(pos);
       if (sl < -1 || sl > this.maxData) throw new QuorumWireError(`${NAMES.get(type)} packet authinfo string length ${sl}`);
       pos += 4 + Math.max(sl, 0);
     }
-    return b.length < pos ? -1 : pos;
+    return short(pos) ? -1 : pos;
   }
 }
