@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   ElectionStreamReader, decodeNotification, describeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification, ServerState,
+  NON_VOTER_PROPOSAL,
 } from '../../../src/quorum/wire/ElectionWire.js';
 import {
   PacketType, QuorumStreamReader, ackEpochPacket, decodeAckEpoch, decodeForwardedRequest, decodeLeaderInfo, decodeLearnerInfo,
@@ -92,18 +93,28 @@ interface ApacheMember {
   stop(): Promise<void>;
 }
 
-/** One Apache member (sid 1) of a 3-member ensemble on fresh loopback ports; sids 2 and 3 are ours to play. */
-async function startApacheMember(): Promise<ApacheMember> {
-  const ports = await Promise.all(Array.from({ length: 7 }, () => freePort()));
-  const [clientPort, q1, e1, q2, e2, q3, e3] = ports as [number, number, number, number, number, number, number];
-  const serverLines = [`server.1=127.0.0.1:${q1}:${e1}`, `server.2=127.0.0.1:${q2}:${e2}`, `server.3=127.0.0.1:${q3}:${e3}`];
+/**
+ * One Apache member of a 3-voter ensemble on fresh loopback ports: sid 1, or with `observer` the
+ * observer sid 4 of a 3-voter + 1-observer ensemble. The other members are ours to play.
+ */
+async function startApacheMember(opts: { observer?: boolean } = {}): Promise<ApacheMember> {
+  const count = opts.observer ? 4 : 3;
+  const clientPort = await freePort();
+  const q: number[] = [];
+  const e: number[] = [];
+  for (let i = 0; i < count; i++) {
+    q.push(await freePort());
+    e.push(await freePort());
+  }
+  const serverLines = q.map((qp, i) => `server.${i + 1}=127.0.0.1:${qp}:${e[i]}${i === 3 ? ':observer' : ''}`);
+  const myid = opts.observer ? 4 : 1;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'qwire-live-'));
   const dataDir = path.join(work, 'data');
   fs.mkdirSync(dataDir);
-  fs.writeFileSync(path.join(dataDir, 'myid'), '1\n');
+  fs.writeFileSync(path.join(dataDir, 'myid'), `${myid}\n`);
   fs.writeFileSync(path.join(work, 'zoo.cfg'), [
     'tickTime=500', 'initLimit=10', 'syncLimit=5', `dataDir=${dataDir}`, `clientPort=${clientPort}`, 'clientPortAddress=127.0.0.1',
-    'admin.enableServer=false', '4lw.commands.whitelist=srvr', ...serverLines, '',
+    'admin.enableServer=false', '4lw.commands.whitelist=srvr', ...(opts.observer ? ['peerType=observer'] : []), ...serverLines, '',
   ].join('\n'));
   const logFile = path.join(work, 'zk.log');
   const logFd = fs.openSync(logFile, 'a');
@@ -117,7 +128,7 @@ async function startApacheMember(): Promise<ApacheMember> {
   return {
     clientPort,
     serverLines,
-    ports: { q: [q1, q2, q3], e: [e1, e2, e3] },
+    ports: { q, e },
     logFile,
     async logged(line, what) {
       const deadline = Date.now() + 10000;
@@ -361,6 +372,138 @@ test('a live Apache ZooKeeper 3.8 follows a leader built from our wire codecs an
       'a PING reply that reports the client session');
     assert.ok(pingReplies.every((p) => p.data !== null), 'PING replies carry data, never null');
     assert.ok(pingReplies.every((p) => p.zxid <= lastZxid), 'PING replies echo a zxid we sent');
+  } catch (e) {
+    throw new Error(`${(e as Error).stack}\n--- Apache log tail ---\n${zk.logTail()}`);
+  }
+});
+
+test('a live Apache ZooKeeper 3.8 observer dials our election ports, learns our leader and applies our INFORMs', {
+  skip: available ? false : 'Apache ZooKeeper (Debian package) is not installed',
+  timeout: 90_000,
+}, async (t) => {
+  const zk = await startApacheMember({ observer: true });
+  const [, e2, e3] = zk.ports.e as [number, number, number, number];
+  const [, , q3] = zk.ports.q as [number, number, number, number];
+  const config = renderLines(zk.serverLines);
+  const sockets: net.Socket[] = [];
+  const servers: net.Server[] = [];
+  let zkClient: { close(): void } | null = null;
+  let pinger: NodeJS.Timeout | undefined;
+  t.after(async () => {
+    clearInterval(pinger);
+    zkClient?.close();
+    for (const s of sockets) s.destroy();
+    for (const s of servers) s.close();
+    await zk.stop();
+  });
+  const listen = async (port: number, onSocket: (s: net.Socket) => void): Promise<void> => {
+    const server = net.createServer((s) => {
+      sockets.push(s);
+      onSocket(s);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  };
+  try {
+    // Voters 2 (following) and 3 (leading) answer the observer's dials with the established vote.
+    const initials: Array<{ to: number; sid: bigint; addrs: string[] }> = [];
+    const observerVotes: ReturnType<typeof decodeNotification>[] = [];
+    for (const [sid, port, state] of [[2, e2, ServerState.FOLLOWING], [3, e3, ServerState.LEADING]] as const) {
+      await listen(port, (s) => {
+        new FrameLog(s, new ElectionStreamReader({ expectInitial: true }), (f) => {
+          if (f.kind === 'initial') initials.push({ to: sid, sid: f.msg.sid, addrs: f.msg.addrs });
+          else {
+            observerVotes.push(decodeNotification(f.body));
+            s.write(encodeNotificationFrame(voteNotification(state, 3, 0, 1, 1, config)));
+          }
+        });
+      });
+    }
+    const learners: net.Socket[] = [];
+    await listen(q3, (s) => learners.push(s));
+    const deadline = Date.now() + 20000;
+    while (learners.length === 0) {
+      if (Date.now() > deadline) throw new Error(`the observer never dialled our quorum port (initials ${initials.length}, votes ${observerVotes.length})`);
+      await sleep(20);
+    }
+    assert.ok(initials.length >= 1);
+    for (const i of initials) {
+      assert.equal(i.sid, 4n);
+      assert.deepEqual(i.addrs, [`127.0.0.1:${zk.ports.e[3]}`]);
+    }
+    assert.ok(observerVotes.length >= 1);
+    for (const v of observerVotes) {
+      assert.equal(v.leader, NON_VOTER_PROPOSAL, 'an observer proposes Long.MIN_VALUE');
+      assert.equal(v.zxid, NON_VOTER_PROPOSAL);
+      assert.equal(v.config, config);
+    }
+
+    const qs = learners[0]!;
+    const send = (p: QuorumPacket) => qs.write(encodePacket(p));
+    const requests: Array<ReturnType<typeof decodeForwardedRequest>> = [];
+    const acks: number[] = [];
+    const fromObserver = new FrameLog(qs, new QuorumStreamReader(), (f) => {
+      if (f.kind !== 'packet') return;
+      if (f.packet.type === PacketType.REQUEST) requests.push(decodeForwardedRequest(f.packet.data!));
+      if (f.packet.type === PacketType.ACK) acks.push(f.packet.zxid);
+    });
+    const info = await fromObserver.waitFor((f) => f.kind === 'packet', 'OBSERVERINFO');
+    assert.equal(info.kind === 'packet' && info.packet.type, PacketType.OBSERVERINFO);
+    assert.deepEqual(decodeLearnerInfo(info.kind === 'packet' ? info.packet.data : null), { serverid: 4n, protocolVersion: ZAB_PROTOCOL_VERSION, configVersion: 0n });
+    send(leaderInfoPacket(1));
+    await fromObserver.waitFor((f) => f.kind === 'packet' && f.packet.type === PacketType.ACKEPOCH, 'ACKEPOCH');
+    send(packet(PacketType.DIFF, 0));
+    send(newLeaderPacket(1, config));
+    await fromObserver.waitFor((f) => f.kind === 'packet' && f.packet.type === PacketType.ACK, 'ACK of NEWLEADER');
+    send(packet(PacketType.UPTODATE, -1));
+    let lastZxid = 2 ** 32;
+    pinger = setInterval(() => send(packet(PacketType.PING, lastZxid)), 250);
+
+    let stopped = false;
+    let loopError: unknown = null;
+    let handled = 0;
+    const leaderLoop = (async () => {
+      while (!stopped) {
+        const req = requests[handled];
+        if (!req) {
+          await sleep(10);
+          continue;
+        }
+        handled++;
+        const hdr = { clientId: req.sessionId, cxid: req.cxid, zxid: ++lastZxid, time: Date.now(), type: req.type };
+        let txn: Txn;
+        if (req.type === OpCode.createSession) txn = { hdr, body: { type: OpCode.createSession, timeOut: req.body.readInt32BE(0) } };
+        else if (req.type === OpCode.create) {
+          const c = CreateRequest.decode(req.body);
+          txn = { hdr, body: { type: OpCode.create, path: c.path, data: c.data, acl: c.acl, ephemeral: false, parentCVersion: 1 } };
+        } else if (req.type === OpCode.closeSession) txn = { hdr, body: { type: OpCode.closeSession, paths2Delete: [] } };
+        else throw new Error(`unexpected forwarded request type ${req.type}`);
+        // An observer is told of commits, never asked to vote.
+        send(proposalPacket(PacketType.INFORM, txn));
+      }
+    })().catch((e) => {
+      loopError = e;
+    });
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const fail = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out${loopError ? `; leader loop failed: ${String(loopError)}` : ''}`)), 15000);
+      });
+      return Promise.race([p, fail]).finally(() => clearTimeout(timer));
+    };
+    try {
+      zkClient = await bounded(connectNzk(`127.0.0.1:${zk.clientPort}`, 6000), 'client session through the observer');
+      await bounded(call(zkClient, 'create', '/via-observer', Buffer.from('seen')), 'create through the observer');
+      const [data] = await bounded(call<[Buffer]>(zkClient, 'getData', '/via-observer'), 'getData on the observer');
+      assert.equal(data.toString(), 'seen', 'the observer applied our INFORM');
+    } finally {
+      stopped = true;
+      await leaderLoop;
+    }
+    assert.equal(loopError, null);
+    assert.deepEqual(requests.slice(0, 2).map((r) => r.type), [OpCode.createSession, OpCode.create]);
+    // The observer ACKs NEWLEADER and UPTODATE (both newEpoch << 32) and nothing else.
+    assert.ok(acks.every((z) => z === 2 ** 32), `observer ACKs: ${acks.map((z) => z.toString(16)).join(', ')}`);
   } catch (e) {
     throw new Error(`${(e as Error).stack}\n--- Apache log tail ---\n${zk.logTail()}`);
   }
