@@ -1,0 +1,175 @@
+// Maps the Zab cores' messages (src/quorum/zab/messages.ts: plain objects, bigint zxids) to and
+// from QuorumPacket bytes, 1:1 per packet type. A txn travels as its PROPOSAL/INFORM data bytes
+// (the cores treat it as opaque); SNAP travels with its database stream, which on the wire is a
+// separate frame right after the packet, so the decoder joins the two.
+import { Writer } from '../../jute/archive.js';
+import type { SnapshotBody } from '../../storage/Snapshot.js';
+import { PacketType as ZabPacketType, type PacketTypeName, type ZabMessage } from '../zab/messages.js';
+import {
+  AckEpochData, DesignatedLeader, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
+  RevalidateReply, RevalidateRequest, decodeAckEpoch, decodeCommitAndActivate, decodeForwardedRequest, decodeInformAndActivate,
+  decodeLeaderInfo, decodeLearnerInfo, decodeNewLeaderConfig, decodePingSessions, decodeRevalidateReply, decodeRevalidateRequest,
+  encodeForwardedRequest, encodePingSessions, encodeSnapStream, packetTypeName, type QuorumReaderOptions,
+} from './QuorumPacket.js';
+
+/** The message shape this codec produces: txns as their wire bytes, snapshots decoded. */
+export type WireZabMessage = ZabMessage<Buffer, SnapshotBody>;
+
+const toNum = (z: bigint): number => Number(z);
+const toBig = (z: number): bigint => BigInt(z);
+
+function pkt(type: number, zxid: bigint, data: Buffer | null = null, authinfo: QuorumPacket['authinfo'] = null): QuorumPacket {
+  return { type, zxid: toNum(zxid), data, authinfo };
+}
+
+/** The packet for a message (for SNAP, only the packet: the stream follows, see encodeZabMessage). */
+export function zabToPacket(m: WireZabMessage): QuorumPacket {
+  switch (m.type) {
+    case 'REQUEST':
+      return pkt(PacketType.REQUEST, m.zxid, encodeForwardedRequest({ sessionId: m.sessionId, cxid: m.cxid, type: m.opType, body: Buffer.from(m.body) }), m.authinfo);
+    case 'PROPOSAL':
+      return pkt(PacketType.PROPOSAL, m.zxid, m.txn);
+    case 'INFORM':
+      return pkt(PacketType.INFORM, m.zxid, m.txn);
+    case 'INFORMANDACTIVATE': {
+      const w = new Writer(8 + m.txn.length);
+      DesignatedLeader.write(w, { designatedLeader: m.designatedLeader });
+      w.raw(m.txn);
+      return pkt(PacketType.INFORMANDACTIVATE, m.zxid, w.toBuffer());
+    }
+    case 'COMMITANDACTIVATE':
+      return pkt(PacketType.COMMITANDACTIVATE, m.zxid, DesignatedLeader.encode({ designatedLeader: m.designatedLeader }));
+    case 'PING':
+      // The leader's PING has no data; a learner's reply must have some, even empty.
+      return pkt(PacketType.PING, m.zxid, m.sessions === null ? null : encodePingSessions(m.sessions));
+    case 'REVALIDATE':
+      if (m.valid !== undefined) return pkt(PacketType.REVALIDATE, m.zxid, RevalidateReply.encode({ sessionId: m.sessionId, valid: m.valid }));
+      if (m.timeout === undefined) throw new QuorumWireError('REVALIDATE needs a timeout (request) or valid (reply)');
+      return pkt(PacketType.REVALIDATE, m.zxid, RevalidateRequest.encode({ sessionId: m.sessionId, timeout: m.timeout }));
+    case 'NEWLEADER':
+      return pkt(PacketType.NEWLEADER, m.zxid, Buffer.from(m.config, 'utf8'));
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO':
+      return pkt(PacketType[m.type], m.zxid, LearnerInfo.encode({ serverid: m.sid, protocolVersion: m.protocolVersion, configVersion: m.configVersion }));
+    case 'LEADERINFO':
+      return pkt(PacketType.LEADERINFO, m.zxid, LeaderInfoData.encode({ protocolVersion: m.protocolVersion }));
+    case 'ACKEPOCH':
+      return pkt(PacketType.ACKEPOCH, m.zxid, AckEpochData.encode({ currentEpoch: m.currentEpoch }));
+    case 'ACK':
+    case 'COMMIT':
+    case 'SYNC':
+    case 'UPTODATE':
+    case 'DIFF':
+    case 'TRUNC':
+    case 'SNAP':
+      return pkt(PacketType[m.type], m.zxid);
+  }
+}
+
+/** The bytes a peer writes for a message; SNAP is followed by its database stream. */
+export function encodeZabMessage(m: WireZabMessage): Buffer {
+  const w = new Writer(64);
+  QuorumPacket.write(w, zabToPacket(m));
+  if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
+  return w.toBuffer();
+}
+
+/**
+ * The message for a packet. `fromLeader` tells the two REVALIDATE layouts apart (request from a
+ * learner, reply from the leader). SNAP needs its stream: pass it, or use ZabStreamDecoder.
+ */
+export function packetToZab(p: QuorumPacket, fromLeader: boolean, snapshot?: SnapshotBody): WireZabMessage {
+  const name = packetTypeName(p.type);
+  if (!name || ZabPacketType[name as PacketTypeName] !== p.type) throw new QuorumWireError(`unknown quorum packet type ${p.type}`);
+  const zxid = toBig(p.zxid);
+  const data = (): Buffer => {
+    if (p.data == null) throw new QuorumWireError(`${name} packet has no data`);
+    return p.data;
+  };
+  switch (name) {
+    case 'REQUEST': {
+      const r = decodeForwardedRequest(data());
+      return { type: 'REQUEST', zxid, sessionId: r.sessionId, cxid: r.cxid, opType: r.type, body: r.body, authinfo: p.authinfo };
+    }
+    case 'PROPOSAL':
+    case 'INFORM':
+      return { type: name, zxid, txn: data() };
+    case 'INFORMANDACTIVATE': {
+      const { designatedLeader, txnBytes } = decodeInformAndActivate(p);
+      return { type: 'INFORMANDACTIVATE', zxid, designatedLeader, txn: txnBytes };
+    }
+    case 'COMMITANDACTIVATE':
+      return { type: 'COMMITANDACTIVATE', zxid, designatedLeader: decodeCommitAndActivate(p) };
+    case 'PING':
+      return { type: 'PING', zxid, sessions: p.data == null ? null : decodePingSessions(p.data) };
+    case 'REVALIDATE':
+      if (fromLeader) {
+        const r = decodeRevalidateReply(p);
+        return { type: 'REVALIDATE', zxid, sessionId: r.sessionId, valid: r.valid };
+      } else {
+        const r = decodeRevalidateRequest(p);
+        return { type: 'REVALIDATE', zxid, sessionId: r.sessionId, timeout: r.timeout };
+      }
+    case 'NEWLEADER':
+      return { type: 'NEWLEADER', zxid, config: decodeNewLeaderConfig(p) ?? '' };
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO': {
+      const li = decodeLearnerInfo(p.data);
+      if (li.serverid === null) throw new QuorumWireError(`${name} without a server id (a pre-Zab-1.0 learner)`);
+      return { type: name, zxid, sid: li.serverid, protocolVersion: li.protocolVersion, configVersion: li.configVersion ?? 0n };
+    }
+    case 'LEADERINFO':
+      return { type: 'LEADERINFO', zxid, protocolVersion: decodeLeaderInfo(p).protocolVersion };
+    case 'ACKEPOCH':
+      return { type: 'ACKEPOCH', zxid, currentEpoch: decodeAckEpoch(p).currentEpoch };
+    case 'SNAP':
+      if (!snapshot) throw new QuorumWireError('SNAP without its database stream');
+      return { type: 'SNAP', zxid, snapshot };
+    case 'ACK':
+    case 'COMMIT':
+    case 'SYNC':
+    case 'UPTODATE':
+    case 'DIFF':
+    case 'TRUNC':
+      return { type: name, zxid };
+  }
+}
+
+/** One direction of a quorum connection as Zab messages (SNAP delivered with its stream). */
+export class ZabStreamDecoder {
+  private readonly reader: QuorumStreamReader;
+  private snap: QuorumPacket | null = null;
+
+  constructor(
+    /** True when this side reads what the leader sends. */
+    private readonly fromLeader: boolean,
+    opts: QuorumReaderOptions = {},
+  ) {
+    this.reader = new QuorumStreamReader(opts);
+  }
+
+  push(chunk: Buffer): void {
+    this.reader.push(chunk);
+  }
+
+  pending(): number {
+    return this.reader.pending();
+  }
+
+  next(): WireZabMessage | null {
+    for (;;) {
+      const f = this.reader.next();
+      if (!f) return null;
+      if (f.kind === 'snapshot') {
+        const p = this.snap!;
+        this.snap = null;
+        return packetToZab(p, this.fromLeader, f.snapshot);
+      }
+      if (f.packet.type === PacketType.SNAP) {
+        this.snap = f.packet;
+        continue;
+      }
+      return packetToZab(f.packet, this.fromLeader);
+    }
+  }
+}
