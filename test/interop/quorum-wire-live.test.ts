@@ -14,18 +14,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import {
   ElectionStreamReader, decodeNotification, describeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification, ServerState,
   NON_VOTER_PROPOSAL,
-} from '../../../src/quorum/wire/ElectionWire.js';
+} from '../../src/quorum/wire/ElectionWire.js';
 import {
   PacketType, QuorumStreamReader, ackEpochPacket, decodeAckEpoch, decodeForwardedRequest, decodeLeaderInfo, decodeLearnerInfo,
   decodeNewLeaderConfig, decodePingSessions, decodeProposalTxn, encodePacket, leaderInfoPacket, learnerInfoPacket, newLeaderPacket,
   packet, pingReplyPacket, proposalPacket, type QuorumPacket, ZAB_PROTOCOL_VERSION,
-} from '../../../src/quorum/wire/QuorumPacket.js';
-import { parseMember, renderQuorumConfig } from '../../../src/quorum/wire/QuorumConfig.js';
-import { OpCode } from '../../../src/protocol/constants.js';
-import { CreateRequest } from '../../../src/protocol/records.js';
-import type { Txn } from '../../../src/protocol/txn.js';
-import { freePort } from '../../support/ServerProcess.js';
-import { call, connectNzk } from '../../support/nzk.js';
+} from '../../src/quorum/wire/QuorumPacket.js';
+import { parseMember, renderQuorumConfig } from '../../src/quorum/wire/QuorumConfig.js';
+import { OpCode } from '../../src/protocol/constants.js';
+import { CreateRequest } from '../../src/protocol/records.js';
+import type { Txn } from '../../src/protocol/txn.js';
+import { freePort } from '../support/ServerProcess.js';
+import { call, connectNzk } from '../support/nzk.js';
 
 const JAR = '/usr/share/java/zookeeper.jar';
 const CLASSPATH = [JAR, '/usr/share/java/slf4j-simple.jar'].join(':');
