@@ -41,8 +41,12 @@ export type ElectionOutput =
   | { type: 'cancelTimer' }
   /** Nothing was delivered since the last timeout: (re)connect to every voter (QuorumCnxManager.connectAll). */
   | { type: 'connectAll' }
-  /** The election ended: LEADING, FOLLOWING or OBSERVING `vote.leader`. */
-  | { type: 'decided'; state: ServerState; vote: Vote }
+  /**
+   * The election ended: LEADING, FOLLOWING or OBSERVING `vote.leader`. `voters` are the sids whose
+   * votes made the quorum (Apache hands them to a new leader as its leadingVoteSet); `via` says
+   * whether this round's LOOKING votes decided it or members already established outside it.
+   */
+  | { type: 'decided'; state: ServerState; vote: Vote; voters: bigint[]; via: 'election' | 'established' }
   /** A voter went LOOKING while we lead (Leader.reportLookingSid, used by maxTimeToWaitForEpoch). */
   | { type: 'lookingVoter'; sid: bigint }
   | { type: 'log'; level: LogLevel; message: string };
@@ -213,7 +217,8 @@ export class FastLeaderElection {
     const out: ElectionOutput[] = [];
     if (!this.running || token !== this.token) return out;
     if (this.finalizing) {
-      this.decide(out, this.peerStateFor(this.proposed.leader), makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch));
+      const vote = makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch);
+      this.decide(out, this.peerStateFor(this.proposed.leader), vote, this.acks(this.recvset, vote), 'election');
       return out;
     }
     if (haveDelivered) this.sendNotifications(out);
@@ -301,7 +306,7 @@ export class FastLeaderElection {
       // Apache stores this one without its format version (Vote's 5-argument constructor).
       this.recvset.set(from, makeVote(n.leader, n.zxid, n.electionEpoch, n.peerEpoch, n.state));
       if (this.hasQuorum(this.recvset, theirs) && this.checkLeader(this.recvset, n.leader, n.electionEpoch)) {
-        this.decide(out, this.peerStateFor(n.leader), makeVote(n.leader, n.zxid, n.electionEpoch, n.peerEpoch));
+        this.decide(out, this.peerStateFor(n.leader), makeVote(n.leader, n.zxid, n.electionEpoch, n.peerEpoch), this.acks(this.recvset, theirs), 'established');
         return;
       }
     }
@@ -310,7 +315,7 @@ export class FastLeaderElection {
     this.outOfElection.set(from, theirs);
     if (this.hasQuorum(this.outOfElection, theirs) && this.checkLeader(this.outOfElection, n.leader, n.electionEpoch)) {
       this.clock = n.electionEpoch;
-      this.decide(out, this.peerStateFor(n.leader), makeVote(n.leader, n.zxid, n.electionEpoch, n.peerEpoch));
+      this.decide(out, this.peerStateFor(n.leader), makeVote(n.leader, n.zxid, n.electionEpoch, n.peerEpoch), this.acks(this.outOfElection, theirs), 'established');
     }
   }
 
@@ -324,12 +329,18 @@ export class FastLeaderElection {
   }
 
   private hasQuorum(votes: Map<bigint, Vote>, vote: Vote): boolean {
-    const acks: bigint[] = [];
-    for (const [sid, v] of votes) if (votesEqual(vote, v)) acks.push(sid);
+    const acks = this.acks(votes, vote);
     return this.verifier.containsQuorum(acks);
   }
 
-  private decide(out: ElectionOutput[], state: ServerState, vote: Vote): void {
+  /** Voters (only: SyncedLearnerTracker ignores others) whose recorded vote equals `vote`. */
+  private acks(votes: Map<bigint, Vote>, vote: Vote): bigint[] {
+    const acks: bigint[] = [];
+    for (const [sid, v] of votes) if (this.verifier.voters.has(sid) && votesEqual(vote, v)) acks.push(sid);
+    return acks.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private decide(out: ElectionOutput[], state: ServerState, vote: Vote, voters: bigint[], via: 'election' | 'established'): void {
     this.peerState = state;
     this.current = vote;
     this.running = false;
@@ -337,7 +348,7 @@ export class FastLeaderElection {
     this.token++;
     out.push({ type: 'cancelTimer' });
     this.log(out, 'debug', `About to leave FLE instance: leader=${vote.leader}, zxid=0x${longHex(vote.zxid)}, my id=${this.myId}, my state=${state}`);
-    out.push({ type: 'decided', state, vote });
+    out.push({ type: 'decided', state, vote, voters, via });
   }
 
   private peerStateFor(leader: bigint): ServerState {
