@@ -16,6 +16,8 @@ export interface ElectionSimOptions {
   observers: number;
   /** Everyone starts within 50 ms over a good network, nothing fails: the round must agree. */
   clean: boolean;
+  /** Return the event log itself (for reading a failing seed), not only its hash. */
+  keepLog?: boolean;
 }
 
 export interface ElectionSimResult {
@@ -30,6 +32,7 @@ export interface ElectionSimResult {
   messages: number;
   /** Hash of every event, to show a seed replays exactly. */
   trace: string;
+  log?: string[];
 }
 
 const START = 1_700_000_000_000;
@@ -86,11 +89,11 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
   const cut = (a: number, b: number) => blocked.has(a < b ? `${a}-${b}` : `${b}-${a}`);
   const reachable = (a: number, b: number) => members.get(a)!.alive && members.get(b)!.alive && !cut(a, b);
 
-  // Ground truth for the order check: each member's history whenever it was in a round.
+  // Ground truth for the order check: each member's history whenever it cast a vote in a round.
   const roundHistories = new Map<string, LocalHistory[]>();
-  const noteRound = (m: Member) => {
-    if (!m.core.inElection) return;
-    const key = `${m.sid}:${m.core.logicalClock}`;
+  const noteVote = (m: Member, n: { state: ServerState; electionEpoch: bigint }) => {
+    if (n.state !== 'LOOKING') return;
+    const key = `${m.sid}:${n.electionEpoch}`;
     const list = roundHistories.get(key) ?? [];
     if (!list.some((h) => h.lastLoggedZxid === m.history.lastLoggedZxid && h.currentEpoch === m.history.currentEpoch)) list.push({ ...m.history });
     roundHistories.set(key, list);
@@ -128,6 +131,30 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     apply(m, m.core.receive(BigInt(from), n));
   }
 
+  // Each directed link behaves like QuorumCnxManager's sender: one message on the wire at a time
+  // (TCP keeps order), and a send queue of capacity 1 whose newer message replaces an unsent one.
+  // Loss stands for a broken connection; a duplicate for the re-send of the last message that a
+  // fresh connection starts with. Messages on different links overtake each other freely.
+  const links = new Map<string, { busy: boolean; queued: Notification | null }>();
+
+  function transmit(from: Member, to: number, n: Notification): void {
+    const key = `${from.sid}>${to}`;
+    const link = links.get(key)!;
+    link.busy = true;
+    const delay = rint(1, good ? 50 : maxDelay);
+    sched.schedule(delay, () => {
+      // Checked at arrival: a partition or crash in between loses it too.
+      if ((good || rnd() >= pDrop) && reachable(from.sid, to)) {
+        deliver(from.sid, to, n);
+        if (!good && rnd() < pDup && reachable(from.sid, to)) deliver(from.sid, to, n);
+      }
+      link.busy = false;
+      const next = link.queued;
+      link.queued = null;
+      if (next) transmit(from, to, next);
+    });
+  }
+
   function send(from: Member, to: number, n: Notification): void {
     messages++;
     if (to === from.sid) {
@@ -136,21 +163,18 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
       return;
     }
     if (!members.has(to)) return;
-    const copies = !good && rnd() < pDup ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      if (!good && rnd() < pDrop) continue;
-      const delay = rint(1, good ? 50 : maxDelay);
-      // Checked at arrival: a partition or crash in between loses it too.
-      sched.schedule(delay, () => {
-        if (reachable(from.sid, to)) deliver(from.sid, to, n);
-      });
-    }
+    const key = `${from.sid}>${to}`;
+    let link = links.get(key);
+    if (!link) links.set(key, (link = { busy: false, queued: null }));
+    if (link.busy) link.queued = n;
+    else transmit(from, to, n);
   }
 
   function apply(m: Member, outs: ElectionOutput[]): void {
     for (const o of outs) {
       switch (o.type) {
         case 'send':
+          noteVote(m, o.notification);
           send(m, Number(o.to), { ...o.notification, version: 2, configVersion: 0n });
           break;
         case 'setTimer': {
@@ -178,7 +202,6 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
           break;
       }
     }
-    noteRound(m);
   }
 
   function checkDecision(m: Member, d: Extract<ElectionOutput, { type: 'decided' }>): void {
@@ -310,6 +333,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     trace.push(`${sched.now() - START} crash ${m.sid}`);
     m.alive = false;
     sched.kill(m.owner);
+    for (const [key, link] of links) if (key.startsWith(`${m.sid}>`)) link.queued = null;
     m.electionTimer = null;
     m.zabTimer = null;
     for (const other of members.values()) if (other.zab.kind === 'leading') other.zab.followers.delete(m.sid);
@@ -424,6 +448,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     splitRounds,
     messages,
     trace: hash(trace.join('\n')),
+    ...(opts.keepLog ? { log: trace } : {}),
   };
 }
 
