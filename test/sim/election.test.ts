@@ -1,5 +1,6 @@
 // Fast leader election under a seeded, faulty network (see electionSimulation.ts). SIM_SEEDS=n runs
-// n seeds per ensemble shape instead of the default; SIM_SEED=s runs only seed s (replay).
+// n seeds per ensemble shape instead of the default; SIM_SEED=s runs only seed s (replay); shape k
+// (1-based, in the order below) uses seeds k*1,000,000 + i.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runElectionSim, SETTLE_BOUND_MS, type ElectionSimOptions, type ElectionSimResult } from './electionSimulation.js';
@@ -21,7 +22,7 @@ const shapes: Array<Omit<ElectionSimOptions, 'seed'>> = [
 
 function runShape(shape: Omit<ElectionSimOptions, 'seed'>, index: number): ElectionSimResult[] {
   const results: ElectionSimResult[] = [];
-  const seeds = only !== null ? [only] : Array.from({ length: perShape }, (_, i) => 1000 * (index + 1) + i);
+  const seeds = only !== null ? [only] : Array.from({ length: perShape }, (_, i) => 1_000_000 * (index + 1) + i);
   for (const seed of seeds) results.push(runElectionSim({ ...shape, seed }));
   return results;
 }
