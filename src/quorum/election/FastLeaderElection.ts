@@ -8,7 +8,8 @@
 import type { QuorumVerifier } from './QuorumVerifier.js';
 import { LONG_MIN, longHex, makeVote, totalOrderPredicate, votesEqual, type Candidate, type ServerState, type Vote } from './Vote.js';
 
-export type LearnerType = 'participant' | 'observer';
+/** zoo.cfg peerType (Apache: LearnerType). */
+export type PeerType = 'participant' | 'observer';
 
 /** A decoded election message as the receiver sees it. */
 export interface Notification {
@@ -53,7 +54,7 @@ export type ElectionOutput =
 
 export interface ElectionOptions {
   myId: bigint;
-  learnerType: LearnerType;
+  learnerType: PeerType;
   verifier: QuorumVerifier;
   /** zookeeper.fastleader.minNotificationInterval; also the first wait. Default 200. */
   minNotificationIntervalMs?: number;
@@ -75,7 +76,7 @@ const RECEIVE_BUFFER = 100;
 
 export class FastLeaderElection {
   readonly myId: bigint;
-  readonly learnerType: LearnerType;
+  readonly learnerType: PeerType;
   readonly verifier: QuorumVerifier;
   private readonly minInterval: number;
   private readonly maxInterval: number;
