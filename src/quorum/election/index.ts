@@ -11,3 +11,4 @@ export {
 } from './FastLeaderElection.js';
 export { QuorumHierarchical, QuorumMaj, type HierarchicalGroup, type QuorumVerifier } from './QuorumVerifier.js';
 export * from './Vote.js';
+export { ElectionConnections, type ConnectionOutput, type ConnId } from './ElectionConnections.js';
