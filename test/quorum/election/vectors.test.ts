@@ -16,6 +16,9 @@ const haveVectors = fs.existsSync(path.join(VECTORS, 'election-initial.jsonl'));
 
 interface Frame {
   seq: number;
+  conn: string;
+  /** When the proxy saw that connection open (same clock as t). */
+  connOpened: number;
   t: number;
   from: number;
   to: number;
@@ -25,6 +28,7 @@ interface Frame {
 function loadFrames(file: string): Frame[] {
   const lines = fs.readFileSync(path.join(VECTORS, file), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const frames: Frame[] = [];
+  const opened = new Map<string, number>((JSON.parse(lines[0]!).connections as Array<{ conn: string; opened_t: number }>).map((c) => [c.conn, c.opened_t]));
   for (const line of lines.slice(1)) {
     const f = JSON.parse(line);
     if (f.port !== 'election' || f.kind !== 'message') continue;
@@ -33,6 +37,8 @@ function loadFrames(file: string): Frame[] {
     assert.ok(state, `${file} seq ${f.seq}: state ${d.state}`);
     frames.push({
       seq: f.seq,
+      conn: f.conn,
+      connOpened: opened.get(f.conn) ?? f.t,
       t: f.t,
       from: f.from,
       to: f.to,
@@ -141,6 +147,7 @@ const fmt = (n: OutgoingNotification) => `${n.state} leader=${n.leader} zxid=0x$
  * peer and drops the older, so cores may send more than the wire shows, never less).
  */
 function checkSent(file: string, members: Map<number, Member>, frames: Frame[], fromIndex: Map<number, number>, staleResends: number[]): number {
+  checkResends(file, members, frames, fromIndex, staleResends);
   let matched = 0;
   const cursor = new Map<string, number>();
   for (const f of frames) {
@@ -158,6 +165,29 @@ function checkSent(file: string, members: Map<number, Member>, frames: Frame[], 
     matched++;
   }
   return matched;
+}
+
+/**
+ * The frames left out are QuorumCnxManager's doing, not the election's: the first message on a new
+ * connection, equal to the last message the sender's election handed it for that peer before (sent on
+ * an older connection, or still waiting in its queue while the peer was down).
+ */
+function checkResends(file: string, members: Map<number, Member>, frames: Frame[], fromIndex: Map<number, number>, staleResends: number[]): void {
+  const seenConn = new Set<string>();
+  for (const f of frames) {
+    const key = `${f.conn}:${f.from}->${f.to}`;
+    const first = !seenConn.has(key);
+    seenConn.add(key);
+    if (!staleResends.includes(f.seq)) continue;
+    assert.ok(first, `${file} seq ${f.seq} is not the first message on ${f.conn}`);
+    const m = members.get(f.from)!;
+    // Times restart at 0 in every file: earlier windows count whole, this one up to the moment
+    // the connection opened (its sender starts with what is queued, or else the last one sent).
+    const start = fromIndex.get(f.from) ?? 0;
+    const before = [...m.sent.slice(0, start), ...m.sent.slice(start).filter((x) => x.t < f.connOpened)].filter((x) => x.to === f.to);
+    const last = before.at(-1);
+    assert.ok(last && fmt(last.n) === fmt(f.n), `${file} seq ${f.seq} (${fmt(f.n)}) is not ${f.from}'s last message to ${f.to} (${last ? fmt(last.n) : 'none'})`);
+  }
 }
 
 const startAt = (frames: Frame[], seq: number) => frames.find((f) => f.seq === seq)!.t - 1e-6;
