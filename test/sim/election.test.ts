@@ -18,6 +18,11 @@ const shapes: Array<Omit<ElectionSimOptions, 'seed'>> = [
   { voters: 5, observers: 0, clean: false },
   { voters: 5, observers: 1, clean: false },
   { voters: 5, observers: 2, clean: false },
+  // The same over the connection core and simulated TCP.
+  { voters: 3, observers: 0, clean: true, network: 'connections' },
+  { voters: 5, observers: 1, clean: true, network: 'connections' },
+  { voters: 3, observers: 1, clean: false, network: 'connections' },
+  { voters: 5, observers: 2, clean: false, network: 'connections' },
 ];
 
 function runShape(shape: Omit<ElectionSimOptions, 'seed'>, index: number): ElectionSimResult[] {
@@ -28,7 +33,7 @@ function runShape(shape: Omit<ElectionSimOptions, 'seed'>, index: number): Elect
 }
 
 shapes.forEach((shape, index) => {
-  const name = `${shape.voters} voters + ${shape.observers} observers, ${shape.clean ? 'clean start' : 'chaos then heal'}`;
+  const name = `${shape.voters} voters + ${shape.observers} observers, ${shape.clean ? 'clean start' : 'chaos then heal'}${shape.network === 'connections' ? ', over ElectionConnections' : ''}`;
   test(name, () => {
     const results = runShape(shape, index);
     const bad = results.filter((r) => r.violations.length > 0);

@@ -6,6 +6,7 @@
 // cores see only their inputs; the checks below read ground truth the cores cannot see.
 import { FastLeaderElection, type ElectionOutput, type LocalHistory, type Notification } from '../../src/quorum/election/FastLeaderElection.js';
 import { QuorumMaj } from '../../src/quorum/election/QuorumVerifier.js';
+import { ElectionConnections, type ConnectionOutput } from '../../src/quorum/election/ElectionConnections.js';
 import type { Candidate, ServerState } from '../../src/quorum/election/Vote.js';
 import { SimScheduler, seededRandom } from './SimRuntime.js';
 import type { TimerHandle } from '../../src/runtime/Runtime.js';
@@ -18,6 +19,12 @@ export interface ElectionSimOptions {
   clean: boolean;
   /** Return the event log itself (for reading a failing seed), not only its hash. */
   keepLog?: boolean;
+  /**
+   * 'links': messages travel on abstract per-pair links. 'connections': each member runs the
+   * ElectionConnections core over simulated TCP connections (dials, initial messages, FIFO streams
+   * that break on loss, partitions and crashes).
+   */
+  network?: 'links' | 'connections';
 }
 
 export interface ElectionSimResult {
@@ -51,6 +58,7 @@ interface Member {
   incarnation: number;
   owner: number;
   core: FastLeaderElection;
+  cnx: ElectionConnections<Notification>;
   history: LocalHistory;
   electionTimer: TimerHandle | null;
   /** Zab stand-in. */
@@ -118,6 +126,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
       incarnation: 1,
       owner: ownerSeq++,
       core: newCore(sid, role),
+      cnx: new ElectionConnections<Notification>(BigInt(sid)),
       // The last zxid may be of an older epoch than currentEpoch (a member that took NEWLEADER
       // and logged nothing since), so the order on peerEpoch first is exercised.
       history: { currentEpoch: epoch, lastLoggedZxid: (BigInt(rint(0, Number(epoch))) << 32n) + BigInt(rint(0, 4)) },
@@ -165,6 +174,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
 
   function send(from: Member, to: number, n: Notification): void {
     messages++;
+    if (opts.network === 'connections') return handleCnx(from, from.cnx.send(BigInt(to), n));
     if (to === from.sid) {
       // QuorumCnxManager loops a member's own messages back without a socket.
       sched.schedule(0, () => deliver(from.sid, to, n), from.owner);
@@ -176,6 +186,94 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     if (!link) links.set(key, (link = { busy: false, queued: null }));
     if (link.busy) link.queued = n;
     else transmit(from, to, n);
+  }
+
+  // --- simulated TCP for the 'connections' network ---
+  interface Sock {
+    id: number;
+    ends: [number, number];
+    broken: boolean;
+    /** Per direction (index of the sender in ends): when its last byte arrives, for FIFO. */
+    tail: [number, number];
+  }
+  const socks = new Map<number, Sock>();
+  let sockSeq = 1;
+
+  /** Schedule something to arrive at the other end after everything written before it. */
+  function stream(sock: Sock, fromSid: number, fn: () => void): void {
+    const dir = sock.ends[0] === fromSid ? 0 : 1;
+    const at = Math.max(sched.now() + rint(1, good ? 50 : maxDelay), sock.tail[dir]);
+    sock.tail[dir] = at;
+    sched.schedule(at - sched.now(), () => {
+      if (sock.broken) return;
+      if (!reachable(sock.ends[0], sock.ends[1])) return breakSock(sock);
+      fn();
+    });
+  }
+
+  /** Loss, partition or crash: data in flight is gone and both live ends learn the connection died. */
+  function breakSock(sock: Sock): void {
+    if (sock.broken) return;
+    sock.broken = true;
+    for (const sid of sock.ends) {
+      const m = members.get(sid)!;
+      if (m.alive) handleCnx(m, m.cnx.closed(sock.id));
+    }
+  }
+
+  function breakBetween(a: number, b: number): void {
+    for (const sock of socks.values()) if (!sock.broken && sock.ends.includes(a) && (b < 0 || sock.ends.includes(b))) breakSock(sock);
+  }
+
+  function handleCnx(m: Member, outs: ConnectionOutput<Notification>[]): void {
+    for (const o of outs) {
+      switch (o.type) {
+        case 'dial': {
+          const to = Number(o.sid);
+          sched.schedule(rint(1, good ? 50 : maxDelay), () => {
+            if (!reachable(m.sid, to)) return handleCnx(m, m.cnx.dialFailed(o.sid));
+            const sock: Sock = { id: sockSeq++, ends: [m.sid, to], broken: false, tail: [0, 0] };
+            socks.set(sock.id, sock);
+            handleCnx(m, m.cnx.dialed(o.sid, sock.id));
+          }, m.owner);
+          break;
+        }
+        case 'writeInitial': {
+          const sock = socks.get(o.conn)!;
+          const peer = members.get(sock.ends[1])!;
+          stream(sock, m.sid, () => handleCnx(peer, peer.cnx.initialReceived(sock.id, BigInt(m.sid))));
+          break;
+        }
+        case 'write': {
+          const sock = socks.get(o.conn)!;
+          const peer = members.get(sock.ends[0] === m.sid ? sock.ends[1] : sock.ends[0])!;
+          if (!good && rnd() < pDrop) {
+            // A lost message is a connection that broke under it.
+            sched.schedule(rint(1, maxDelay), () => breakSock(sock));
+          } else {
+            stream(sock, m.sid, () => handleCnx(peer, peer.cnx.received(sock.id, o.message)));
+          }
+          sched.schedule(0, () => handleCnx(m, m.cnx.writeDone(o.conn)), m.owner);
+          break;
+        }
+        case 'close': {
+          const sock = socks.get(o.conn)!;
+          const peer = members.get(sock.ends[0] === m.sid ? sock.ends[1] : sock.ends[0])!;
+          sched.schedule(0, () => handleCnx(m, m.cnx.closed(o.conn)), m.owner);
+          stream(sock, m.sid, () => {
+            sock.broken = true;
+            handleCnx(peer, peer.cnx.closed(sock.id));
+          });
+          break;
+        }
+        case 'deliver':
+          if (Number(o.from) === m.sid) sched.schedule(0, () => deliver(m.sid, m.sid, o.message), m.owner);
+          else deliver(Number(o.from), m.sid, o.message);
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   function apply(m: Member, outs: ElectionOutput[]): void {
@@ -191,10 +289,14 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
           m.electionTimer = after(m, o.delayMs, () => {
             m.electionTimer = null;
             // haveDelivered is sometimes false (queues full): the core asks to reconnect instead.
-            apply(m, m.core.timeout(token, good || rnd() < 0.8));
+            const delivered = opts.network === 'connections' ? m.cnx.haveDelivered() : good || rnd() < 0.8;
+            apply(m, m.core.timeout(token, delivered));
           });
           break;
         }
+        case 'connectAll':
+          if (opts.network === 'connections') handleCnx(m, m.cnx.connectAll());
+          break;
         case 'cancelTimer':
           m.electionTimer?.cancel();
           m.electionTimer = null;
@@ -342,6 +444,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     m.alive = false;
     sched.kill(m.owner);
     for (const [key, link] of links) if (key.startsWith(`${m.sid}>`)) link.queued = null;
+    breakBetween(m.sid, -1);
     m.electionTimer = null;
     m.zabTimer = null;
     for (const other of members.values()) if (other.zab.kind === 'leading') other.zab.followers.delete(m.sid);
@@ -354,6 +457,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     m.incarnation++;
     m.owner = ownerSeq++;
     m.core = newCore(m.sid, m.role);
+    m.cnx = new ElectionConnections<Notification>(BigInt(m.sid));
     m.zab = { kind: 'none' };
     apply(m, m.core.startLooking(m.history));
   }
@@ -383,7 +487,10 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
         const m = members.get(sid)!;
         if (r < 0.25) crash(m);
         else if (r < 0.45) restart(m);
-        else if (r < 0.8 && sid !== other) blocked.add(sid < other ? `${sid}-${other}` : `${other}-${sid}`);
+        else if (r < 0.8 && sid !== other) {
+          blocked.add(sid < other ? `${sid}-${other}` : `${other}-${sid}`);
+          breakBetween(sid, other);
+        }
         else blocked.clear();
       });
     }
