@@ -2,14 +2,16 @@
 // ../shared/vectors/quorum, files in run order) into one FastLeaderElection core per member, each
 // configured like the recorded member and started when it was. Every member only ever sees the
 // frames recorded as addressed to it, never another core's output, so what each core sends is
-// checked against what the real member sent, frame by frame, and its decision against the real one.
+// checked against what the real member sent, frame by frame and byte for byte (through the wire
+// codec, with the sender's membership text), and its decision against the real one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FastLeaderElection, type ElectionOutput, type LocalHistory, type Notification, type OutgoingNotification } from '../../../src/quorum/election/FastLeaderElection.js';
 import { QuorumMaj } from '../../../src/quorum/election/QuorumVerifier.js';
-import { longHex, stateFromCode, type ServerState } from '../../../src/quorum/election/Vote.js';
+import { longHex, STATE_CODES, stateFromCode, type ServerState } from '../../../src/quorum/election/Vote.js';
+import { decodeNotification, encodeNotificationFrame, voteNotification } from '../../../src/quorum/wire/ElectionWire.js';
 
 const VECTORS = process.env.ZK_VECTORS ?? path.resolve('../shared/vectors/quorum');
 const haveVectors = fs.existsSync(path.join(VECTORS, 'election-initial.jsonl'));
@@ -23,6 +25,9 @@ interface Frame {
   from: number;
   to: number;
   n: Notification;
+  /** The exact bytes on the wire, length prefix included. */
+  hex: string;
+  config: string;
 }
 
 function loadFrames(file: string): Frame[] {
@@ -32,9 +37,16 @@ function loadFrames(file: string): Frame[] {
   for (const line of lines.slice(1)) {
     const f = JSON.parse(line);
     if (f.port !== 'election' || f.kind !== 'message') continue;
+    // Inputs come from the bytes (the wire codec), checked against the recording's own decoding.
+    const wire = decodeNotification(Buffer.from(f.hex, 'hex').subarray(4));
     const d = f.decoded.notification;
-    const state = stateFromCode(d.state);
-    assert.ok(state, `${file} seq ${f.seq}: state ${d.state}`);
+    assert.deepEqual(
+      [wire.state, BigInt(wire.leader), BigInt(wire.zxid), BigInt(wire.electionEpoch), BigInt(wire.peerEpoch), wire.version, wire.config],
+      [d.state, BigInt(d.leader), BigInt(d.zxid), BigInt(d.electionEpoch), BigInt(d.peerEpoch), d.version, d.config],
+      `${file} seq ${f.seq}`,
+    );
+    const state = stateFromCode(wire.state);
+    assert.ok(state, `${file} seq ${f.seq}: state ${wire.state}`);
     frames.push({
       seq: f.seq,
       conn: f.conn,
@@ -42,7 +54,9 @@ function loadFrames(file: string): Frame[] {
       t: f.t,
       from: f.from,
       to: f.to,
-      n: { state, leader: BigInt(d.leader), zxid: BigInt(d.zxid), electionEpoch: BigInt(d.electionEpoch), peerEpoch: BigInt(d.peerEpoch), version: d.version, configVersion: 0n },
+      n: { state, leader: BigInt(wire.leader), zxid: BigInt(wire.zxid), electionEpoch: BigInt(wire.electionEpoch), peerEpoch: BigInt(wire.peerEpoch), version: wire.version, configVersion: 0n },
+      hex: f.hex,
+      config: wire.config ?? '',
     });
   }
   return frames;
@@ -161,6 +175,10 @@ function checkSent(file: string, members: Map<number, Member>, frames: Frame[], 
     const sentToPeer = m.sent.slice(fromIndex.get(f.from) ?? 0).filter((s) => s.to === f.to).map((s) => `${s.t.toFixed(4)} ${fmt(s.n)}`);
     assert.ok(i < m.sent.length, `${file} seq ${f.seq}: member ${f.from} sent to ${f.to} "${want}" at ${f.t}, its core did not; core sent:\n${sentToPeer.join('\n')}`);
     assert.ok(m.sent[i]!.t <= f.t + 1e-9, `${file} seq ${f.seq}: core of ${f.from} sent "${want}" only at ${m.sent[i]!.t}, recorded at ${f.t}`);
+    // What the core sent, encoded with the sender's membership text, is the recorded bytes.
+    const n = m.sent[i]!.n;
+    const bytes = encodeNotificationFrame(voteNotification(STATE_CODES[n.state], Number(n.leader), Number(n.zxid), Number(n.electionEpoch), Number(n.peerEpoch), f.config));
+    assert.equal(bytes.toString('hex'), f.hex, `${file} seq ${f.seq}: bytes`);
     cursor.set(key, i + 1);
     matched++;
   }
