@@ -184,11 +184,25 @@ export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.names[0]!)
 const byName = new Map<string, Command>();
 for (const c of COMMANDS) for (const n of c.names) byName.set(n, c);
 
+const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests';
+
+/**
+ * Why the server does not serve clients now, or null when it does. Standalone: started and its
+ * storage has not failed (a failed log stops acknowledging writes before `running` turns false).
+ * An ensemble member additionally needs an established leader, which `running` will say once
+ * quorum roles exist (ZooKeeperServer.isRunning is false on a peer that is not synced).
+ */
+export function notServingReason(view: ServerView): string | null {
+  if (view.fatalError) return `storage failed: ${view.fatalError.message}`;
+  if (!view.running) return 'not running';
+  return null;
+}
+
 /** Commands.runCommand: the JSON body for `name`, with `command` and `error` always present. */
 export async function runCommand(view: ServerView, name: string, args: URLSearchParams): Promise<Json> {
   const cmd = byName.get(name);
   if (!cmd) return { command: name, error: `Unknown command: ${name}` };
-  if (cmd.serverRequired && !view.running) return { command: name, error: 'This ZooKeeper instance is not currently serving requests' };
+  if (cmd.serverRequired && notServingReason(view) !== null) return { command: name, error: NOT_SERVING };
   let out: Json;
   try {
     out = await cmd.run(view, args);
@@ -198,6 +212,19 @@ export async function runCommand(view: ServerView, name: string, args: URLSearch
   const error = (out.error as string | undefined) ?? null;
   delete out.error;
   return { ...out, command: cmd.names[0], error };
+}
+
+/** The readiness endpoint (Kubernetes' readinessProbe httpGet path, a load balancer's health check). */
+export const READY_PATH = '/ready';
+
+/**
+ * HTTP status of a command's answer. Apache 3.8 answers 200 whatever happened, and scripts that
+ * read the JSON keep working; a health check reads only the status, so ruok, the one command
+ * probes use, says 503 when the server does not serve (body unchanged: Apache's JSON).
+ */
+function commandStatus(name: string, body: Json): number {
+  if (name === 'ruok' && body.error !== null) return 503;
+  return 200;
 }
 
 export class AdminServer {
@@ -224,6 +251,10 @@ export class AdminServer {
       handleConsole(this.view, req, res, url);
       return;
     }
+    if (url.pathname === READY_PATH) {
+      this.ready(res);
+      return;
+    }
     if (url.pathname === base || url.pathname === base + '/') {
       const names = [...COMMAND_NAMES].sort();
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -242,9 +273,27 @@ export class AdminServer {
       name = url.pathname.substring(base.length + 1);
     }
     void runCommand(this.view, name, url.searchParams).then((body) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
+      res.writeHead(commandStatus(name, body), { 'content-type': 'application/json' });
       res.end(toJson(body) + '\n');
     });
+  }
+
+  /**
+   * Readiness for load balancers and Kubernetes probes: 200 while the server serves clients,
+   * 503 otherwise, with the reason and what a probe log wants to show. Outside /commands so the
+   * command list stays Apache's; GET and HEAD alike (Node sends no body for HEAD).
+   */
+  private ready(res: http.ServerResponse): void {
+    const reason = notServingReason(this.view);
+    const body = {
+      ready: reason === null,
+      reason,
+      server_state: this.view.role,
+      last_zxid: this.view.lastZxid,
+      client_port: this.view.port,
+    };
+    res.writeHead(reason === null ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(toJson(body) + '\n');
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,8 @@ export interface ServerView extends StatsSource {
   readonly port: number;
   /** Serving client requests; most admin commands refuse to run otherwise. */
   readonly running: boolean;
+  /** The storage failure that stopped (or is stopping) the server: it serves no more even if `running` still says so. */
+  readonly fatalError?: Error | null;
   /** Highest zxid applied to the tree. */
   readonly lastZxid: number;
   /** Requests received and not yet answered. */

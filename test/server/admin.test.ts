@@ -54,3 +54,52 @@ test('Prometheus metrics on metricsProvider.httpPort when the provider is config
     await plain.stop();
   }
 });
+
+test('health: ruok and /ready answer 200 while serving and 503 once the txn log failed, ruok keeping Apache\'s body', async () => {
+  const { ZkServer } = await import('../../src/server/ZkServer.js');
+  const { ZkDatabase } = await import('../../src/tree/ZkDatabase.js');
+  const { MemoryTxnLog } = await import('../../src/storage/MemoryTxnLog.js');
+  const { defaultConfig } = await import('../../src/config/ServerConfig.js');
+  const log = new MemoryTxnLog();
+  let fatal: Error | null = null;
+  // onFatal leaves the server up (the CLI would exit): the window a probe must see as unhealthy.
+  const server = new ZkServer(
+    defaultConfig({ clientPort: 0, clientPortAddress: '127.0.0.1', tickTime: 200, adminEnableServer: true, adminServerAddress: '127.0.0.1', adminServerPort: 0 }),
+    async () => ({ db: new ZkDatabase(), log }),
+    { logger: { warn: () => {}, error: () => {} }, onFatal: (e) => { fatal = e; } },
+  );
+  await server.start();
+  try {
+    const root = `http://127.0.0.1:${server.admin!.port}`;
+    const ruok = await fetch(`${root}/commands/ruok`);
+    assert.equal(ruok.status, 200);
+    assert.deepEqual(await ruok.json(), { command: 'ruok', error: null });
+    const ready = await fetch(`${root}/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, reason: null, server_state: 'standalone', last_zxid: 0, client_port: server.port });
+    assert.equal((await fetch(`${root}/ready`, { method: 'HEAD' })).status, 200);
+
+    const c = await RawClient.connect(server.port);
+    log.failNextWith = Object.assign(new Error('EIO: i/o error, write log.1'), { code: 'EIO' });
+    await c.request(OpCode.create, R.CreateRequest, { path: '/x', data: null, acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 }).catch(() => null);
+    for (let i = 0; i < 100 && !fatal; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(fatal, 'the log failure reached onFatal');
+    c.close();
+
+    const down = await fetch(`${root}/commands/ruok`);
+    assert.equal(down.status, 503);
+    assert.deepEqual(await down.json(), { command: 'ruok', error: 'This ZooKeeper instance is not currently serving requests' });
+    const notReady = await fetch(`${root}/ready`);
+    assert.equal(notReady.status, 503);
+    const body = (await notReady.json()) as Record<string, unknown>;
+    assert.equal(body.ready, false);
+    assert.match(String(body.reason), /^storage failed: EIO/);
+    assert.equal((await fetch(`${root}/ready`, { method: 'HEAD' })).status, 503);
+    // Other commands keep Apache 3.8's 200-with-error, so existing scripts see what they expect.
+    const srvr = await fetch(`${root}/commands/srvr`);
+    assert.equal(srvr.status, 200);
+    assert.equal(((await srvr.json()) as Record<string, unknown>).error, 'This ZooKeeper instance is not currently serving requests');
+  } finally {
+    await server.stop();
+  }
+});
