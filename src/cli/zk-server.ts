@@ -20,6 +20,8 @@ const PACKAGE_ROOT = path.resolve(path.dirname(SCRIPT), '../../..');
 const USAGE =
   'Usage: zk-server [--config <conf-dir>] ' +
   '{start|start-foreground|stop|version|restart|status|print-cmd} [zoo.cfg]\n' +
+  '       zk-server [--config <conf-dir>] backup <dir> [zoo.cfg] [--auth "<scheme> <auth>"]\n' +
+  '       zk-server [--config <conf-dir>] restore <backup dir> [zoo.cfg] [--force]\n' +
   '       zk-server dump-snapshot <snapshot file>\n' +
   '       zk-server dump-log <txn log file>';
 
@@ -32,6 +34,12 @@ const HELP = `${USAGE}
   status [zoo.cfg]            ask the server on the client port ('srvr') and print its mode
   print-cmd [zoo.cfg]         print the command line 'start' runs
   version                     print the version
+  backup <dir> [zoo.cfg]      copy the running server's tree, exact at one zxid, into <dir>/version-2
+                              (snapshot + txn log, a data directory ZooKeeper 3.8 starts from), through
+                              the AdminServer; --auth "digest user:password" (default "ip") must hold
+                              ALL permissions on /
+  restore <dir> [zoo.cfg]     copy a backup into the configured dataDir/dataLogDir, which must hold no
+                              snapshot or log (--force replaces them); the server must be stopped
   dump-snapshot <file>        print a snapshot file (snapshot.<zxid>) in readable form
   dump-log <file>             print a transaction log file (log.<zxid>) in readable form
 
@@ -503,6 +511,87 @@ async function dump(kind: 'snapshot' | 'log', file: string | undefined): Promise
   return 0;
 }
 
+/** Flags of backup/restore, wherever they stand among the positional arguments. */
+function splitFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Map<string, string> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (valued.includes(a)) {
+      if (i + 1 >= args.length) throw new UsageError(`${a} needs a value`);
+      flags.set(a, args[++i]!);
+    } else if (bare.includes(a)) flags.set(a, '');
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+async function backup(inv: Invocation, env: NodeJS.ProcessEnv): Promise<number> {
+  const { positional, flags } = splitFlags(inv.args, ['--auth'], []);
+  const dir = positional[0];
+  if (!dir) throw new UsageError('backup needs a directory to write the backup to');
+  const cfgPath = configPath({ ...inv, args: positional.slice(1) }, env);
+  process.stderr.write(`Using config: ${cfgPath}\n`);
+  const config = loadZooCfg(cfgPath);
+  if (!config.adminEnableServer) {
+    process.stderr.write(`zk-server backup: the AdminServer is disabled in ${cfgPath} (admin.enableServer=false); backups are taken through it\n`);
+    return 1;
+  }
+  const { takeBackup, BackupError } = await import('./backup.js');
+  const target = {
+    host: dialHost(config.adminServerAddress),
+    port: config.adminServerPort,
+    base: config.adminCommandURL,
+    auth: flags.get('--auth') ?? env.ZK_ADMIN_AUTH ?? 'ip',
+  };
+  try {
+    const r = await takeBackup(target, dir);
+    process.stdout.write(
+      `Backup of ${target.host}:${target.port} at zxid 0x${r.zxid.toString(16)} written to ${path.join(dir, 'version-2')}: ` +
+        `snapshot 0x${r.snapshotZxid.toString(16)} (${r.snapshotBytes} bytes) + ${r.txns} txns, ${r.nodes} znodes, digest ${r.digest}, ` +
+        `${Math.round(r.ms)} ms\n`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof BackupError) {
+      process.stderr.write(`zk-server backup: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function restore(inv: Invocation, env: NodeJS.ProcessEnv): Promise<number> {
+  const { positional, flags } = splitFlags(inv.args, [], ['--force']);
+  const from = positional[0];
+  if (!from) throw new UsageError('restore needs the backup directory');
+  const cfgPath = configPath({ ...inv, args: positional.slice(1) }, env);
+  process.stderr.write(`Using config: ${cfgPath}\n`);
+  const config = loadZooCfg(cfgPath);
+  // Files replaced under a live server would be overwritten by its next snapshot, or worse.
+  const pid = readPid(pidFile(config, env));
+  const host = dialHost(config.clientPortAddress);
+  if ((pid !== undefined && isAlive(pid) && isOurServer(pid)) || (await portAnswers(host, config.clientPort))) {
+    process.stderr.write(`zk-server restore: a server is running for ${cfgPath} (client port ${config.clientPort}); stop it first\n`);
+    return 1;
+  }
+  const { restoreBackup, BackupError } = await import('./backup.js');
+  const { storageDirs } = await import('../server/StorageSettings.js');
+  try {
+    const r = restoreBackup(from, storageDirs(config), flags.has('--force'));
+    if (r.removed.length > 0) process.stdout.write(`Removed ${r.removed.length} file(s) of the previous data: ${r.removed.join(', ')}\n`);
+    process.stdout.write(`Restored zxid 0x${r.zxid.toString(16)} (${r.nodes} znodes): ${r.files.join(', ')}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof BackupError) {
+      process.stderr.write(`zk-server restore: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let inv: Invocation;
   try {
@@ -523,6 +612,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     if (command === 'dump-snapshot') return await dump('snapshot', inv.args[0]);
     if (command === 'dump-log') return await dump('log', inv.args[0]);
+    if (command === 'backup') return await backup(inv, env);
+    if (command === 'restore') return await restore(inv, env);
     const known = ['start', 'start-foreground', 'stop', 'restart', 'status', 'print-cmd'];
     if (!known.includes(command)) {
       process.stderr.write(`${command ? `Unknown command: ${command}\n` : ''}${USAGE}\n`);

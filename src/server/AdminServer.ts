@@ -8,6 +8,7 @@ import type { ServerView } from './ServerView.js';
 import type { Connection } from './Connection.js';
 import { VERSION, dataDirs, dirSize, environment, monitorRows } from './FourLetterWords.js';
 import { connBrief, connFull, handleConsole } from './Console.js';
+import { BackupCommands } from './Backup.js';
 
 type Json = Record<string, unknown>;
 
@@ -230,8 +231,12 @@ function commandStatus(name: string, body: Json): number {
 export class AdminServer {
   private http: http.Server | null = null;
   port = 0;
+  /** The streaming commands (snapshot, txns) that back a running server up. */
+  readonly backup: BackupCommands;
 
-  constructor(private readonly view: ServerView) {}
+  constructor(private readonly view: ServerView) {
+    this.backup = new BackupCommands(view);
+  }
 
   async start(): Promise<void> {
     const cfg = this.view.config;
@@ -272,6 +277,7 @@ export class AdminServer {
     } catch {
       name = url.pathname.substring(base.length + 1);
     }
+    if (this.backup.handle(name, req, res, url.searchParams, notServingReason(this.view))) return;
     void runCommand(this.view, name, url.searchParams).then((body) => {
       res.writeHead(commandStatus(name, body), { 'content-type': 'application/json' });
       res.end(toJson(body) + '\n');
