@@ -3,43 +3,17 @@
 // define it (each reply carries its txn's zxid), not as our own recovery code would say.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ZkServer } from '../../src/server/ZkServer.js';
 import { loadZooCfg } from '../../src/config/ZooCfg.js';
-import { freePort, makeTempDir } from '../support/ServerProcess.js';
+import { makeTempDir } from '../support/ServerProcess.js';
 import { RawClient } from '../support/RawClient.js';
-import { Ledger, populate, readTree, startLoad, treeDiff } from '../support/backupLoad.js';
+import { Ledger, populate, readTree, runCli, startLoad, treeDiff, writeCfg } from '../support/backupLoad.js';
 import { OpCode, Err } from '../../src/protocol/constants.js';
 import * as R from '../../src/protocol/records.js';
 import { digestId } from '../../src/auth/AuthProviders.js';
 import { listDataFiles } from '../../src/storage/FileNames.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
-
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const clean = { ...process.env };
-    for (const k of ['ZOOCFGDIR', 'ZOOCFG', 'ZOOPIDFILE', 'ZOO_LOG_DIR', 'JVMFLAGS', 'SERVER_JVMFLAGS', 'ZK_ADMIN_AUTH']) delete clean[k];
-    execFile(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, timeout: 120000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A zoo.cfg for a server on free loopback ports with its AdminServer on. */
-export async function writeCfg(dir: string, extra = ''): Promise<string> {
-  const cfg = path.join(dir, 'zoo.cfg');
-  const [client, admin] = [await freePort(), await freePort()];
-  fs.writeFileSync(
-    cfg,
-    `tickTime=200\ndataDir=${dir}/data\nclientPort=${client}\nclientPortAddress=127.0.0.1\n` +
-      `admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${admin}\n${extra}`,
-  );
-  return cfg;
-}
 
 async function startFrom(cfg: string): Promise<ZkServer> {
   const s = new ZkServer(loadZooCfg(cfg), undefined, { logger: { warn: () => {}, error: (m) => console.error(m) } });

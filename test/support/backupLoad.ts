@@ -1,7 +1,12 @@
 // Write load with a ledger, for backup tests: every acknowledged write is recorded with the zxid
 // its reply carried, so the tree at any zxid is known without asking the server (apply the
 // recorded writes up to it, in zxid order) and a restored tree can be compared with it.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RawClient } from './RawClient.js';
+import { freePort } from './ServerProcess.js';
 import { Err, OpCode } from '../../src/protocol/constants.js';
 import * as R from '../../src/protocol/records.js';
 
@@ -174,4 +179,28 @@ export function treeDiff(expected: Map<string, NodeState>, actual: Map<string, N
     if (out.length >= max) break;
   }
   return out;
+}
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
+
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const clean = { ...process.env };
+    for (const k of ['ZOOCFGDIR', 'ZOOCFG', 'ZOOPIDFILE', 'ZOO_LOG_DIR', 'JVMFLAGS', 'SERVER_JVMFLAGS', 'ZK_ADMIN_AUTH']) delete clean[k];
+    execFile(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, timeout: 120000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A zoo.cfg for a server on free loopback ports with its AdminServer on. */
+export async function writeCfg(dir: string, extra = ''): Promise<string> {
+  const cfg = path.join(dir, 'zoo.cfg');
+  const [client, admin] = [await freePort(), await freePort()];
+  fs.writeFileSync(
+    cfg,
+    `tickTime=200\ndataDir=${dir}/data\nclientPort=${client}\nclientPortAddress=127.0.0.1\n` +
+      `admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${admin}\n${extra}`,
+  );
+  return cfg;
 }

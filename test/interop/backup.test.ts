@@ -1,0 +1,63 @@
+// A backup taken from our running server under write load starts Apache ZooKeeper 3.8: restored
+// with zk-server restore into Apache's dataDir, Apache serves the tree at the backup's zxid (as
+// the ledger of acknowledged writes defines it) and finds no digest mismatch while loading it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ZkServer } from '../../src/server/ZkServer.js';
+import { loadZooCfg } from '../../src/config/ZooCfg.js';
+import { apacheZkAvailable, startApacheZk } from '../support/ApacheZk.js';
+import { fourLetterWord, makeTempDir } from '../support/ServerProcess.js';
+import { Ledger, populate, readTree, runCli, startLoad, treeDiff, writeCfg } from '../support/backupLoad.js';
+
+test('a backup of our server under load restores into Apache ZooKeeper 3.8 at the backup zxid', { skip: !apacheZkAvailable() && 'Apache ZooKeeper not installed' }, async () => {
+  const dir = makeTempDir('zk-backup-apache-');
+  const cfg = await writeCfg(dir, 'snapCount=2000\n');
+  const server = new ZkServer(loadZooCfg(cfg), undefined, { logger: { warn: () => {}, error: (m) => console.error(m) } });
+  await server.start();
+  const ledger = new Ledger();
+  const count = 12000;
+  let zxid: number;
+  let snapZxid: number;
+  const backupDir = path.join(dir, 'backup');
+  try {
+    await populate(server.port, ledger, count);
+    const load = startLoad(server.port, ledger, count, { clients: 3, window: 16 });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const b = await runCli(['backup', backupDir, cfg]);
+      assert.equal(b.code, 0, b.stderr);
+    } finally {
+      await load.stop();
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(backupDir, 'backup.json'), 'utf8')) as Record<string, string>;
+    zxid = Number(manifest.zxid);
+    snapZxid = Number(manifest.snapshot_zxid);
+    assert.ok(zxid > snapZxid, 'writes landed while the snapshot was streamed');
+  } finally {
+    await server.stop();
+  }
+
+  // zk-server restore into the directory Apache will use as its dataDir.
+  const apacheData = path.join(makeTempDir('zk-backup-apache-data-'), 'data');
+  const restoreCfg = path.join(dir, 'apache-target.cfg');
+  fs.writeFileSync(restoreCfg, `tickTime=2000\ndataDir=${apacheData}\nclientPort=2181\n`);
+  const r = await runCli(['restore', backupDir, restoreCfg]);
+  assert.equal(r.code, 0, r.stderr);
+
+  const apache = await startApacheZk({ dataDir: apacheData, startTimeoutMs: 60000 });
+  try {
+    const srvr = await fourLetterWord(apache.host, apache.port, 'srvr');
+    assert.match(srvr, new RegExp(`Zxid: 0x${zxid.toString(16)}\\n`), srvr);
+    const expected = ledger.treeAt(zxid);
+    const actual = await readTree(apache.port);
+    assert.ok(expected.size > count / 2);
+    assert.deepEqual(treeDiff(expected, actual), []);
+    const mntr = await fourLetterWord(apache.host, apache.port, 'mntr');
+    assert.match(mntr, /zk_digest_mismatches_count\t0\n/, mntr);
+    assert.doesNotMatch(fs.readFileSync(apache.logFile, 'utf8'), /mismatch|inconsistent/i);
+  } finally {
+    await apache.stop({ keepDataDir: false });
+  }
+});
