@@ -45,8 +45,8 @@ const HELP = `${USAGE}
 
 The config file defaults to $ZOOCFGDIR/zoo.cfg (ZOOCFGDIR defaults to ./conf, else the package's conf/).
 A bare file name is looked up in that directory; a path with a directory part is used as given.
-Environment: ZOOCFGDIR, ZOOCFG, ZOOPIDFILE, ZOO_LOG_DIR (where 'start' writes the server's output;
-default: dataDir), SERVER_JVMFLAGS / JVMFLAGS (-Dzookeeper.<key>=value settings, -Djute.maxbuffer=N).
+Environment: ZOOCFGDIR, ZOOCFG, ZOOPIDFILE, ZOO_LOG_DIR (where 'start' writes the server's output and,
+with audit.enable=true, zookeeper_audit.log; default: dataDir), SERVER_JVMFLAGS / JVMFLAGS (-Dzookeeper.<key>=value settings, -Djute.maxbuffer=N).
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -279,6 +279,8 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
   const { ZkServer } = await import('../server/ZkServer.js');
   const { recover } = await import('../storage/Recovery.js');
   const { storageSettings } = await import('../server/StorageSettings.js');
+  const { auditEnabled } = await import('../server/AuditLog.js');
+  log('INFO', 'ZKAuditProvider', auditEnabled(config) ? 'ZooKeeper audit is enabled.' : 'ZooKeeper audit is disabled.', myid);
   // Durable storage in dataDir/dataLogDir: newest valid snapshot + log replay, then the live log.
   const server = new ZkServer(config, () =>
     recover(storageSettings(config, { autocreate: autocreate(config, env) }), {
@@ -286,6 +288,8 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
     }),
     {
       logger: { warn: (m) => log('WARN', 'ZooKeeperServer', m, myid), error: (m) => log('ERROR', 'ZooKeeperServer', m, myid) },
+      // zookeeper_audit.log goes where the server's output goes (zkEnv.sh: zookeeper.log.dir from ZOO_LOG_DIR).
+      auditLogDir: env.ZOO_LOG_DIR || undefined,
       // As ZooKeeper: a failed txn log is unrecoverable in-process. Exit non-zero so a supervisor
       // restarts us and recovery runs; nothing unpersisted was acknowledged.
       onFatal: (err) => {

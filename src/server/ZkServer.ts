@@ -28,6 +28,7 @@ import { FileTxnLog } from '../storage/TxnLog.js';
 import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
 import type { RecoveryReport } from '../storage/Recovery.js';
 import path from 'node:path';
+import { openAuditLog, type AuditLog } from './AuditLog.js';
 
 export interface SnapshotterLike {
   afterApply(db: ZkDatabase, txn: Txn): void;
@@ -62,6 +63,8 @@ export interface ServerOptions {
    * supervisor restarts it and recovery runs; the CLI does that here. The default stops the server.
    */
   onFatal?: (err: Error) => void;
+  /** Directory of zookeeper_audit.log when audit.enable=true (the CLI passes ZOO_LOG_DIR). */
+  auditLogDir?: string;
 }
 
 export class ZkServer implements ServerView {
@@ -85,6 +88,9 @@ export class ZkServer implements ServerView {
   private readonly logger: ServerLogger;
   private readonly runtime: Runtime;
   private readonly onFatal: (err: Error) => void;
+  private readonly auditLogDir: string | undefined;
+  /** zookeeper_audit.log, when audit.enable=true. */
+  audit: AuditLog | null = null;
   running = false;
   port = 0;
   admin: AdminServer | null = null;
@@ -105,6 +111,7 @@ export class ZkServer implements ServerView {
     this.logger = o.logger ?? consoleServerLogger;
     this.runtime = o.runtime ?? nodeRuntime;
     this.onFatal = o.onFatal ?? (() => void this.stop());
+    this.auditLogDir = o.auditLogDir;
     this.startedAt = this.runtime.clock.now();
     this.serverId = config.serverId ?? 1;
     this.db = new ZkDatabase(new DataTree(false, { digestEnabled: config.digestEnabled }));
@@ -174,6 +181,9 @@ export class ZkServer implements ServerView {
       (err) => this.fail(err),
     );
     this.pipelineRef = pipeline;
+    // Audit log (edit for issue 9): opened before any client can write; serverStart once serving.
+    this.audit = openAuditLog(c, this.auditLogDir, (m) => this.logger.error(m));
+    pipeline.audit = this.audit;
     // Ephemerals of sessions the loaded state no longer has are closed through the log, like an expiry.
     for (const owner of this.db.orphanSessionOwners()) pipeline.expire(owner);
     this.frontRef = new ClientFront(
@@ -189,6 +199,7 @@ export class ZkServer implements ServerView {
     );
     await this.listen();
     this.running = true;
+    this.audit?.serverStart();
     await this.startHttp();
     const tickMs = Math.max(10, Math.min(c.tickTime, 1000));
     const sched = this.runtime.scheduler;
@@ -249,6 +260,7 @@ export class ZkServer implements ServerView {
     // Let what was proposed reach the log before closing it.
     await this.pipelineRef?.stop();
     await this.snapshotter?.close?.();
+    await this.audit?.close();
   }
 
   /** Storage failed: stop serving (nothing more can be acknowledged) and tell the owner. */

@@ -28,6 +28,7 @@ import { PrepStage, type PrepSettings } from './PrepStage.js';
 import { Request, RequestKind } from './Request.js';
 import { SessionOrder, type SessionOrderHost } from './SessionOrder.js';
 import { replyToWrite } from './WriteReply.js';
+import type { AuditHook } from './AuditHook.js';
 
 export interface PipelineSettings extends PrepSettings {
   serverId: number;
@@ -53,6 +54,8 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   private stopped = false;
   /** Set once storage has failed: nothing more is accepted. */
   fatalError: Error | null = null;
+  /** The audit log (audit.enable=true), told about writes at the reply stage. */
+  audit: AuditHook | null = null;
 
   constructor(
     readonly db: ZkDatabase,
@@ -110,7 +113,8 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     const now = this.runtime.clock.now();
     if (WRITE_OPS.has(type)) {
       const txn = this.prep.clientWrite(ch.sessionId, ch.identities, xid, type, body);
-      const req = new Request(ch, ch.sessionId, xid, type, RequestKind.Write, now, null);
+      // The audit log reads the request record at the reply stage (path of a failed write, create mode, ACL).
+      const req = new Request(ch, ch.sessionId, xid, type, RequestKind.Write, now, this.audit?.wantsBodies ? body : null);
       req.txn = txn;
       if (type === OpCode.closeSession && txn.body.type === OpCode.closeSession) {
         this.tracker.setClosing(ch.sessionId);
@@ -176,6 +180,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
       return;
     }
     this.prep.applied(txn.hdr.zxid);
+    if (this.audit && txn.body.type === OpCode.closeSession) this.audit.sessionClosed(txn);
     this.stats.recordApplied(txn, this.runtime.clock.now());
     if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res);
     this.order.appliedAdvanced();
@@ -202,6 +207,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
         const size = replyToWrite(ch, req.xid, req.type, txn, req.result);
         this.finish(ch, req, txn.hdr.zxid, size);
       }
+      if (this.audit && ch && req.type !== OpCode.createSession) this.audit.write(ch, req.type, req.body, txn, req.result);
       req.after?.(req.result);
       return;
     }
