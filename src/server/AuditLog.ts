@@ -16,7 +16,7 @@ import { CreateRequest, DeleteRequest, MultiHeader, SetACLRequest, SetDataReques
 import type { Txn } from '../protocol/txn.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
 import type { ApplyResult } from '../tree/DataTree.js';
-import type { Identity } from '../auth/AuthProviders.js';
+import { javaSetOrder, type Identity } from '../auth/AuthProviders.js';
 import type { AuditHook } from './pipeline/AuditHook.js';
 import type { ClientChannel } from './pipeline/ClientChannel.js';
 
@@ -52,7 +52,8 @@ export function createModeName(flags: number): string | null {
  * one the part before ':'; schemes without a provider, such as super, have none), comma-joined.
  */
 export function usersForAudit(ids: readonly Identity[]): string | null {
-  const names = ids
+  // In the order of the connection's identity set, as ZooKeeper iterates it.
+  const names = javaSetOrder([...ids])
     .map((id) => (id.scheme === 'ip' ? id.id : id.scheme === 'digest' ? id.id.split(':')[0]! : null))
     .filter((n): n is string => n !== null && n.trim() !== '');
   return names.length > 0 ? names.join(',') : null;
@@ -244,10 +245,31 @@ export class AuditLog implements AuditHook {
 
   sessionClosed(txn: Txn): void {
     if (txn.body.type !== OpCode.closeSession) return;
-    for (const p of txn.body.paths2Delete) {
+    for (const p of javaHashSetCopyOrder(txn.body.paths2Delete)) {
       this.log({ session: hexSession(txn.hdr.clientId), user: this.serverUser, operation: 'ephemeralZNodeDeletionOnSessionCloseOrExpire', znode: p }, 'success');
     }
   }
+}
+
+const javaStringHash = (s: string): number => {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+};
+
+/**
+ * The order ZooKeeper deletes (and audits) a closing session's ephemerals in: its prep step
+ * copies them into a java.util.HashSet (new HashSet<>(collection): at least 16 buckets, room for
+ * the size at load factor .75) and lists that set. Bucket order, ties in the given order.
+ */
+export function javaHashSetCopyOrder(paths: readonly string[]): string[] {
+  let cap = 16;
+  while (cap < Math.floor(paths.length / 0.75) + 1) cap *= 2;
+  const bucket = (s: string) => {
+    const h = javaStringHash(s);
+    return (h ^ (h >>> 16)) & (cap - 1);
+  };
+  return paths.map((p, i) => ({ p, i, b: bucket(p) })).sort((x, y) => x.b - y.b || x.i - y.i).map((e) => e.p);
 }
 
 function safeUserName(): string {

@@ -68,7 +68,7 @@ test('audit log: create, setData, delete, setAcl, multi, failed writes and sessi
   const info = (f: Parameters<typeof formatAuditEvent>[0], r: 'success' | 'invoked' = 'success') => `INFO ${formatAuditEvent(f, r)}`;
   const error = (f: Parameters<typeof formatAuditEvent>[0]) => `ERROR ${formatAuditEvent(f, 'failure')}`;
   const aliceAcl = aclString([{ perms: 31, id: { scheme: 'digest', id: digestId('alice:secret') } }, { perms: 1, id: { scheme: 'world', id: 'anyone' } }]);
-  const u = '127.0.0.1,alice';
+  const u = 'alice,127.0.0.1'; // the identity set's order, as Apache prints it
   assert.deepEqual(bodies, [
     info({ user: me, operation: 'serverStart' }),
     info({ ...who(u), operation: 'create', znode: '/a', znode_type: 'persistent' }),
@@ -88,7 +88,7 @@ test('audit log: create, setData, delete, setAcl, multi, failed writes and sessi
     info({ user: me, operation: 'serverStop' }, 'invoked'),
   ]);
   // The exact bytes of one line: tabs between the pairs, result last.
-  assert.ok(lines.some((l) => l.endsWith(`INFO audit.Slf4jAuditLogger: session=${session}\tuser=127.0.0.1,alice\tip=127.0.0.1\toperation=setAcl\tznode=/a\tacl=digest:${digestId('alice:secret')}:cdrwaworld:anyone:r\tresult=success`)));
+  assert.ok(lines.some((l) => l.endsWith(`INFO audit.Slf4jAuditLogger: session=${session}\tuser=alice,127.0.0.1\tip=127.0.0.1\toperation=setAcl\tznode=/a\tacl=digest:${digestId('alice:secret')}:cdrwaworld:anyone:r\tresult=success`)));
 });
 
 test('no audit log unless audit.enable is true', async () => {
