@@ -140,3 +140,39 @@ test('audit.enable=true in zoo.cfg turns it on; an expired session\'s ephemerals
     await server.stop();
   }
 });
+
+test('zk-server start-foreground writes zookeeper_audit.log into ZOO_LOG_DIR', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { freePort } = await import('../support/ServerProcess.js');
+  const { RawClient } = await import('../support/RawClient.js');
+  const { OpCode } = await import('../../src/protocol/constants.js');
+  const R = await import('../../src/protocol/records.js');
+  const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-audit-cli-'));
+  const logDir = path.join(dir, 'logs');
+  const port = await freePort();
+  const cfg = path.join(dir, 'zoo.cfg');
+  fs.writeFileSync(cfg, `tickTime=200\ndataDir=${dir}/data\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\naudit.enable=true\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env, ZOO_LOG_DIR: logDir };
+  delete env.ZOOCFGDIR;
+  const child = spawn(process.execPath, [cli, 'start-foreground', cfg], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    for (let i = 0; i < 200 && !out.includes('started in standalone mode'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /ZKAuditProvider\] - ZooKeeper audit is enabled\./);
+    const c = await RawClient.connect(port);
+    assert.equal((await c.request(OpCode.create, R.CreateRequest, { path: '/cli', data: null, acl: OPEN, flags: 0 })).err, 0);
+    c.close();
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
+  const lines = fs.readFileSync(path.join(logDir, AUDIT_LOG_FILE), 'utf8').trimEnd().split('\n').map((l) => l.replace(/^.*Slf4jAuditLogger: /, ''));
+  assert.equal(lines.length, 3, lines.join('\n'));
+  assert.match(lines[0]!, /^user=\S+\toperation=serverStart\tresult=success$/);
+  assert.match(lines[1]!, /^session=0x[0-9a-f]+\tuser=127\.0\.0\.1\tip=127\.0\.0\.1\toperation=create\tznode=\/cli\tznode_type=persistent\tresult=success$/);
+  assert.match(lines[2]!, /^user=\S+\toperation=serverStop\tresult=invoked$/);
+});
