@@ -36,8 +36,8 @@ const HELP = `${USAGE}
   version                     print the version
   backup <dir> [zoo.cfg]      copy the running server's tree, exact at one zxid, into <dir>/version-2
                               (snapshot + txn log, a data directory ZooKeeper 3.8 starts from), through
-                              the AdminServer; --auth "digest user:password" (default "ip") must hold
-                              ALL permissions on /
+                              the AdminServer; --auth "digest user:password" (or $ZK_ADMIN_AUTH;
+                              default "ip") must hold ALL permissions on /
   restore <dir> [zoo.cfg]     copy a backup into the configured dataDir/dataLogDir, which must hold no
                               snapshot or log (--force replaces them); the server must be stopped
   dump-snapshot <file>        print a snapshot file (snapshot.<zxid>) in readable form

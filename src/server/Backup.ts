@@ -13,7 +13,6 @@
 // Both need an Authorization header as in 3.9 ("digest user:password", or "ip") whose identity
 // holds ALL permissions on "/", since a snapshot holds every znode whatever its ACL.
 import type http from 'node:http';
-import { once } from 'node:events';
 import type { Txn } from '../protocol/txn.js';
 import { Perm } from '../protocol/constants.js';
 import type { ZkDatabase } from '../tree/ZkDatabase.js';
@@ -80,7 +79,15 @@ export function authorizeBackup(view: ServerView, req: http.IncomingMessage): { 
 async function write(res: http.ServerResponse, chunk: Buffer): Promise<boolean> {
   if (res.destroyed) return false;
   if (res.write(chunk)) return true;
-  await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
   return !res.destroyed;
 }
 

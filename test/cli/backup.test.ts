@@ -130,7 +130,7 @@ test('txns beyond the in-memory committed window come from the log on disk, cont
     await populate(server.port, ledger, 1500);
     const last = server.lastZxid;
     assert.ok(!server.db.committedLog.covers(5), 'the window no longer reaches back to 0x5');
-    const res = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/txns?after=0x5&upto=${last}`, { headers: { authorization: 'ip' } });
+    const res = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/txns?after=0x5&upto=0x${last.toString(16)}`, { headers: { authorization: 'ip' } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('first_zxid'), '0x6');
     assert.equal(res.headers.get('last_zxid'), `0x${last.toString(16)}`);
@@ -140,8 +140,43 @@ test('txns beyond the in-memory committed window come from the log on disk, cont
     const it = readLogFile(file);
     for (let r = it.next(); !r.done; r = it.next()) zxids.push(r.value.txn.hdr.zxid);
     assert.deepEqual(zxids, Array.from({ length: last - 5 }, (_, i) => i + 6));
+    // One snapshot stream at a time: a second request while the first is read slowly gets 429.
+    // Big nodes, so that the snapshot outgrows the socket buffers and a paused reader holds it.
+    const big = await RawClient.connect(server.port);
+    for (let i = 0; i < 24; i++) {
+      const r = await big.request(OpCode.create, R.CreateRequest, { path: `/big-${i}`, data: Buffer.alloc(900_000, i), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 });
+      assert.equal(r.err, Err.OK);
+    }
+    big.close();
+    const { default: http } = await import('node:http');
+    const slow = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${server.admin!.port}/commands/snapshot`, { headers: { authorization: 'ip' } }, resolve).on('error', reject);
+    });
+    slow.pause();
+    assert.equal(slow.statusCode, 200);
+    assert.match(String(slow.headers.last_zxid), /^0x[0-9a-f]+$/);
+    const second = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/snapshot`, { headers: { authorization: 'ip' } });
+    assert.equal(second.status, 429);
+    slow.resume();
+    await new Promise((r) => slow.on('end', r));
+    assert.match(String(slow.trailers.zxid_complete), /^0x[0-9a-f]+$/);
+    // A reader that goes away mid-stream releases the slot too.
+    const gone = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${server.admin!.port}/commands/snapshot`, { headers: { authorization: 'ip' } }, resolve).on('error', reject);
+    });
+    gone.pause();
+    gone.destroy();
+    let third: Response | null = null;
+    for (let i = 0; i < 50; i++) {
+      third = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/snapshot`, { headers: { authorization: 'ip' } });
+      if (third.status !== 429) break;
+      await third.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(third!.status, 200);
+    assert.ok((await third!.arrayBuffer()).byteLength > 24 * 900_000);
     // Past what was applied: refused, not answered with a shorter log.
-    const ahead = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/txns?after=0x5&upto=${last + 10}`, { headers: { authorization: 'ip' } });
+    const ahead = await fetch(`http://127.0.0.1:${server.admin!.port}/commands/txns?after=0x5&upto=${server.lastZxid + 10}`, { headers: { authorization: 'ip' } });
     assert.equal(ahead.status, 400);
   } finally {
     await server.stop();
