@@ -70,7 +70,10 @@ interface Download {
 function download(url: string, auth: string, file: string, timeoutMs: number): Promise<Download> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { authorization: auth } }, (res) => {
-      if (res.statusCode !== 200) {
+      // A JSON answer to a byte-stream command is an error, whatever the status (Apache 3.8
+      // answers an unknown command with 200 and {"error": "Unknown command: ..."}).
+      const json = String(res.headers['content-type'] ?? '').startsWith('application/json');
+      if (res.statusCode !== 200 || json) {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));

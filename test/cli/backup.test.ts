@@ -182,3 +182,23 @@ test('txns beyond the in-memory committed window come from the log on disk, cont
     await server.stop();
   }
 });
+
+test('backup and restore refuse what they cannot do, with the reason', async () => {
+  const dir = makeTempDir('zk-backup-errors-');
+  const noAdmin = path.join(dir, 'no-admin.cfg');
+  fs.writeFileSync(noAdmin, `tickTime=200\ndataDir=${dir}/data\nclientPort=2181\nadmin.enableServer=false\n`);
+  const off = await runCli(['backup', path.join(dir, 'b'), noAdmin]);
+  assert.equal(off.code, 1);
+  assert.match(off.stderr, /the AdminServer is disabled in .*no-admin\.cfg \(admin\.enableServer=false\)/);
+  // Nothing listens there: the connection error, not a half-written backup.
+  const down = await runCli(['backup', path.join(dir, 'b'), await writeCfg(dir)]);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /zk-server backup: http:\/\/127\.0\.0\.1:\d+\/commands\/snapshot\?streaming=true: .*ECONNREFUSED/);
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'b', 'version-2')), []);
+  const notBackup = await runCli(['restore', dir, await writeCfg(makeTempDir('zk-restore-errors-'))]);
+  assert.equal(notBackup.code, 1);
+  assert.match(notBackup.stderr, /holds no snapshot \(expected .*version-2\/snapshot\.<zxid>\)/);
+  const usage = await runCli(['backup']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /^backup needs a directory to write the backup to\nUsage: zk-server/);
+});

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ZkServer } from '../../src/server/ZkServer.js';
 import { loadZooCfg } from '../../src/config/ZooCfg.js';
-import { apacheZkAvailable, startApacheZk } from '../support/ApacheZk.js';
-import { fourLetterWord, makeTempDir } from '../support/ServerProcess.js';
+import { APACHE_ZK_CLASSPATH, apacheZkAvailable, startApacheZk } from '../support/ApacheZk.js';
+import { fourLetterWord, freePort, makeTempDir } from '../support/ServerProcess.js';
 import { Ledger, populate, readTree, runCli, startLoad, treeDiff, writeCfg } from '../support/backupLoad.js';
 
 test('a backup of our server under load restores into Apache ZooKeeper 3.8 at the backup zxid', { skip: !apacheZkAvailable() && 'Apache ZooKeeper not installed' }, async () => {
@@ -59,5 +59,30 @@ test('a backup of our server under load restores into Apache ZooKeeper 3.8 at th
     assert.doesNotMatch(fs.readFileSync(apache.logFile, 'utf8'), /mismatch|inconsistent/i);
   } finally {
     await apache.stop({ keepDataDir: false });
+  }
+});
+
+test('zk-server backup pointed at Apache ZooKeeper 3.8 (no snapshot command) says so and leaves no files; its ruok body is ours', { skip: !apacheZkAvailable() && 'Apache ZooKeeper not installed' }, async () => {
+  const adminPort = await freePort();
+  // Jetty needs the servlet API, which the harness's class path leaves out; a later -cp wins.
+  const apache = await startApacheZk({
+    extraConfig: { 'admin.enableServer': true, 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': adminPort },
+    jvmFlags: ['-cp', `${APACHE_ZK_CLASSPATH}:/usr/share/java/servlet-api.jar`],
+    startTimeoutMs: 60000,
+  });
+  try {
+    // The ruok body our AdminServer keeps is Apache's own.
+    const ruok = await fetch(`http://127.0.0.1:${adminPort}/commands/ruok`);
+    assert.equal(ruok.status, 200);
+    assert.deepEqual(await ruok.json(), { command: 'ruok', error: null });
+    const dir = makeTempDir('zk-backup-from-apache-');
+    const cfg = path.join(dir, 'zoo.cfg');
+    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${dir}/data\nclientPort=${apache.port}\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${adminPort}\n`);
+    const r = await runCli(['backup', path.join(dir, 'b'), cfg]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /HTTP 200: Unknown command: snapshot \(is this an AdminServer of zookeeper-ts\? Apache ZooKeeper 3\.8 has no snapshot command\)/);
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'b', 'version-2')), []);
+  } finally {
+    await apache.stop();
   }
 });
