@@ -63,7 +63,8 @@ export async function populate(port: number, ledger: Ledger, count: number): Pro
   const c = await RawClient.connect(port);
   try {
     for (const root of ROOTS) await create(c, ledger, root, '');
-    const pad = 'x'.repeat(64);
+    // Some bulk, so that streaming the snapshot takes long enough for writes to land meanwhile.
+    const pad = 'x'.repeat(512);
     for (let i = 0; i < count; i += 500) {
       const batch: Promise<void>[] = [];
       for (let j = i; j < Math.min(count, i + 500); j++) batch.push(create(c, ledger, `/pre/n-${j}`, `${j}-${pad}`));
@@ -203,4 +204,31 @@ export async function writeCfg(dir: string, extra = ''): Promise<string> {
       `admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${admin}\n${extra}`,
   );
   return cfg;
+}
+
+export interface TakenBackup {
+  dir: string;
+  zxid: number;
+  snapshotZxid: number;
+  attempts: number;
+}
+
+/**
+ * `zk-server backup` while the load runs, until one comes out fuzzy (writes landed while the
+ * snapshot was streamed, zxid > snapshot zxid): that is the case the exactness claim is about,
+ * and how many writes land in the window depends on scheduling, so a quiet take is retried.
+ */
+export async function takeFuzzyBackup(cfg: string, parent: string, maxAttempts = 5): Promise<TakenBackup> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = path.join(parent, `backup-${attempt}`);
+    const b = await runCli(['backup', dir, cfg]);
+    if (b.code !== 0) throw new Error(`zk-server backup failed (${b.code}): ${b.stderr}`);
+    if (!/^Backup of 127\.0\.0\.1:\d+ at zxid 0x[0-9a-f]+ written to .*: snapshot 0x[0-9a-f]+ \(\d+ bytes\) \+ \d+ txns, \d+ znodes, digest -?\d+, \d+ ms\n$/.test(b.stdout)) {
+      throw new Error(`unexpected zk-server backup output: ${b.stdout}`);
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'backup.json'), 'utf8')) as Record<string, string>;
+    const zxid = Number(manifest.zxid);
+    const snapshotZxid = Number(manifest.snapshot_zxid);
+    if (zxid > snapshotZxid || attempt >= maxAttempts) return { dir, zxid, snapshotZxid, attempts: attempt };
+  }
 }
