@@ -20,7 +20,7 @@ const PACKAGE_ROOT = path.resolve(path.dirname(SCRIPT), '../../..');
 const USAGE =
   'Usage: zk-server [--config <conf-dir>] ' +
   '{start|start-foreground|stop|version|restart|status|print-cmd} [zoo.cfg]\n' +
-  '       zk-server [--config <conf-dir>] backup <dir> [zoo.cfg] [--auth "<scheme> <auth>"]\n' +
+  '       zk-server [--config <conf-dir>] backup <dir> [zoo.cfg | --admin-url <url>] [--auth "<scheme> <auth>"]\n' +
   '       zk-server [--config <conf-dir>] restore <backup dir> [zoo.cfg] [--force]\n' +
   '       zk-server dump-snapshot <snapshot file>\n' +
   '       zk-server dump-log <txn log file>';
@@ -37,7 +37,8 @@ const HELP = `${USAGE}
   backup <dir> [zoo.cfg]      copy the running server's tree, exact at one zxid, into <dir>/version-2
                               (snapshot + txn log, a data directory ZooKeeper 3.8 starts from), through
                               the AdminServer; --auth "digest user:password" (or $ZK_ADMIN_AUTH;
-                              default "ip") must hold ALL permissions on /
+                              default "ip") must hold ALL permissions on /; --admin-url
+                              http://host:8080/commands backs up another host's server
   restore <dir> [zoo.cfg]     copy a backup into the configured dataDir/dataLogDir, which must hold no
                               snapshot or log (--force replaces them); the server must be stopped
   dump-snapshot <file>        print a snapshot file (snapshot.<zxid>) in readable form
@@ -532,23 +533,33 @@ function splitFlags(args: string[], valued: string[], bare: string[]): { positio
 }
 
 async function backup(inv: Invocation, env: NodeJS.ProcessEnv): Promise<number> {
-  const { positional, flags } = splitFlags(inv.args, ['--auth'], []);
+  const { positional, flags } = splitFlags(inv.args, ['--auth', '--admin-url'], []);
   const dir = positional[0];
   if (!dir) throw new UsageError('backup needs a directory to write the backup to');
-  const cfgPath = configPath({ ...inv, args: positional.slice(1) }, env);
-  process.stderr.write(`Using config: ${cfgPath}\n`);
-  const config = loadZooCfg(cfgPath);
-  if (!config.adminEnableServer) {
-    process.stderr.write(`zk-server backup: the AdminServer is disabled in ${cfgPath} (admin.enableServer=false); backups are taken through it\n`);
-    return 1;
-  }
+  const auth = flags.get('--auth') ?? env.ZK_ADMIN_AUTH ?? 'ip';
   const { takeBackup, BackupError } = await import('./backup.js');
-  const target = {
-    host: dialHost(config.adminServerAddress),
-    port: config.adminServerPort,
-    base: config.adminCommandURL,
-    auth: flags.get('--auth') ?? env.ZK_ADMIN_AUTH ?? 'ip',
-  };
+  let target: { host: string; port: number; base: string; auth: string };
+  const adminUrl = flags.get('--admin-url');
+  if (adminUrl !== undefined) {
+    // Another host's server (what Exhibitor did from outside): no zoo.cfg needed here.
+    let u: URL;
+    try {
+      u = new URL(adminUrl);
+    } catch {
+      throw new UsageError(`--admin-url needs a URL such as http://zk1:8080/commands, got ${adminUrl}`);
+    }
+    if (u.protocol !== 'http:') throw new UsageError(`--admin-url: only http:// is served by the AdminServer, got ${u.protocol}`);
+    target = { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 80), base: u.pathname.replace(/\/+$/, '') || '/commands', auth };
+  } else {
+    const cfgPath = configPath({ ...inv, args: positional.slice(1) }, env);
+    process.stderr.write(`Using config: ${cfgPath}\n`);
+    const config = loadZooCfg(cfgPath);
+    if (!config.adminEnableServer) {
+      process.stderr.write(`zk-server backup: the AdminServer is disabled in ${cfgPath} (admin.enableServer=false); backups are taken through it\n`);
+      return 1;
+    }
+    target = { host: dialHost(config.adminServerAddress), port: config.adminServerPort, base: config.adminCommandURL, auth };
+  }
   try {
     const r = await takeBackup(target, dir);
     process.stdout.write(

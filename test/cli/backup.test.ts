@@ -105,7 +105,9 @@ test('backup needs ALL on / for its Authorization identity, and says why when re
     const denied = await runCli(['backup', path.join(dir, 'b1'), cfg]);
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /HTTP 403: Not authorized \(pass --auth "digest user:password"/);
-    const ok = await runCli(['backup', path.join(dir, 'b2'), cfg, '--auth', 'digest admin:secret']);
+    // Addressed by URL instead of a zoo.cfg (another host's server), credentials from the environment.
+    const ok = await runCli(['backup', path.join(dir, 'b2'), '--admin-url', `http://127.0.0.1:${server.admin!.port}/commands`], { ZK_ADMIN_AUTH: 'digest admin:secret' });
+    assert.doesNotMatch(ok.stderr, /Using config/);
     assert.equal(ok.code, 0, ok.stderr);
     const r = await runCli(['restore', path.join(dir, 'b2'), await writeCfg(makeTempDir('zk-restore-auth-'))]);
     assert.equal(r.code, 0, r.stderr);
@@ -193,6 +195,9 @@ test('backup and restore refuse what they cannot do, with the reason', async () 
   const notBackup = await runCli(['restore', dir, await writeCfg(makeTempDir('zk-restore-errors-'))]);
   assert.equal(notBackup.code, 1);
   assert.match(notBackup.stderr, /holds no snapshot \(expected .*version-2\/snapshot\.<zxid>\)/);
+  const badUrl = await runCli(['backup', path.join(dir, 'c'), '--admin-url', 'zk1:8080']);
+  assert.equal(badUrl.code, 2);
+  assert.match(badUrl.stderr, /^--admin-url: only http:\/\/ is served by the AdminServer, got zk1:/);
   const usage = await runCli(['backup']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^backup needs a directory to write the backup to\nUsage: zk-server/);
