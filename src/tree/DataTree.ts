@@ -341,7 +341,7 @@ export class DataTree {
    */
   apply(txn: Txn, events: TreeEvent[]): ApplyResult {
     const { hdr, body } = txn;
-    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events, false);
+    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
     if (this.digestFromLoadedSnapshot) this.compareSnapshotDigest(hdr.zxid);
     else this.logZxidDigest(hdr.zxid);
@@ -361,11 +361,11 @@ export class DataTree {
     return paths;
   }
 
-  private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[], sub: boolean): ApplyResult {
+  private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[]): ApplyResult {
     switch (body.type) {
       case OpCode.create:
       case OpCode.create2:
-        return this.createNode(body.type, body.path, body.data, body.acl ?? [], body.ephemeral ? clientId : 0n, body.parentCVersion, zxid, time, events, body.type === OpCode.create && !sub);
+        return this.createNode(body.type, body.path, body.data, body.acl ?? [], body.ephemeral ? clientId : 0n, body.parentCVersion, zxid, time, events, body.type === OpCode.create);
       case OpCode.createContainer:
         return this.createNode(body.type, body.path, body.data, body.acl ?? [], CONTAINER_EPHEMERAL_OWNER, body.parentCVersion, zxid, time, events, false);
       case OpCode.createTTL:
@@ -405,7 +405,7 @@ export class DataTree {
       });
       return { type: OpCode.multi, err: Err.OK, results };
     }
-    const results = txns.map((t) => this.applyBody(t, zxid, time, clientId, events, true));
+    const results = txns.map((t) => this.applyBody(t, zxid, time, clientId, events));
     return { type: OpCode.multi, err: Err.OK, results };
   }
 
@@ -429,7 +429,8 @@ export class DataTree {
     if (this.nodes.has(path)) {
       // Replay over a fuzzy snapshot: a node deleted by a closeSession and recreated by another
       // session is already there, but its parent may lag. ZooKeeper fixes the parent up for
-      // plain `create` txns only, and the digest has to follow the same rule.
+      // `create` only (not create2/container/TTL), a multi's create ops included since each op
+      // goes through the same step with its own type; the digest has to follow the same rule.
       if (adjustParentOnExists && cv > parent.cversion) {
         this.preChange(parentPath, parent);
         parent.cversion = cv;
