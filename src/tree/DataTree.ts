@@ -247,7 +247,24 @@ export class DataTree {
     }
     if (!t.nodes.has('/')) throw new Error('snapshot has no root node');
     t.acls.purgeUnused();
+    t.recountQuotaUsage();
     return t;
+  }
+
+  /**
+   * Rewrite every zookeeper_stats node from the tree, as ZooKeeper does after reading a snapshot:
+   * a fuzzy snapshot can hold a stats node as its create txn wrote it, before the server filled
+   * in the usage, and replaying that create finds the node there and changes nothing. Only
+   * zookeeper_limits leaves count, the quota path ending at the first "/zookeeper_limits".
+   */
+  private recountQuotaUsage(): void {
+    const suffix = '/' + LIMITS_NODE;
+    for (const [path, node] of this.nodes) {
+      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.children.size > 0) continue;
+      const quotaPath = path.substring(QUOTA_ROOT.length, path.indexOf(suffix));
+      const { count, bytes } = this.subtreeUsage(quotaPath);
+      this.writeStats(statsPath(quotaPath), StatsTrack.usage(count, bytes));
+    }
   }
 
   private indexKind(path: string, node: ZNode): void {
@@ -525,21 +542,23 @@ export class DataTree {
   private onQuotaNodeCreated(path: string): void {
     if (!path.startsWith(QUOTA_ROOT + '/') || baseName(path) !== STATS_NODE) return;
     // Creating zookeeper_stats makes the server compute the usage right away.
-    const target = parentOf(path).substring(QUOTA_ROOT.length);
-    let count = 0, bytes = 0;
-    const start = this.nodes.get(target);
-    if (start) {
-      const stack = [target];
-      while (stack.length) {
-        const p = stack.pop()!;
-        const n = this.nodes.get(p);
-        if (!n) continue;
-        count++;
-        bytes += n.data?.length ?? 0;
-        for (const c of n.children) stack.push(childPath(p, c));
-      }
-    }
+    const { count, bytes } = this.subtreeUsage(parentOf(path).substring(QUOTA_ROOT.length));
     this.writeStats(path, StatsTrack.usage(count, bytes));
+  }
+
+  /** Nodes and data bytes of the subtree at `path` (a quota path; '' is the root). */
+  private subtreeUsage(path: string): { count: number; bytes: number } {
+    let count = 0, bytes = 0;
+    const stack = [path === '' ? '/' : path];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const n = this.nodes.get(p);
+      if (!n) continue;
+      count++;
+      bytes += n.data?.length ?? 0;
+      for (const c of n.children) stack.push(childPath(p, c));
+    }
+    return { count, bytes };
   }
 
   private updateQuotaUsage(path: string, countDiff: number, bytesDiff: number): void {
