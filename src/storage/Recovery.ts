@@ -212,6 +212,7 @@ export function loadDatabase(dirs: StorageDirs, opts: LoadOptions = {}): Loaded 
   }
   report.txnsLoadMs = performance.now() - txnsT0;
   report.logFiles = logs.files;
+  db.tree.assertSnapshotDigestSettled();
   const pendingSnapshotDigest = db.tree.digestFromLoadedSnapshot;
   if (pendingSnapshotDigest) {
     logger.warn(
