@@ -72,7 +72,8 @@ const superDigest = { env: { SERVER_JVMFLAGS: '-Dzookeeper.DigestAuthenticationP
 test('our server serves an Apache-written data directory: snapshots+logs, logs only, snapshot only', { skip, timeout: 180_000 }, async () => {
   let apache: RunningServer | null = await startApacheZk({
     extraConfig: { snapCount: 10 },
-    jvmFlags: ['-Dzookeeper.DigestAuthenticationProvider.superDigest=super:xQJmxLMiHGwaqBvst5y6rkB6HQs='],
+    // preAllocSize in KiB: Apache's 64 MiB log padding would make each copy of the directory ~1 GB.
+    jvmFlags: ['-Dzookeeper.DigestAuthenticationProvider.superDigest=super:xQJmxLMiHGwaqBvst5y6rkB6HQs=', '-Dzookeeper.preAllocSize=256'],
   });
   const dataDir = apache.dataDir;
   const dirs: string[] = [];
