@@ -3,6 +3,9 @@
 //   node dist/bench/run.js [--sessions 8] [--depth 16] [--ops 200000] [--duration 10] [--size 100]
 //                          [--keys 1000] [--servers apache,ours] [--workloads getData,setData,...]
 //                          [--warmup 3] [--cpu-prof DIR]   (profile our server with node --cpu-prof)
+// The table also gives each server process's CPU time per operation (from /proc), which is
+// steadier than ops/s on a busy machine.
+import fs from 'node:fs';
 import { startApacheZk, apacheZkAvailable } from '../test/support/ApacheZk.js';
 import { startOurZk, ourZkAvailable } from '../test/support/OurZk.js';
 import type { RunningServer } from '../test/support/ServerProcess.js';
@@ -24,6 +27,20 @@ const cpuProfDir = arg('cpu-prof', '');
 const servers = arg('servers', 'apache,ours').split(',');
 const workloads = arg('workloads', WORKLOADS.join(',')).split(',') as WorkloadName[];
 
+/** CPU time (user + system, ms) the server process has used so far; null where /proc is missing. */
+function serverCpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Server CPU per operation of each workload, in microseconds (by server label). */
+const cpuPerOp = new Map<string, Map<WorkloadName, number>>();
+
 async function benchServer(label: string, start: () => Promise<RunningServer>): Promise<Map<WorkloadName, LoadResult>> {
   const server = await start();
   const results = new Map<WorkloadName, LoadResult>();
@@ -31,8 +48,13 @@ async function benchServer(label: string, start: () => Promise<RunningServer>): 
     const opts: LoadOptions = { host: server.host, port: server.port, sessions, depth, maxOps, durationMs, dataSize, keys };
     await prepare(opts);
     if (warmupS > 0) await runWorkload('mix90/10', { ...opts, durationMs: warmupS * 1000 });
+    const cpu = new Map<WorkloadName, number>();
+    cpuPerOp.set(label, cpu);
     for (const w of workloads) {
+      const cpu0 = serverCpuMs(server.pid);
       const r = await runWorkload(w, opts);
+      const cpu1 = serverCpuMs(server.pid);
+      if (cpu0 !== null && cpu1 !== null && r.ops > 0) cpu.set(w, ((cpu1 - cpu0) * 1000) / r.ops);
       results.set(w, r);
       process.stdout.write(
         `${label.padEnd(7)} ${w.padEnd(14)} ${fmt(r.opsPerSec).padStart(9)} ops/s  p50 ${fmt(r.p50us).padStart(7)} us  p99 ${fmt(r.p99us).padStart(7)} us  (${r.ops} ops, ${r.errors} errors, ${r.seconds.toFixed(1)} s)\n`,
@@ -66,14 +88,20 @@ async function main(): Promise<void> {
   }
   const a = all.get('apache');
   const o = all.get('ours');
-  process.stdout.write('\n| workload | apache ops/s | ours ops/s | ours/apache | apache p50/p99 us | ours p50/p99 us |\n');
-  process.stdout.write('|---|---:|---:|---:|---:|---:|\n');
+  process.stdout.write('\n| workload | apache ops/s | ours ops/s | ours/apache | apache p50/p99 us | ours p50/p99 us | server CPU us/op apache / ours |\n');
+  process.stdout.write('|---|---:|---:|---:|---:|---:|---:|\n');
   for (const w of workloads) {
     const ra = a?.get(w);
     const ro = o?.get(w);
     const ratio = ra && ro ? (ro.opsPerSec / ra.opsPerSec).toFixed(2) : '-';
     const lat = (r?: LoadResult) => (r ? `${fmt(r.p50us)} / ${fmt(r.p99us)}` : '-');
-    process.stdout.write(`| ${w} | ${ra ? fmt(ra.opsPerSec) : '-'} | ${ro ? fmt(ro.opsPerSec) : '-'} | ${ratio} | ${lat(ra)} | ${lat(ro)} |\n`);
+    const cpuOf = (label: string) => {
+      const v = cpuPerOp.get(label)?.get(w);
+      return v === undefined ? '-' : v.toFixed(1);
+    };
+    process.stdout.write(
+      `| ${w} | ${ra ? fmt(ra.opsPerSec) : '-'} | ${ro ? fmt(ro.opsPerSec) : '-'} | ${ratio} | ${lat(ra)} | ${lat(ro)} | ${cpuOf('apache')} / ${cpuOf('ours')} |\n`,
+    );
   }
   const errs = [...all.values()].flatMap((m) => [...m.values()]).reduce((s, r) => s + r.errors, 0);
   if (errs > 0) {
