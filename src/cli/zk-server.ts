@@ -10,8 +10,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadZooCfg } from '../config/ZooCfg.js';
+import { ConfigError, loadZooCfg, parseJvmFlags } from '../config/ZooCfg.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
+import type { ServerLogger } from '../server/ZkServer.js';
+import { LogSettingsError, ServerLog, logSettings, type Level } from './ServerLog.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 /** dist/src/cli/zk-server.js → the package root. */
@@ -122,8 +124,15 @@ function packageVersion(): string {
 
 // ---------------------------------------------------------------- logging (start-foreground)
 
+/** The configured log once start-foreground has read its settings; before that, the console. */
+let serverLog: ServerLog | null = null;
+
 /** ZooKeeper's log4j layout, so habits like `grep WARN` and `grep -i standalone` keep working. */
-function log(level: 'INFO' | 'WARN' | 'ERROR', where: string, msg: string, myid = ''): void {
+function log(level: Level, where: string, msg: string, myid = ''): void {
+  if (serverLog) {
+    serverLog.log(level, where, msg);
+    return;
+  }
   const d = new Date();
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const ts =
@@ -131,6 +140,20 @@ function log(level: 'INFO' | 'WARN' | 'ERROR', where: string, msg: string, myid 
     `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
   const line = `${ts} [myid:${myid}] - ${level.padEnd(5)} [main:${where}] - ${msg}\n`;
   (level === 'INFO' ? process.stdout : process.stderr).write(line);
+}
+
+/**
+ * The server's logger: `info`/`debug` exist only when that level is on, so the server's
+ * `logger.debug?.(`…`)` builds no string otherwise.
+ */
+function serverLogger(l: ServerLog): ServerLogger {
+  const at = (level: Level) => (m: string, source?: string) => l.log(level, source ?? 'ZooKeeperServer', m);
+  return {
+    warn: at('WARN'),
+    error: at('ERROR'),
+    info: l.enabled('INFO') ? at('INFO') : undefined,
+    debug: l.enabled('DEBUG') ? at('DEBUG') : undefined,
+  };
 }
 
 // ---------------------------------------------------------------- process helpers
@@ -251,9 +274,13 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 
-  log('INFO', 'QuorumPeerConfig', `Reading configuration from: ${cfgPath}`);
-  const config = loadZooCfg(cfgPath);
+  const config = loadZooCfg(cfgPath, { env });
   const myid = config.serverId === undefined ? '' : String(config.serverId);
+  // The log's place may depend on dataDir, so it opens once the config is read.
+  const slog = new ServerLog(logSettings(env, parseJvmFlags(env), config.dataDir));
+  slog.myid = myid;
+  serverLog = slog;
+  log('INFO', 'QuorumPeerConfig', `Reading configuration from: ${cfgPath}`);
   for (const w of config.warnings ?? []) log('WARN', 'QuorumPeerConfig', w, myid);
   const missing = missingDataDir(config, env);
   if (missing) {
@@ -288,14 +315,14 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
       logger: { info: (m) => log('INFO', 'FileTxnSnapLog', m, myid), warn: (m) => log('WARN', 'FileTxnSnapLog', m, myid) },
     }),
     {
-      logger: { warn: (m) => log('WARN', 'ZooKeeperServer', m, myid), error: (m) => log('ERROR', 'ZooKeeperServer', m, myid) },
+      logger: serverLogger(slog),
       // zookeeper_audit.log goes where the server's output goes (zkEnv.sh: zookeeper.log.dir from ZOO_LOG_DIR).
       auditLogDir: env.ZOO_LOG_DIR || undefined,
       // As ZooKeeper: a failed txn log is unrecoverable in-process. Exit non-zero so a supervisor
       // restarts us and recovery runs; nothing unpersisted was acknowledged.
       onFatal: (err) => {
         log('ERROR', 'ZooKeeperServer', `Severe unrecoverable error, exiting: ${err.message}`, myid);
-        const exit = () => process.exit(1);
+        const exit = () => void closeLog().then(() => process.exit(1));
         setTimeout(exit, 5000).unref();
         server.stop().then(exit, exit);
       },
@@ -657,6 +684,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       process.stderr.write(`Invalid config, exiting abnormally: ${e.message}\n`);
       return 1;
     }
+    if (e instanceof LogSettingsError) {
+      process.stderr.write(`Invalid logging configuration, exiting abnormally: ${e.message}\n`);
+      return 1;
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n${USAGE}\n`);
       return 2;
@@ -672,8 +703,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
+/** Lets the log file take its last lines before the process exits. */
+function closeLog(): Promise<void> {
+  const l = serverLog;
+  serverLog = null;
+  return l ? l.close() : Promise.resolve();
+}
+
 main(process.argv.slice(2), process.env).then(
-  (code) => process.exit(code),
+  (code) => closeLog().then(() => process.exit(code)),
   (e: unknown) => {
     process.stderr.write(`zk-server: ${String(e)}\n`);
     process.exit(1);

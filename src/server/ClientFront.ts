@@ -29,7 +29,17 @@ export interface FrontHooks {
   /** Zxid of the last applied txn (a client that has seen more must go elsewhere). */
   lastZxid(): number;
   error(msg: string): void;
+  /** Undefined while the level is off, so callers build no message then; source is `thread:Class`. */
+  info?: ((msg: string, source?: string) => void) | undefined;
+  debug?: ((msg: string, source?: string) => void) | undefined;
 }
+
+/** ZooKeeper's session ids in its logs: Long.toHexString, unsigned, no padding. */
+const hexId = (id: bigint) => BigInt.asUintN(64, id).toString(16);
+/** InetSocketAddress.toString() of a client, as ZooKeeper's log lines show it. */
+const clientAddr = (c: Connection) => `/${c.remoteAddress}:${c.remotePort}`;
+/** The thread ZooKeeper's NIO server handles connections on, for the log layout. */
+const CNXN_THREAD = 'NIOWorkerThread-1';
 
 /** A connection that has not completed its handshake within this long is dropped. */
 const HANDSHAKE_TIMEOUT_MS = 10000;
@@ -78,6 +88,11 @@ export class ClientFront implements ConnectionHost {
     this.pipeline.watches.removeWatcher(conn);
     this.pipeline.forget(conn);
     if (this.sessionConns.get(conn.sessionId) === conn) this.sessionConns.delete(conn.sessionId);
+    this.hooks.debug?.(
+      `Closed socket connection for client ${clientAddr(conn)} ` +
+        (conn.sessionId !== 0n ? `which had sessionid 0x${hexId(conn.sessionId)}` : '(no session established for client)'),
+      `${CNXN_THREAD}:NIOServerCnxn`,
+    );
   }
 
   notificationSent(frameBytes: number): void {
@@ -128,6 +143,7 @@ export class ClientFront implements ConnectionHost {
     if (old && old !== conn) old.close();
     const ok = req.passwd != null && req.passwd.equals(sessionPassword(req.sessionId)) && this.tracker.isActive(req.sessionId);
     if (!ok) {
+      this.hooks.info?.(`Invalid session 0x${hexId(req.sessionId)} for client ${clientAddr(conn)}, probably expired`, `${CNXN_THREAD}:ZooKeeperServer`);
       conn.sendFrame((w) => {
         ConnectResponse.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16) });
         if (conn.sentReadOnlyFlag) w.bool(false);
@@ -149,6 +165,7 @@ export class ClientFront implements ConnectionHost {
       if (conn.sentReadOnlyFlag) w.bool(false);
     });
     this.stats.packetsSent++;
+    this.hooks.debug?.(`Established session 0x${hexId(id)} with negotiated timeout ${timeout} for client ${clientAddr(conn)}`, `${CNXN_THREAD}:ZooKeeperServer`);
     conn.lastOp = 'SESS';
     conn.handshakeDone();
   }

@@ -39,6 +39,12 @@ export interface SnapshotterLike {
 export interface ServerLogger {
   warn(msg: string): void;
   error(msg: string): void;
+  /**
+   * Present only while that level is logged, so `logger.debug?.(`…`)` costs nothing otherwise.
+   * `source` is ZooKeeper's `thread:Class` for the line (default: the server class).
+   */
+  info?: (msg: string, source?: string) => void;
+  debug?: (msg: string, source?: string) => void;
 }
 
 const consoleServerLogger: ServerLogger = {
@@ -195,6 +201,8 @@ export class ZkServer implements ServerView {
         runFourLetterWord: (conn, w, rest) => this.fourLetter.run(conn, w, rest),
         lastZxid: () => this.db.lastProcessedZxid,
         error: (m) => this.logger.error(m),
+        info: this.logger.info, // logging (issue 9): session and connection lines
+        debug: this.logger.debug,
       },
     );
     await this.listen();
@@ -272,7 +280,11 @@ export class ZkServer implements ServerView {
 
   private onTick(): void {
     const now = this.runtime.clock.now();
-    for (const id of this.pipeline.tick(now)) this.front.dropSession(id);
+    for (const id of this.pipeline.tick(now)) {
+      // Logging (issue 9): ZooKeeperServer.expire's line, from the SessionTracker thread.
+      this.logger.info?.(`Expiring session 0x${BigInt.asUintN(64, id).toString(16)}, timeout of ${this.tracker.sessions.get(id)?.timeoutMs}ms exceeded`, 'SessionTracker:ZooKeeperServer');
+      this.front.dropSession(id);
+    }
     this.front.tick(now);
   }
 
