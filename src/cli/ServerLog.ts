@@ -97,7 +97,8 @@ export function logSettings(env: NodeJS.ProcessEnv, props: Props, defaultDir: st
   const s: LogSettings = { rootRank: RANK.OFF!, spec: `${specValue} (${specWhere})`, format: fmt };
   if (has('CONSOLE')) s.console = threshold('zookeeper.console.threshold');
   if (has('ROLLINGFILE')) {
-    const dir = prop('zookeeper.log.dir')?.value || env.ZOO_LOG_DIR || defaultDir;
+    // ZOO_LOG_DIR first, as for zookeeper_audit.log, so both files land in one place.
+    const dir = env.ZOO_LOG_DIR || prop('zookeeper.log.dir')?.value || defaultDir;
     const name = prop('zookeeper.log.file')?.value || env.ZOO_LOG_FILE || `zookeeper-${userName(env)}-server-${os.hostname()}.log`;
     const size = prop('zookeeper.log.maxfilesize');
     const backups = prop('zookeeper.log.maxbackupindex');

@@ -50,6 +50,10 @@ The config file defaults to $ZOOCFGDIR/zoo.cfg (ZOOCFGDIR defaults to ./conf, el
 A bare file name is looked up in that directory; a path with a directory part is used as given.
 Environment: ZOOCFGDIR, ZOOCFG, ZOOPIDFILE, ZOO_LOG_DIR (where 'start' writes the server's output and,
 with audit.enable=true, zookeeper_audit.log; default: dataDir), SERVER_JVMFLAGS / JVMFLAGS (-Dzookeeper.<key>=value settings, -Djute.maxbuffer=N).
+Logging: ZOO_LOG4J_PROP=<level>,<appender>... (default INFO,CONSOLE; appenders CONSOLE, ROLLINGFILE;
+-Dzookeeper.root.logger wins), ROLLINGFILE writes $ZOO_LOG_DIR/zookeeper-<user>-server-<host>.log
+(ZOO_LOG_FILE) rolled at -Dzookeeper.log.maxfilesize=256MB keeping -Dzookeeper.log.maxbackupindex=20;
+-Dzookeeper.log.format=json (or ZOO_LOG_FORMAT=json) for JSON lines.
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
