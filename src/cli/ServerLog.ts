@@ -6,10 +6,10 @@
 //   (zookeeper.log.maxfilesize=256MB, zookeeper.log.maxbackupindex=20, fixed window: file.1 is the
 //   newest backup). -Dzookeeper.log.format=json (or ZOO_LOG_FORMAT=json) writes one JSON object per
 //   line with the field names of the ECS encoder ZooKeeper's logback.xml switches to for "json".
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createStream, type RotatingFileStream } from 'rotating-file-stream';
+import type { RotatingFileStream } from 'rotating-file-stream';
+import { openRotatingFile, parseFileSize } from '../util/RotatingFile.js';
 
 export type Level = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -39,12 +39,9 @@ function levelRank(value: string, where: string): number {
   return r;
 }
 
-/** logback FileSize syntax: a number with an optional KB/MB/GB unit (powers of 1024). */
-export function parseFileSize(value: string, where: string): number {
-  const m = /^\s*(\d+)\s*(|b|kb?|mb?|gb?)\s*$/i.exec(value);
-  const unit = m ? ({ '': 1, b: 1, k: 1024, kb: 1024, m: 1 << 20, mb: 1 << 20, g: 1 << 30, gb: 1 << 30 } as Record<string, number>)[m[2]!.toLowerCase()] : undefined;
-  const n = m && unit ? Number(m[1]) * unit : NaN;
-  if (!(n >= 1)) throw new LogSettingsError(`${where}: '${value}' is not a file size (e.g. 10MB, 512KB, 100000)`);
+function fileSize(value: string, where: string): number {
+  const n = parseFileSize(value);
+  if (n === undefined) throw new LogSettingsError(`${where}: '${value}' is not a file size (e.g. 10MB, 512KB, 100000)`);
   return n;
 }
 
@@ -109,7 +106,7 @@ export function logSettings(env: NodeJS.ProcessEnv, props: Props, defaultDir: st
     s.file = {
       path: path.resolve(dir, name),
       rank: threshold('zookeeper.log.threshold'),
-      maxBytes: size ? parseFileSize(size.value, size.where) : 256 * 1024 * 1024,
+      maxBytes: size ? fileSize(size.value, size.where) : 256 * 1024 * 1024,
       maxBackups,
     };
   }
@@ -147,13 +144,7 @@ export class ServerLog {
   constructor(readonly settings: LogSettings) {
     const f = settings.file;
     if (f) {
-      fs.mkdirSync(path.dirname(f.path), { recursive: true });
-      const base = path.basename(f.path);
-      this.file = createStream((index: number | Date) => (typeof index === 'number' && index > 0 ? `${base}.${index}` : base), {
-        path: path.dirname(f.path),
-        size: `${f.maxBytes}B`,
-        rotate: f.maxBackups,
-      });
+      this.file = openRotatingFile(f.path, f.maxBytes, f.maxBackups);
       // A full disk must not take the server down; say so once on stderr and keep serving.
       this.file.on('error', (e: Error) => {
         if (!this.fileError) process.stderr.write(`zk-server: cannot write ${f.path}: ${e.message}\n`);

@@ -311,7 +311,9 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
   const { ZkServer } = await import('../server/ZkServer.js');
   const { recover } = await import('../storage/Recovery.js');
   const { storageSettings } = await import('../server/StorageSettings.js');
-  const { auditEnabled } = await import('../server/AuditLog.js');
+  const { auditEnabled, auditRotation } = await import('../server/AuditLog.js');
+  // A bad rotation knob stops the start here, with the other settings errors, not mid-start.
+  if (auditEnabled(config)) auditRotation(config);
   log('INFO', 'ZKAuditProvider', auditEnabled(config) ? 'ZooKeeper audit is enabled.' : 'ZooKeeper audit is disabled.', myid);
   // Durable storage in dataDir/dataLogDir: newest valid snapshot + log replay, then the live log.
   const server = new ZkServer(config, () =>
@@ -688,7 +690,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       process.stderr.write(`Invalid config, exiting abnormally: ${e.message}\n`);
       return 1;
     }
-    if (e instanceof LogSettingsError) {
+    if (e instanceof LogSettingsError || (e instanceof Error && e.name === 'AuditSettingsError')) {
       process.stderr.write(`Invalid logging configuration, exiting abnormally: ${e.message}\n`);
       return 1;
     }

@@ -6,7 +6,7 @@
 // create2, createContainer), delete, setData, setAcl, multi (each sub-op, or one multiOperation
 // failure), reconfig; a closed or expired session's ephemerals (by the server's user); server
 // start and stop. createTTL outside a multi is not audited, as in ZooKeeper 3.8.
-import fs from 'node:fs';
+import type { Writable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { Reader } from '../jute/archive.js';
@@ -19,6 +19,7 @@ import type { ApplyResult } from '../tree/DataTree.js';
 import { javaSetOrder, type Identity } from '../auth/AuthProviders.js';
 import type { AuditHook } from './pipeline/AuditHook.js';
 import type { ClientChannel } from './pipeline/ClientChannel.js';
+import { openRotatingFile, parseFileSize } from '../util/RotatingFile.js';
 
 export const AUDIT_LOG_FILE = 'zookeeper_audit.log';
 /** %c{2} of org.apache.zookeeper.audit.Slf4jAuditLogger. */
@@ -128,9 +129,37 @@ function multiCreateModes(body: Buffer | null): Map<string, string> {
   return out;
 }
 
+export class AuditSettingsError extends Error {
+  override readonly name = 'AuditSettingsError';
+}
+
+/** Size rotation of zookeeper_audit.log. */
+export interface AuditRotation {
+  maxBytes: number;
+  maxBackups: number;
+}
+
+/**
+ * Apache's logback.xml rolls the audit file (RFAAUDIT) at 10MB keeping 10 backups, fixed there;
+ * -Dzookeeper.auditlog.maxfilesize / -Dzookeeper.auditlog.maxbackupindex (ours, named after the
+ * server log's knobs) change that. Throws AuditSettingsError for a bad value.
+ */
+export function auditRotation(config: Pick<ServerConfig, 'systemProperties'>): AuditRotation {
+  const props = config.systemProperties;
+  const size = props?.get('zookeeper.auditlog.maxfilesize');
+  const backups = props?.get('zookeeper.auditlog.maxbackupindex');
+  const maxBytes = size === undefined ? 10 * 1024 * 1024 : parseFileSize(size);
+  if (maxBytes === undefined) throw new AuditSettingsError(`-Dzookeeper.auditlog.maxfilesize: '${size}' is not a file size (e.g. 10MB, 512KB, 100000)`);
+  const maxBackups = backups === undefined ? 10 : Number(backups);
+  if (!Number.isInteger(maxBackups) || maxBackups < 1) {
+    throw new AuditSettingsError(`-Dzookeeper.auditlog.maxbackupindex: '${backups}' is not a whole number of backup files (1 or more)`);
+  }
+  return { maxBytes, maxBackups };
+}
+
 export class AuditLog implements AuditHook {
   readonly wantsBodies = true;
-  private readonly stream: fs.WriteStream;
+  private readonly stream: Writable;
   private last: Promise<void> = Promise.resolve();
   private closed = false;
   linesWritten = 0;
@@ -140,9 +169,9 @@ export class AuditLog implements AuditHook {
     /** The server's own user (ZKAuditProvider.getZKUser): who deletes ephemerals, starts and stops. */
     private readonly serverUser: string = safeUserName(),
     private readonly onError: (msg: string) => void = () => {},
+    rotation: AuditRotation = { maxBytes: 10 * 1024 * 1024, maxBackups: 10 },
   ) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.stream = fs.createWriteStream(file, { flags: 'a' });
+    this.stream = openRotatingFile(file, rotation.maxBytes, rotation.maxBackups);
     this.stream.on('error', (e) => this.onError(`audit log ${file}: ${e.message}`));
   }
 
@@ -288,5 +317,7 @@ function safeUserName(): string {
 export function openAuditLog(config: ServerConfig, logDir: string | undefined, onError?: (msg: string) => void): AuditLog | null {
   if (!auditEnabled(config)) return null;
   const dir = logDir || config.systemProperties?.get('zookeeper.log.dir') || config.dataDir;
-  return new AuditLog(path.join(dir, AUDIT_LOG_FILE), undefined, onError);
+  // logback.xml's zookeeper.auditlog.file names the file.
+  const name = config.systemProperties?.get('zookeeper.auditlog.file') || AUDIT_LOG_FILE;
+  return new AuditLog(path.resolve(dir, name), undefined, onError, auditRotation(config));
 }

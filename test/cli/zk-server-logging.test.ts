@@ -230,6 +230,7 @@ describe('zk-server logging', () => {
         [{ ZOO_LOG4J_PROP: 'INFO,ROLLINGFILE', SERVER_JVMFLAGS: '-Dzookeeper.log.maxfilesize=ten' }, /-Dzookeeper\.log\.maxfilesize: 'ten' is not a file size/],
         [{ ZOO_LOG4J_PROP: 'INFO,ROLLINGFILE', SERVER_JVMFLAGS: '-Dzookeeper.log.maxbackupindex=0' }, /-Dzookeeper\.log\.maxbackupindex: '0' is not a whole number/],
         [{ ZOO_LOG_FORMAT: 'xml' }, /ZOO_LOG_FORMAT: 'xml' is not a log format \(text or json\)/],
+        [{ SERVER_JVMFLAGS: '-Dzookeeper.audit.enable=true -Dzookeeper.auditlog.maxfilesize=big' }, /-Dzookeeper\.auditlog\.maxfilesize: 'big' is not a file size/],
       ];
       for (const [env, re] of cases) {
         const r = await runCli(['start-foreground', cfg], { ...env, ZOO_LOG_DIR: path.join(work, 'logs') });
