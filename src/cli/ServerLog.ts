@@ -160,7 +160,8 @@ export class ServerLog {
   log(level: Level, source: string, msg: string): void {
     const rank = RANK[level]!;
     if (rank < this.settings.rootRank) return;
-    const colon = source.indexOf(':');
+    // Thread names may hold colons (an accept thread names its address); class names never do.
+    const colon = source.lastIndexOf(':');
     const thread = colon < 0 ? 'main' : source.slice(0, colon);
     const cls = colon < 0 ? source : source.slice(colon + 1);
     const d = new Date();

@@ -76,6 +76,10 @@ export class ClientFront implements ConnectionHost {
       return;
     }
     this.perIp.set(ip, count + 1);
+    this.hooks.debug?.(
+      `Accepted socket connection from /${ip}:${socket.remotePort}`,
+      `NIOServerCxnFactory.AcceptThread:/${socket.localAddress}:${socket.localPort}:NIOServerCnxnFactory`,
+    );
     this.connections.add(new Connection(socket, this, ip));
   }
 

@@ -198,7 +198,11 @@ export class ZkServer implements ServerView {
       pipeline, this.tracker, this.runtime.clock, this.stats,
       {
         isFourLetterWord: (w) => this.fourLetter.isKnown(w),
-        runFourLetterWord: (conn, w, rest) => this.fourLetter.run(conn, w, rest),
+        runFourLetterWord: (conn, w, rest) => {
+          // Logging (issue 9): NIOServerCnxn's line for a word it runs (whitelisted).
+          if (this.logger.info && (c.fourLetterWords.has(w) || w === 'srvr')) this.logger.info(`Processing ${w} command from /${conn.remoteAddress}:${conn.remotePort}`, 'NIOWorkerThread-1:NIOServerCnxn');
+          this.fourLetter.run(conn, w, rest);
+        },
         lastZxid: () => this.db.lastProcessedZxid,
         error: (m) => this.logger.error(m),
         info: this.logger.info, // logging (issue 9): session and connection lines

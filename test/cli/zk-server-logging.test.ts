@@ -117,7 +117,9 @@ describe('zk-server logging', () => {
         /* refused: the server closes the connection */
       }
       await waitFor(s.logFile, new RegExp(`INFO  \\[[^\\]]+:ZooKeeperServer\\] - Invalid session 0x${a.id} for client /127\\.0\\.0\\.1:\\d+, probably expired\\n`));
-      // A four-letter word's connection never had a session.
+      // A four-letter word's connection (startServerProcess polls with srvr): accepted, run, never had a session.
+      await waitFor(s.logFile, /DEBUG \[NIOServerCxnFactory\.AcceptThread:\/127\.0\.0\.1:\d+:NIOServerCnxnFactory\] - Accepted socket connection from \/127\.0\.0\.1:\d+\n/);
+      await waitFor(s.logFile, /INFO  \[[^\]]+:NIOServerCnxn\] - Processing srvr command from \/127\.0\.0\.1:\d+\n/);
       await waitFor(s.logFile, /Closed socket connection for client \/127\.0\.0\.1:\d+ \(no session established for client\)\n/);
       // ROLLINGFILE only: the process's own output (what 'start' sends to the .out file) has no log lines.
       assert.doesNotMatch(read(s.server.logFile), /Reading configuration|Established session/);
