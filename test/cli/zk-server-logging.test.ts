@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { baseZooCfg, freePort, makeTempDir, startServerProcess, writeZooCfg, type RunningServer } from '../support/ServerProcess.js';
@@ -215,6 +216,40 @@ describe('zk-server logging', () => {
     } finally {
       await s.server.stop();
       fs.rmSync(s.work, { recursive: true, force: true });
+    }
+  });
+
+  it("'start' in the background with INFO,ROLLINGFILE: zkServer.sh's file names in ZOO_LOG_DIR, log lines in the .log, not the .out", async () => {
+    const work = makeTempDir('zk-logging-bg-');
+    const port = await freePort();
+    const cfg = path.join(work, 'zoo.cfg');
+    writeZooCfg(cfg, baseZooCfg(path.join(work, 'data'), port, 200));
+    const logDir = path.join(work, 'logs');
+    const env = { ZOO_LOG_DIR: logDir, ZOO_LOG4J_PROP: 'INFO,ROLLINGFILE', ZK_SERVER_START_TIMEOUT_MS: '20000' };
+    const stem = `zookeeper-${process.env.USER || os.userInfo().username}-server-${os.hostname()}`;
+    try {
+      const started = await runCli(['start', cfg], env);
+      assert.equal(started.code, 0, started.stdout + started.stderr);
+      assert.match(started.stdout, /STARTED/);
+      const stopped = await runCli(['stop', cfg], env);
+      assert.equal(stopped.code, 0, stopped.stdout + stopped.stderr);
+      const log = read(path.join(logDir, `${stem}.log`));
+      assert.match(log, /INFO  \[main:QuorumPeerConfig\] - Reading configuration from: /);
+      assert.match(log, /INFO  \[main:ZkServer\] - shutdown complete\n$/);
+      const out = read(path.join(logDir, `${stem}.out`));
+      assert.ok(fs.existsSync(path.join(logDir, `${stem}.out`)));
+      assert.doesNotMatch(out, /Reading configuration|shutdown complete/);
+    } finally {
+      // If an assertion failed before 'stop' ran, do not leave the server behind.
+      const pid = Number(read(path.join(work, 'data', 'zookeeper_server.pid')));
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already stopped */
+        }
+      }
+      fs.rmSync(work, { recursive: true, force: true });
     }
   });
 
