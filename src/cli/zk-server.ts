@@ -4,7 +4,7 @@
 // the same config-path rules (ZOOCFGDIR, `--config <dir>`, a bare file name is looked up in the
 // config dir), the pid file in <dataDir>/zookeeper_server.pid (or ZOOPIDFILE), and the same lines
 // on the terminal ("Starting zookeeper ... STARTED", "Mode: standalone", ...).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,6 +54,7 @@ Logging: ZOO_LOG4J_PROP=<level>,<appender>... (default INFO,CONSOLE; appenders C
 -Dzookeeper.root.logger wins), ROLLINGFILE writes $ZOO_LOG_DIR/zookeeper-<user>-server-<host>.log
 (ZOO_LOG_FILE) rolled at -Dzookeeper.log.maxfilesize=256MB keeping -Dzookeeper.log.maxbackupindex=20;
 -Dzookeeper.log.format=json (or ZOO_LOG_FORMAT=json) for JSON lines.
+As zkEnv.sh, $ZOOCFGDIR/zookeeper-env.sh and java.env are sourced (through sh) when present.
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -93,6 +94,38 @@ function configPath(inv: Invocation, env: NodeJS.ProcessEnv): string {
     if (fs.existsSync(inConfDir) || !fs.existsSync(arg)) return inConfDir;
   }
   return arg;
+}
+
+/**
+ * zkEnv.sh sources $ZOOCFGDIR/zookeeper-env.sh and then $ZOOCFGDIR/java.env, where operators set
+ * ZOO_LOG_DIR, ZOO_LOG4J_PROP, SERVER_JVMFLAGS and the like. Run them through sh as zkEnv.sh does
+ * (every assignment counts, exported or not) and take the resulting environment. The server
+ * process 'start' spawns inherits the result and does not source them a second time.
+ */
+function sourceConfEnv(confDir: string, env: NodeJS.ProcessEnv): void {
+  if (env.ZK_SERVER_CONF_ENV_SOURCED) return;
+  const files = ['zookeeper-env.sh', 'java.env'].map((f) => path.resolve(confDir, f)).filter((f) => fs.existsSync(f));
+  if (files.length === 0) return;
+  // The scripts' own output goes to stderr so that only `env -0` is on stdout.
+  const r = spawnSync('sh', ['-c', 'set -a; for f; do . "$f" >&2 || exit 1; done; env -0', 'sh', ...files], {
+    env: { ...env, ZOOCFGDIR: path.resolve(confDir) },
+    encoding: 'utf8',
+    timeout: 10000,
+  });
+  if (r.error || r.status !== 0) {
+    const why = r.error?.message ?? (r.stderr.trim() || `exit status ${r.status ?? r.signal}`);
+    throw new ConfigError(`could not source ${files.join(' and ')}: ${why}`);
+  }
+  if (r.stderr) process.stderr.write(r.stderr);
+  for (const kv of r.stdout.split('\0')) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) continue;
+    const k = kv.slice(0, eq);
+    // What the shell itself sets is not the operator's.
+    if (k === 'PWD' || k === 'OLDPWD' || k === 'SHLVL' || k === '_') continue;
+    env[k] = kv.slice(eq + 1);
+  }
+  env.ZK_SERVER_CONF_ENV_SOURCED = '1';
 }
 
 function pidFile(config: ServerConfig, env: NodeJS.ProcessEnv): string {
@@ -660,6 +693,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     if (command === 'dump-snapshot') return await dump('snapshot', inv.args[0]);
     if (command === 'dump-log') return await dump('log', inv.args[0]);
+    const needsConf = ['backup', 'restore', 'start', 'start-foreground', 'stop', 'restart', 'status', 'print-cmd'];
+    if (needsConf.includes(command)) sourceConfEnv(inv.confDir, env);
     if (command === 'backup') return await backup(inv, env);
     if (command === 'restore') return await restore(inv, env);
     const known = ['start', 'start-foreground', 'stop', 'restart', 'status', 'print-cmd'];

@@ -253,6 +253,52 @@ describe('zk-server logging', () => {
     }
   });
 
+  it('settings from $ZOOCFGDIR/zookeeper-env.sh and java.env, sourced as zkEnv.sh does', async () => {
+    const work = makeTempDir('zk-logging-envsh-');
+    const conf = path.join(work, 'conf');
+    const dataDir = path.join(work, 'data');
+    fs.mkdirSync(conf);
+    fs.mkdirSync(path.join(work, 'out'));
+    const port = await freePort();
+    writeZooCfg(path.join(conf, 'zoo.cfg'), baseZooCfg(dataDir, port, 200));
+    // Plain assignments (not exported) count, as they do for zkServer.sh; java.env comes second.
+    fs.writeFileSync(path.join(conf, 'zookeeper-env.sh'), '# operator settings\nZOO_LOG_DIR="$ZOOCFGDIR/../logs"\nZOO_LOG4J_PROP=DEBUG,ROLLINGFILE\necho sourced\n');
+    fs.writeFileSync(path.join(conf, 'java.env'), 'SERVER_JVMFLAGS="$SERVER_JVMFLAGS -Dzookeeper.log.format=json"\n');
+    const server = await startServerProcess('zk-server', process.execPath, [CLI, '--config', conf, 'start-foreground', 'zoo.cfg'], '127.0.0.1', port, dataDir, false, path.join(work, 'out'), {
+      // Set by the caller, then replaced by the scripts' assignments.
+      env: { ZOO_LOG_DIR: path.join(work, 'elsewhere'), ZOO_LOG4J_PROP: 'INFO,CONSOLE', SERVER_JVMFLAGS: '', JVMFLAGS: '', ZOO_LOG_FORMAT: '', ZOO_LOG_FILE: LOG_NAME },
+    });
+    try {
+      const logFile = path.join(work, 'logs', LOG_NAME);
+      const c = await RawClient.connect(server.port, { timeout: 4000 });
+      const id = c.sessionId.toString(16);
+      c.sock.destroy();
+      await waitFor(logFile, new RegExp(`"message":"Established session 0x${id} with negotiated timeout 4000 for client /127\\.0\\.0\\.1:\\d+"`));
+      for (const line of read(logFile).trimEnd().split('\n')) JSON.parse(line);
+      assert.equal(fs.existsSync(path.join(work, 'elsewhere')), false);
+      // The scripts' own output goes to stderr, not into the environment.
+      assert.match(read(server.logFile), /sourced/);
+    } finally {
+      await server.stop();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('a zookeeper-env.sh that fails stops the start with its error', async () => {
+    const work = makeTempDir('zk-logging-envsh-bad-');
+    try {
+      fs.writeFileSync(path.join(work, 'zoo.cfg'), `dataDir=${path.join(work, 'data')}\nclientPort=${await freePort()}\n`);
+      fs.writeFileSync(path.join(work, 'zookeeper-env.sh'), 'ZOO_LOG_DIR=/tmp\nno_such_command_zk_test\n');
+      // A failed command in a sourced file does not stop sh; a syntax error does.
+      fs.writeFileSync(path.join(work, 'java.env'), 'if then fi\n');
+      const r = await runCli(['--config', work, 'start-foreground'], {});
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Invalid config, exiting abnormally: could not source .*zookeeper-env\.sh and .*java\.env: /);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('bad logging settings: a clear message naming the variable, exit 1, no server', async () => {
     const work = makeTempDir('zk-logging-bad-');
     try {
