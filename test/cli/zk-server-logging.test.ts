@@ -146,6 +146,22 @@ describe('zk-server logging', () => {
     }
   });
 
+  it('two appenders with their own thresholds: DEBUG,CONSOLE,ROLLINGFILE and -Dzookeeper.console.threshold=WARN', async () => {
+    const s = await startWith({ ZOO_LOG4J_PROP: 'DEBUG,CONSOLE,ROLLINGFILE', SERVER_JVMFLAGS: '-Dzookeeper.console.threshold=WARN' });
+    try {
+      await waitFor(s.logFile, /DEBUG \[[^\]]+:NIOServerCnxnFactory\] - Accepted socket connection/);
+      const file = read(s.logFile);
+      assert.match(file, /INFO  \[main:QuorumPeerConfig\] - Reading configuration from: /);
+      assert.match(file, /WARN  \[main:QuorumPeerMain\] - Either no config or no quorum defined in config, running in standalone mode/);
+      const consoleOut = read(s.server.logFile);
+      assert.match(consoleOut, /WARN  \[main:QuorumPeerMain\] - Either no config or no quorum defined in config, running in standalone mode/);
+      assert.doesNotMatch(consoleOut, / - (INFO |DEBUG) \[/);
+    } finally {
+      await s.server.stop();
+      fs.rmSync(s.work, { recursive: true, force: true });
+    }
+  });
+
   it('-Dzookeeper.log.format=json and -Dzookeeper.root.logger in SERVER_JVMFLAGS (which wins over ZOO_LOG4J_PROP): one object per line', async () => {
     const s = await startWith({
       ZOO_LOG4J_PROP: 'DEBUG,CONSOLE',
