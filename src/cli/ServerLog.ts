@@ -23,8 +23,6 @@ export class LogSettingsError extends Error {}
 export interface LogSettings {
   /** Lowest rank that reaches any appender (root level and appender thresholds together). */
   rootRank: number;
-  /** Where the root logger spec came from, for the startup line. */
-  spec: string;
   format: 'text' | 'json';
   /** Rank threshold of the console, or undefined when CONSOLE is not an appender. */
   console?: number;
@@ -91,7 +89,7 @@ export function logSettings(env: NodeJS.ProcessEnv, props: Props, defaultDir: st
   const fmt = fmtValue.trim().toLowerCase();
   if (fmt !== 'text' && fmt !== 'json') throw new LogSettingsError(`${fmtWhere}: '${fmtValue}' is not a log format (text or json)`);
 
-  const s: LogSettings = { rootRank: RANK.OFF!, spec: `${specValue} (${specWhere})`, format: fmt };
+  const s: LogSettings = { rootRank: RANK.OFF!, format: fmt };
   if (has('CONSOLE')) s.console = threshold('zookeeper.console.threshold');
   if (has('ROLLINGFILE')) {
     // ZOO_LOG_DIR first, as for zookeeper_audit.log, so both files land in one place.
@@ -120,6 +118,7 @@ const PACKAGES: Record<string, string> = {
   QuorumPeerMain: 'org.apache.zookeeper.server.quorum',
   ZooKeeperServer: 'org.apache.zookeeper.server',
   NIOServerCnxn: 'org.apache.zookeeper.server',
+  NIOServerCnxnFactory: 'org.apache.zookeeper.server',
   FileTxnSnapLog: 'org.apache.zookeeper.server.persistence',
   ZKAuditProvider: 'org.apache.zookeeper.audit',
 };

@@ -205,8 +205,8 @@ export class ZkServer implements ServerView {
         },
         lastZxid: () => this.db.lastProcessedZxid,
         error: (m) => this.logger.error(m),
-        info: this.logger.info, // logging (issue 9): session and connection lines
-        debug: this.logger.debug,
+        info: this.logger.info?.bind(this.logger), // logging (issue 9): session and connection lines
+        debug: this.logger.debug?.bind(this.logger),
       },
     );
     await this.listen();
