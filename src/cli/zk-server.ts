@@ -324,13 +324,7 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
     process.stdout.write(`${missing}\n`);
     return 1;
   }
-  if (!config.standalone) {
-    const voting = [...(config.servers?.values() ?? [])].filter((s) => s.type === 'participant').length;
-    throw new ConfigError(
-      `${cfgPath}: describes a quorum of ${voting} servers; only standalone mode is supported so far ` +
-        '(remove the server.N lines, or keep exactly one with standaloneEnabled=true)',
-    );
-  }
+  if (!config.standalone) return runQuorumMember(config, myid, () => onSignal, (f) => (onSignal = f), () => signalled);
   log('WARN', 'QuorumPeerMain', 'Either no config or no quorum defined in config, running in standalone mode', myid);
   log(
     'INFO',
@@ -398,6 +392,57 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
       );
     };
     if (signalled) onSignal(signalled);
+  });
+}
+
+/** A quorum zoo.cfg (server.N lines and a myid): run one ensemble member until signalled. */
+async function runQuorumMember(
+  config: ReturnType<typeof loadZooCfg>,
+  myid: string,
+  _current: () => (sig: NodeJS.Signals) => void,
+  setOnSignal: (f: (sig: NodeJS.Signals) => void) => void,
+  signalled: () => NodeJS.Signals | undefined,
+): Promise<number> {
+  const { QuorumPeer } = await import('../server/QuorumPeer.js');
+  const peerLog = (where: string) => ({
+    info: (m: string) => log('INFO', where, m, myid),
+    warn: (m: string) => log('WARN', where, m, myid),
+    error: (m: string) => log('ERROR', where, m, myid),
+  });
+  const peer = new QuorumPeer(config, {
+    logger: peerLog('QuorumPeer'),
+    // As standalone: a failed txn log is unrecoverable in-process; exit so a supervisor restarts us.
+    onFatal: (err) => {
+      log('ERROR', 'ZooKeeperServer', `Severe unrecoverable error, exiting: ${err.message}`, myid);
+      const exit = () => process.exit(1);
+      setTimeout(exit, 5000).unref();
+      peer.stop().then(exit, exit);
+    },
+  });
+  await peer.start();
+  log('INFO', 'ZkServer', `zk-server ${packageVersion()} started as member ${myid} of a ${config.servers!.size}-server ensemble, ` +
+    `client port ${config.clientPortAddress}:${config.clientPort} (pid ${process.pid})`, myid);
+  if (process.send) {
+    process.send({ ready: true });
+    process.disconnect();
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log('INFO', 'ZkServer', `Received ${sig}, shutting down`, myid);
+      peer.stop().then(() => resolve(0), (e: unknown) => {
+        log('ERROR', 'ZkServer', `error during shutdown: ${(e as Error).message}`, myid);
+        resolve(1);
+      });
+    };
+    setOnSignal(onSignal);
+    const s = signalled();
+    if (s) onSignal(s);
   });
 }
 

@@ -21,7 +21,7 @@ import { FourLetterWords } from './FourLetterWords.js';
 import { AdminServer } from './AdminServer.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 import { RequestPipeline } from './pipeline/RequestPipeline.js';
-import { standaloneCommit } from './pipeline/Commit.js';
+import { standaloneCommit, type CommitSink, type CommitStage } from './pipeline/Commit.js';
 import { DEFAULT_TRACE_MASK, type LastSnapshot, type ServerRole, type ServerView } from './ServerView.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import { FileTxnLog } from '../storage/TxnLog.js';
@@ -29,6 +29,13 @@ import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
 import type { RecoveryReport } from '../storage/Recovery.js';
 import path from 'node:path';
 import { openAuditLog, type AuditLog } from './AuditLog.js';
+
+/** No role yet (a quorum member LOOKING): Apache answers four-letter words with this and serves nothing else. */
+function notServing(s: net.Socket): void {
+  s.once('data', () => s.end('This ZooKeeper instance is not currently serving requests\n'));
+  s.on('error', () => s.destroy());
+  s.setTimeout(5000, () => s.destroy());
+}
 
 export interface SnapshotterLike {
   afterApply(db: ZkDatabase, txn: Txn): void;
@@ -71,6 +78,8 @@ export interface ServerOptions {
   onFatal?: (err: Error) => void;
   /** Directory of zookeeper_audit.log when audit.enable=true (the CLI passes ZOO_LOG_DIR). */
   auditLogDir?: string;
+  /** A quorum member: start() opens the client port but serves nothing until switchRole(). */
+  quorumMember?: boolean;
 }
 
 export class ZkServer implements ServerView {
@@ -82,7 +91,8 @@ export class ZkServer implements ServerView {
   readonly startedAt: number;
   /** From myid; standalone servers without one use 1, as ZooKeeper does. */
   readonly serverId: number;
-  readonly role: ServerRole = 'standalone';
+  /** A quorum member changes it (QuorumPeer.switchRole); a standalone server never does. */
+  role: ServerRole = 'standalone';
   /** ServerView: one text trace mask for gtmk/stmk, whether asked by 4lw or HTTP. */
   traceMask = DEFAULT_TRACE_MASK;
   private loadedSnapshot: LastSnapshot | null = null;
@@ -97,6 +107,10 @@ export class ZkServer implements ServerView {
   private readonly auditLogDir: string | undefined;
   /** zookeeper_audit.log, when audit.enable=true. */
   audit: AuditLog | null = null;
+  private readonly quorumMember: boolean;
+  private log: TxnLog = new NullTxnLog();
+  /** Clients are served (a quorum member: only once its role is established). */
+  serving = false;
   running = false;
   port = 0;
   admin: AdminServer | null = null;
@@ -118,6 +132,7 @@ export class ZkServer implements ServerView {
     this.runtime = o.runtime ?? nodeRuntime;
     this.onFatal = o.onFatal ?? (() => void this.stop());
     this.auditLogDir = o.auditLogDir;
+    this.quorumMember = o.quorumMember ?? false;
     this.startedAt = this.runtime.clock.now();
     this.serverId = config.serverId ?? 1;
     this.db = new ZkDatabase(new DataTree(false, { digestEnabled: config.digestEnabled }));
@@ -157,17 +172,39 @@ export class ZkServer implements ServerView {
   }
 
   async start(): Promise<void> {
-    let log: TxnLog = new NullTxnLog();
     if (this.persistence !== 'memory') {
       const p = await this.persistence();
       this.db = p.db;
-      log = p.log;
+      this.log = p.log;
       this.snapshotter = p.snapshotter;
       this.observeStorage(p);
     }
     const now = this.runtime.clock.now();
     // Sessions restored from disk get a fresh full timeout to reconnect.
     for (const [id, timeout] of this.db.sessions) this.tracker.add(id, timeout, now);
+    const c = this.config;
+    // Audit log (edit for issue 9): opened before any client can write; serverStart once serving.
+    this.audit = openAuditLog(c, this.auditLogDir, (m) => this.logger.error(m));
+    if (!this.quorumMember) {
+      this.buildPipeline(standaloneCommit(this.log, this.runtime, this.stats));
+      this.serving = true;
+      // Ephemerals of sessions the loaded state no longer has are closed through the log, like an expiry.
+      for (const owner of this.db.orphanSessionOwners()) this.pipeline.expire(owner);
+    }
+    await this.listen();
+    this.running = true;
+    this.audit?.serverStart();
+    await this.startHttp();
+    const tickMs = Math.max(10, Math.min(c.tickTime, 1000));
+    const sched = this.runtime.scheduler;
+    this.timers.push(sched.every(tickMs, () => this.onTick()));
+    this.timers.push(sched.every(Math.max(50, c.containerCheckIntervalMs), () => {
+      this.pipelineRef?.reapContainers().catch((e: Error) => this.logger.error(`container reaper failed: ${e?.stack ?? String(e)}`));
+    }));
+  }
+
+  /** The pipeline and client front over a commit stage (standalone at start; a quorum member per role). */
+  private buildPipeline(makeCommit: (sink: CommitSink) => CommitStage): RequestPipeline {
     const c = this.config;
     const pipeline = new RequestPipeline(
       this.db, this.watches, this.tracker, this.runtime,
@@ -182,16 +219,12 @@ export class ZkServer implements ServerView {
         containerMaxPerMinute: c.containerMaxPerMinute,
         containerMaxNeverUsedIntervalMs: c.containerMaxNeverUsedIntervalMs,
       },
-      standaloneCommit(log, this.runtime, this.stats),
+      makeCommit,
       this.stats, this.logger, this.snapshotter ?? null,
       (err) => this.fail(err),
     );
     this.pipelineRef = pipeline;
-    // Audit log (edit for issue 9): opened before any client can write; serverStart once serving.
-    this.audit = openAuditLog(c, this.auditLogDir, (m) => this.logger.error(m));
     pipeline.audit = this.audit;
-    // Ephemerals of sessions the loaded state no longer has are closed through the log, like an expiry.
-    for (const owner of this.db.orphanSessionOwners()) pipeline.expire(owner);
     this.frontRef = new ClientFront(
       { maxBuffer: this.maxBuffer, skipACL: c.skipACL, maxClientCnxns: c.maxClientCnxns, maxCnxns: c.maxCnxns,
         minSessionTimeout: c.minSessionTimeout, maxSessionTimeout: c.maxSessionTimeout, superDigest: c.superDigest },
@@ -209,21 +242,37 @@ export class ZkServer implements ServerView {
         debug: this.logger.debug?.bind(this.logger),
       },
     );
-    await this.listen();
-    this.running = true;
-    this.audit?.serverStart();
-    await this.startHttp();
-    const tickMs = Math.max(10, Math.min(c.tickTime, 1000));
-    const sched = this.runtime.scheduler;
-    this.timers.push(sched.every(tickMs, () => this.onTick()));
-    this.timers.push(sched.every(Math.max(50, c.containerCheckIntervalMs), () => {
-      pipeline.reapContainers().catch((e: Error) => this.logger.error(`container reaper failed: ${e?.stack ?? String(e)}`));
-    }));
+    return pipeline;
+  }
+
+  /**
+   * A quorum member's role changed: every client is dropped (as Apache's ZooKeeperServer shutdown
+   * on leaving a role does), the old pipeline drains, and a new one over `makeCommit` serves —
+   * or nothing does while LOOKING (makeCommit null).
+   */
+  async switchRole(role: ServerRole, makeCommit: ((sink: CommitSink) => CommitStage) | null): Promise<RequestPipeline | null> {
+    const old = this.pipelineRef;
+    this.serving = false;
+    this.frontRef?.closeAll();
+    this.frontRef = null;
+    this.pipelineRef = null;
+    this.role = role;
+    if (old) await old.stop();
+    if (!makeCommit) return null;
+    return this.buildPipeline(makeCommit);
+  }
+
+  get snapshotterRef(): SnapshotterLike | undefined {
+    return this.snapshotter;
+  }
+
+  /** The server's txn log (quorum members hand it to each role's commit stage). */
+  get txnLog(): TxnLog {
+    return this.log;
   }
 
   private async listen(): Promise<void> {
-    const front = this.front;
-    const server = net.createServer({ noDelay: true }, (s) => front.accept(s));
+    const server = net.createServer({ noDelay: true }, (s) => (this.frontRef && this.serving ? this.frontRef.accept(s) : notServing(s)));
     this.tcp = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -283,6 +332,7 @@ export class ZkServer implements ServerView {
   }
 
   private onTick(): void {
+    if (!this.pipelineRef || !this.frontRef || !this.serving) return;
     const now = this.runtime.clock.now();
     for (const id of this.pipeline.tick(now)) {
       // Logging (issue 9): ZooKeeperServer.expire's line, from the SessionTracker thread.

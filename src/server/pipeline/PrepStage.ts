@@ -90,6 +90,11 @@ export class PrepStage {
     return txn;
   }
 
+  /** A leader's new epoch: the next txn gets `zxid`. */
+  startAt(zxid: number): void {
+    this.nextZxid = zxid;
+  }
+
   /** A client's write request; throws JuteError on a malformed body (the caller drops the connection). */
   clientWrite(sessionId: bigint, ids: Identity[], cxid: number, type: number, body: Buffer): Txn {
     const ctx = this.context(sessionId, ids, this.sessions.isActive(sessionId));

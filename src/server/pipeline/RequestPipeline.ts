@@ -10,6 +10,8 @@
 // deterministic simulation (test/sim) drive the same object.
 import { JuteError } from '../../jute/archive.js';
 import { Err, OpCode, ZkError } from '../../protocol/constants.js';
+import type { Identity } from '../../auth/AuthProviders.js';
+import { Writer } from '../../jute/archive.js';
 import type { Txn } from '../../protocol/txn.js';
 import type { ApplyResult } from '../../tree/DataTree.js';
 import type { WatchManager } from '../../tree/WatchManager.js';
@@ -38,6 +40,18 @@ export interface PipelineSettings extends PrepSettings {
   containerMaxNeverUsedIntervalMs: number;
 }
 
+/** A client write a follower hands to its leader (Zab REQUEST) instead of preparing it. */
+export interface ForwardedWrite {
+  sessionId: bigint;
+  cxid: number;
+  type: number;
+  body: Buffer;
+  authinfo: Identity[];
+}
+
+/** Sends a write to the leader; false when it cannot now (not synced with a leader). */
+export type WriteForwarder = (req: ForwardedWrite) => boolean;
+
 export interface PipelineLogger {
   warn(msg: string): void;
   error(msg: string): void;
@@ -56,6 +70,11 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   fatalError: Error | null = null;
   /** The audit log (audit.enable=true), told about writes at the reply stage. */
   audit: AuditHook | null = null;
+  /**
+   * Set on a follower: client writes and new sessions go to the leader and are answered when
+   * their committed txn comes back; sessions expire only on the leader.
+   */
+  forwarder: WriteForwarder | null = null;
 
   constructor(
     readonly db: ZkDatabase,
@@ -111,6 +130,20 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     if (this.fatalError) return true;
     this.stats.recordPrepQueued();
     const now = this.runtime.clock.now();
+    if (WRITE_OPS.has(type) && this.forwarder) {
+      const req = new Request(ch, ch.sessionId, xid, type, RequestKind.Write, now, this.audit?.wantsBodies ? body : null);
+      if (!this.forwarder({ sessionId: ch.sessionId, cxid: xid, type, body, authinfo: ch.identities })) {
+        ch.reply(xid, this.db.lastProcessedZxid, Err.ConnectionLoss);
+        return true;
+      }
+      if (type === OpCode.closeSession) {
+        this.tracker.setClosing(ch.sessionId);
+        req.after = () => ch.closeAfterFlush();
+      }
+      this.order.enqueue(req);
+      this.throttle(ch);
+      return true;
+    }
     if (WRITE_OPS.has(type)) {
       const txn = this.prep.clientWrite(ch.sessionId, ch.identities, xid, type, body);
       // The audit log reads the request record at the reply stage (path of a failed write, create mode, ACL).
@@ -144,6 +177,18 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   /** A new session for a connection; `done` gets the id, or null if it could not be created. */
   createSession(ch: ClientChannel | null, timeoutMs: number, done: (id: bigint | null) => void): bigint {
     const id = this.nextSessionId++;
+    if (this.forwarder) {
+      const req = new Request(ch, id, 0, OpCode.createSession, RequestKind.Write, this.runtime.clock.now(), null);
+      req.after = (res) => done(res ? id : null);
+      // The leader logs the session (Apache forwards createSession with the timeout as its body).
+      const body = new Writer(4).int(timeoutMs).toBuffer();
+      if (!this.forwarder({ sessionId: id, cxid: 0, type: OpCode.createSession, body, authinfo: [] })) {
+        done(null);
+        return id;
+      }
+      this.order.enqueue(req);
+      return id;
+    }
     const txn = this.prep.createSession(id, timeoutMs);
     const req = new Request(ch, id, 0, OpCode.createSession, RequestKind.Write, this.runtime.clock.now(), null);
     req.txn = txn;
@@ -154,6 +199,28 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     this.order.enqueue(req);
     this.commit.propose(txn);
     return id;
+  }
+
+  /**
+   * On the leader: a write a follower forwarded. It is prepared here like a local one; the
+   * follower answers its client when the txn comes back committed. Throws on a malformed body.
+   */
+  submitForwarded(req: ForwardedWrite): void {
+    if (this.fatalError || this.stopped) return;
+    let txn: Txn;
+    if (req.type === OpCode.createSession) {
+      if (req.body.length < 4) throw new RangeError('forwarded createSession without a timeout');
+      txn = this.prep.createSession(req.sessionId, req.body.readInt32BE(0));
+    } else {
+      txn = this.prep.clientWrite(req.sessionId, req.authinfo, req.cxid, req.type, req.body);
+      if (req.type === OpCode.closeSession && txn.body.type === OpCode.closeSession) this.tracker.setClosing(req.sessionId);
+    }
+    this.internal(txn);
+  }
+
+  /** Committed txns from now on carry zxids from `nextZxid` (a leader's new epoch). */
+  startEpoch(nextZxid: number): void {
+    this.prep.startAt(nextZxid);
   }
 
   /** Session expiry (and orphan cleanup): a closeSession txn made by the server. */
@@ -182,7 +249,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     this.prep.applied(txn.hdr.zxid);
     if (this.audit && txn.body.type === OpCode.closeSession) this.audit.sessionClosed(txn);
     this.stats.recordApplied(txn, this.runtime.clock.now());
-    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res);
+    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res, txn);
     this.order.appliedAdvanced();
     this.unthrottle();
   }
@@ -257,6 +324,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
 
   /** Expire the sessions whose deadline has passed; returns their ids. */
   tick(now: number): bigint[] {
+    if (this.forwarder) return [];
     const expired = this.tracker.tick(now);
     for (let i = 0; i < expired.length; i++) this.stats.recordSessionExpired();
     for (const id of expired) this.expire(id);
@@ -269,7 +337,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
    * tree may change while the reaper waits.
    */
   async reapContainers(): Promise<void> {
-    if (this.reaperBusy || this.stopped) return;
+    if (this.reaperBusy || this.stopped || this.forwarder) return;
     this.reaperBusy = true;
     try {
       const candidates = reapCandidates(this.db.tree, this.runtime.clock.now(), this.settings.containerMaxNeverUsedIntervalMs);

@@ -3,6 +3,7 @@
 // submitted before it by anyone. Committed writes are matched to their waiting request by
 // (sessionId, cxid), so txns that no local client waits for (other servers' clients, expiry,
 // the reaper) pass through without disturbing anyone's queue.
+import type { Txn } from '../../protocol/txn.js';
 import type { ApplyResult } from '../../tree/DataTree.js';
 import { Fifo } from '../../util/Fifo.js';
 import { Request, RequestKind } from './Request.js';
@@ -45,7 +46,7 @@ export class SessionOrder {
    * A committed txn was applied. Returns the local request it answers, if the first unsettled
    * write of that session has this cxid.
    */
-  settle(sessionId: bigint, cxid: number, result: ApplyResult | null): Request | null {
+  settle(sessionId: bigint, cxid: number, result: ApplyResult | null, txn: Txn | null = null): Request | null {
     const q = this.queues.get(sessionId);
     if (!q) return null;
     let match: Request | null = null;
@@ -58,6 +59,8 @@ export class SessionOrder {
     if (!match) return null;
     match.settled = true;
     match.result = result;
+    // A write forwarded to the leader learns its txn only now, from the commit.
+    if (!match.txn) match.txn = txn;
     this.pump(sessionId, q);
     return match;
   }

@@ -1,0 +1,171 @@
+// The quorum port on real TCP: the leader listens and learns each learner's sid from its first
+// packet (FOLLOWERINFO/OBSERVERINFO); a learner dials the leader. Both directions are the
+// un-prefixed QuorumPacket stream (ZabStreamDecoder frames it); txns travel as their log bytes and
+// reach the cores decoded, so the commit stages see the same Txn objects as the standalone server.
+import net from 'node:net';
+import type { Txn } from '../../protocol/txn.js';
+import type { SnapshotBody } from '../../storage/Snapshot.js';
+import type { ZabMessage } from '../zab/messages.js';
+import { encodeTxn } from '../../protocol/txn.js';
+import { PacketType, decodeProposalTxn } from '../wire/QuorumPacket.js';
+import { ZabStreamDecoder, encodeZabMessage, type WireZabMessage } from '../wire/ZabCodec.js';
+
+export type PeerMessage = ZabMessage<Txn, SnapshotBody>;
+
+/** Wire form (txn bytes) → core form (Txn). */
+export function fromWire(m: WireZabMessage): PeerMessage {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      return { ...m, txn: decodeProposalTxn({ type: PacketType[m.type], zxid: Number(m.zxid), data: m.txn, authinfo: null }) };
+    case 'INFORMANDACTIVATE':
+      return { ...m, txn: decodeProposalTxn({ type: PacketType.PROPOSAL, zxid: Number(m.zxid), data: m.txn, authinfo: null }) };
+    default:
+      return m;
+  }
+}
+
+export function toWire(m: PeerMessage): WireZabMessage {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+    case 'INFORMANDACTIVATE':
+      return { ...m, txn: encodeTxn(m.txn) };
+    default:
+      return m;
+  }
+}
+
+/** One quorum connection: encode out, decode in, report the end once. */
+export class QuorumChannel {
+  private readonly decoder: ZabStreamDecoder;
+  private closed = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    /** True on the learner's side (it reads what the leader sends). */
+    fromLeader: boolean,
+    private readonly onMessage: (m: PeerMessage) => void,
+    private readonly onClose: (reason: string) => void,
+  ) {
+    this.decoder = new ZabStreamDecoder(fromLeader);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closed) return;
+      this.decoder.push(chunk);
+      try {
+        for (let m = this.decoder.next(); m && !this.closed; m = this.decoder.next()) this.onMessage(fromWire(m));
+      } catch (e) {
+        this.close(`bad packet: ${(e as Error).message}`);
+      }
+    });
+    socket.on('error', (e) => this.close(e.message));
+    socket.on('close', () => this.close('connection closed'));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(m: PeerMessage): void {
+    if (this.closed) return;
+    this.socket.write(encodeZabMessage(toWire(m)));
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.onClose(reason);
+  }
+}
+
+/** The leader's side: accepts learners; a learner is known by sid once its first packet arrives. */
+export class LeaderListener {
+  private server: net.Server | null = null;
+  private readonly bySid = new Map<number, QuorumChannel>();
+  private readonly all = new Set<QuorumChannel>();
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly events: {
+      message(sid: number, m: PeerMessage): void;
+      disconnected(sid: number, reason: string): void;
+    },
+  ) {}
+
+  async listen(): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (s) => this.accepted(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.port, host: this.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', () => {});
+  }
+
+  private accepted(s: net.Socket): void {
+    let sid = -1;
+    const ch = new QuorumChannel(
+      s, false,
+      (m) => {
+        if (sid < 0) {
+          if (m.type !== 'FOLLOWERINFO' && m.type !== 'OBSERVERINFO') {
+            ch.close(`first packet ${m.type} is not FOLLOWERINFO/OBSERVERINFO`);
+            return;
+          }
+          sid = Number(m.sid);
+          // A learner that reconnects replaces its old connection.
+          this.bySid.get(sid)?.close('replaced by a new connection');
+          this.bySid.set(sid, ch);
+        }
+        this.events.message(sid, m);
+      },
+      (reason) => {
+        this.all.delete(ch);
+        if (sid >= 0 && this.bySid.get(sid) === ch) {
+          this.bySid.delete(sid);
+          this.events.disconnected(sid, reason);
+        }
+      },
+    );
+    this.all.add(ch);
+  }
+
+  send(sid: number, m: PeerMessage): void {
+    this.bySid.get(sid)?.send(m);
+  }
+
+  disconnect(sid: number, reason: string): void {
+    this.bySid.get(sid)?.close(reason);
+  }
+
+  async close(): Promise<void> {
+    for (const ch of [...this.all]) ch.close('leader stopping');
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server = null;
+  }
+}
+
+/** A learner's dial to the leader's quorum port, retried until `deadline` (ms since the epoch). */
+export function dialLeader(host: string, port: number, deadline: number, retryMs = 200): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        s.destroy();
+        if (Date.now() + retryMs > deadline) reject(new Error(`cannot connect to the leader at ${host}:${port}: ${e.message}`));
+        else setTimeout(attempt, retryMs);
+      });
+    };
+    attempt();
+  });
+}

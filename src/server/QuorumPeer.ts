@@ -1,0 +1,346 @@
+// One member of a replicated ensemble (Apache's QuorumPeer): LOOKING runs fast leader election on
+// the election port; LEADING runs the Zab leader on the quorum port under a request pipeline whose
+// commit stage waits for a quorum of ACKs; FOLLOWING dials the leader and runs a pipeline that
+// forwards client writes to it and serves reads locally. Losing the leader (or the quorum) goes
+// back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
+import type { ServerConfig } from '../config/ServerConfig.js';
+import type { Txn } from '../protocol/txn.js';
+import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
+import { recover } from '../storage/Recovery.js';
+import type { SnapshotBody } from '../storage/Snapshot.js';
+import { Snapshotter } from '../storage/Snapshotter.js';
+import type { TxnLog } from '../storage/TxnLog.js';
+import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
+import type { ServerState, Vote } from '../quorum/election/Vote.js';
+import { ElectionTransport, type PeerAddr } from '../quorum/net/ElectionTransport.js';
+import { LeaderListener, QuorumChannel, dialLeader, type PeerMessage } from '../quorum/net/QuorumChannels.js';
+import { ZabLeader } from '../quorum/zab/ZabLeader.js';
+import { ZabLearner } from '../quorum/zab/ZabLearner.js';
+import { leaderCommit, type LeaderCommit } from './pipeline/LeaderCommit.js';
+import { followerCommit, type FollowerCommit } from './pipeline/FollowerCommit.js';
+import type { RequestPipeline } from './pipeline/RequestPipeline.js';
+import { storageSettings } from './StorageSettings.js';
+import { ZkServer, type ServerLogger } from './ZkServer.js';
+
+export interface PeerLogger extends ServerLogger {
+  info(msg: string): void;
+}
+
+export interface QuorumPeerOptions {
+  logger: PeerLogger;
+  runtime?: Runtime;
+  onFatal?: (err: Error) => void;
+  /** Storage recovery; defaults to the config's data directories. */
+  recover?: typeof recover;
+}
+
+/** The membership text notifications and NEWLEADER carry (Apache's QuorumVerifier.toString). */
+export function membershipText(peers: PeerAddr[]): string {
+  const lines = peers.map((p) => `server.${p.sid}=${p.host}:${p.quorumPort}:${p.electionPort}:${p.type}`);
+  return lines.join('\n') + '\nversion=0';
+}
+
+/** A log the role stages share: a role ending must not close the server's one txn log. */
+function keepOpen(log: TxnLog): TxnLog {
+  return new Proxy(log, {
+    get(target, prop, receiver) {
+      if (prop === 'close') return async () => {};
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+export class QuorumPeer {
+  readonly server: ZkServer;
+  readonly myId: number;
+  private readonly peers: PeerAddr[];
+  private readonly logger: PeerLogger;
+  private readonly runtime: Runtime;
+  private election!: ElectionTransport;
+  private epochs = { acceptedEpoch: 0, currentEpoch: 0 };
+  private snapDir = '';
+  /** Bumped whenever a role ends, so callbacks of an older role do nothing. */
+  private generation = 0;
+  private lookingSince = 0;
+  private roleTimer: TimerHandle | null = null;
+  private listener: LeaderListener | null = null;
+  private channel: QuorumChannel | null = null;
+  private stopped = false;
+  /** Measured: how long the last election took (ms), and how many elections ended. */
+  lastElectionMs = -1;
+  elections = 0;
+  state: ServerState = 'LOOKING';
+  private readonly initLimit: number;
+  private readonly syncLimit: number;
+
+  constructor(readonly config: ServerConfig, opts: QuorumPeerOptions) {
+    if (config.serverId === undefined) throw new Error('a quorum member needs a myid');
+    if (!config.servers || config.servers.size === 0) throw new Error('a quorum member needs server.N lines');
+    this.myId = config.serverId;
+    // zoo.cfg parsing insists on both for a quorum; Apache's defaults otherwise.
+    this.initLimit = config.initLimit || 10;
+    this.syncLimit = config.syncLimit || 5;
+    this.logger = opts.logger;
+    this.runtime = opts.runtime ?? nodeRuntime;
+    this.peers = [...config.servers.values()].map((s) => {
+      const a = s.addresses[0]!;
+      return { sid: s.id, host: a.host, quorumPort: a.quorumPort, electionPort: a.electionPort, type: s.type };
+    });
+    const doRecover = opts.recover ?? recover;
+    const settings = storageSettings(config);
+    this.snapDir = settings.snapDir;
+    this.server = new ZkServer(
+      config,
+      async () => {
+        const r = await doRecover(settings);
+        this.epochs = { ...r.report.epochs };
+        return r;
+      },
+      { logger: opts.logger, runtime: this.runtime, onFatal: opts.onFatal, quorumMember: true },
+    );
+  }
+
+  private get me(): PeerAddr {
+    return this.peers.find((p) => p.sid === this.myId)!;
+  }
+
+  private get voters(): number[] {
+    return this.peers.filter((p) => p.type === 'participant').map((p) => p.sid);
+  }
+
+  async start(): Promise<void> {
+    await this.server.start();
+    this.election = new ElectionTransport(this.myId, this.peers, membershipText(this.peers), this.runtime, {
+      decided: (state, vote) => this.decided(state, vote),
+      log: (level, message) => (level === 'warn' ? this.logger.warn(message) : level === 'info' ? this.logger.info(message) : undefined),
+    });
+    await this.election.listen();
+    await this.look();
+  }
+
+  private async look(): Promise<void> {
+    if (this.stopped) return;
+    this.state = 'LOOKING';
+    this.lookingSince = this.runtime.clock.now();
+    this.logger.info('LOOKING');
+    const db = this.server.db;
+    this.election.startLooking({ lastLoggedZxid: BigInt(db.lastProcessedZxid), currentEpoch: BigInt(this.epochs.currentEpoch) });
+  }
+
+  private decided(state: ServerState, vote: Vote): void {
+    const took = this.runtime.clock.now() - this.lookingSince;
+    this.lastElectionMs = took;
+    this.elections++;
+    this.state = state;
+    const gen = ++this.generation;
+    this.logger.info(state);
+    this.logger.info(`${state} - LEADER ELECTION TOOK - ${took} MS`);
+    const run = state === 'LEADING' ? this.lead(gen) : this.follow(gen, Number(vote.leader));
+    run.catch((e: Error) => this.roleEnded(gen, e.message));
+  }
+
+  /** The role `gen` is over: drop it and elect again. */
+  private roleEnded(gen: number, reason: string): void {
+    if (gen !== this.generation || this.stopped) return;
+    this.generation++;
+    this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
+    void this.endRole().then(async () => {
+      await this.fastForward();
+      if (this.stopped) return;
+      this.election.becomeLooking();
+      await this.look();
+    }).catch((e: Error) => this.logger.error(`going back to LOOKING failed: ${e.message}`));
+  }
+
+  private async endRole(): Promise<void> {
+    this.roleTimer?.cancel();
+    this.roleTimer = null;
+    this.channel?.close('role ended');
+    this.channel = null;
+    const l = this.listener;
+    this.listener = null;
+    await l?.close();
+    await this.server.switchRole(this.server.role, null);
+  }
+
+  /**
+   * Txns this member logged but never saw committed are applied before it votes (Apache:
+   * ZKDatabase.fastForwardDataBase), so its vote names the history it actually holds.
+   */
+  private async fastForward(): Promise<void> {
+    const db = this.server.db;
+    for await (const txn of this.server.txnLog.readTxnsAfter(db.lastProcessedZxid)) {
+      if (txn.hdr.zxid <= db.lastProcessedZxid) continue;
+      db.applyTxn(txn);
+    }
+  }
+
+  private epochStore() {
+    return {
+      setAcceptedEpoch: async (e: number) => {
+        await writeEpochFile(this.snapDir, ACCEPTED_EPOCH_FILE, e);
+        this.epochs.acceptedEpoch = e;
+      },
+      setCurrentEpoch: async (e: number) => {
+        await writeEpochFile(this.snapDir, CURRENT_EPOCH_FILE, e);
+        this.epochs.currentEpoch = e;
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ LEADING
+
+  private async lead(gen: number): Promise<void> {
+    const db = this.server.db;
+    const cl = db.committedLog;
+    const committed = cl.size > 0 ? cl.txnsAfter(cl.minZxid - 1) ?? [] : [];
+    const core = new ZabLeader<Txn, SnapshotBody>({
+      sid: this.myId,
+      voters: this.voters,
+      observers: this.peers.filter((p) => p.type === 'observer').map((p) => p.sid),
+      acceptedEpoch: this.epochs.acceptedEpoch,
+      currentEpoch: this.epochs.currentEpoch,
+      lastProcessedZxid: BigInt(db.lastProcessedZxid),
+      committedLog: committed.map((txn) => ({ zxid: BigInt(txn.hdr.zxid), txn })),
+      snapshot: () => {
+        throw new Error('syncing a learner by SNAP is not implemented yet');
+      },
+      initLimit: this.initLimit,
+      syncLimit: this.syncLimit,
+      config: membershipText(this.peers),
+    });
+    let stage: LeaderCommit<SnapshotBody> | null = null;
+    let pipeline: RequestPipeline | null = null;
+    const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
+      message: (sid, m) => stage?.receive(sid, m),
+      disconnected: (sid) => stage?.disconnected(sid),
+    });
+    this.listener = listener;
+    await listener.listen();
+    if (gen !== this.generation) return;
+    pipeline = await this.server.switchRole('leader', leaderCommit<SnapshotBody>(
+      core, keepOpen(this.server.txnLog), this.runtime,
+      { send: (to, msg) => listener.send(to, msg), disconnect: (sid, reason) => listener.disconnect(sid, reason) },
+      this.epochStore(),
+      {
+        established: (epoch) => {
+          if (gen !== this.generation) return;
+          pipeline!.startEpoch(Number(core.nextZxid()));
+          this.election.updateElectionVote(BigInt(epoch));
+          this.server.serving = true;
+          this.logger.info(`Leader established epoch ${epoch}; serving clients`);
+        },
+        stepDown: (reason) => this.roleEnded(gen, reason),
+        touchSessions: (_sid, sessions) => {
+          const now = this.runtime.clock.now();
+          for (const s of sessions) this.server.tracker.touch(s.sessionId, now);
+        },
+        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, sid, msg),
+      },
+      this.server.stats,
+      (s) => (stage = s),
+    ));
+    if (gen !== this.generation || !stage) return;
+    const st: LeaderCommit<SnapshotBody> = stage;
+    st.start();
+    this.roleTimer = this.runtime.scheduler.every(Math.max(1, Math.floor(this.config.tickTime / 2)), () => st.tick());
+  }
+
+  private learnerRequest(pipeline: RequestPipeline, sid: number, msg: PeerMessage): void {
+    if (msg.type !== 'REQUEST') return; // SYNC and REVALIDATE: not yet
+    try {
+      pipeline.submitForwarded({
+        sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType, body: Buffer.from(msg.body),
+        authinfo: (msg.authinfo ?? []).map((a) => ({ scheme: a.scheme, id: a.id })),
+      });
+    } catch (e) {
+      this.logger.warn(`dropping a malformed request forwarded by server ${sid}: ${(e as Error).message}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ FOLLOWING
+
+  private async follow(gen: number, leaderSid: number): Promise<void> {
+    const leader = this.peers.find((p) => p.sid === leaderSid);
+    if (!leader) throw new Error(`elected leader ${leaderSid} is not in the server list`);
+    const deadline = this.runtime.clock.now() + this.initLimit * this.config.tickTime;
+    const socket = await dialLeader(leader.host, leader.quorumPort, deadline);
+    if (gen !== this.generation) {
+      socket.destroy();
+      return;
+    }
+    const db = this.server.db;
+    const lastLogged = await this.server.txnLog.getLastLoggedZxid();
+    const core = new ZabLearner<Txn, SnapshotBody>({
+      sid: this.myId, type: 'follower',
+      acceptedEpoch: this.epochs.acceptedEpoch, currentEpoch: this.epochs.currentEpoch,
+      lastLoggedZxid: BigInt(Math.max(db.lastProcessedZxid, lastLogged)),
+      initLimit: this.initLimit, syncLimit: this.syncLimit,
+    });
+    let stage: FollowerCommit<SnapshotBody> | null = null;
+    const storage = {
+      ...this.epochStore(),
+      truncate: async (zxid: bigint) => {
+        if (Number(zxid) < db.lastProcessedZxid) {
+          throw new Error(`TRUNC to 0x${zxid.toString(16)} below the applied 0x${db.lastProcessedZxid.toString(16)} needs a reload from disk (not implemented)`);
+        }
+        await this.server.txnLog.truncate(Number(zxid));
+      },
+      loadSnapshot: () => {
+        throw new Error('SNAP sync is not implemented yet');
+      },
+      takeSnapshot: async () => {
+        const snap = this.server.snapshotterRef;
+        if (snap instanceof Snapshotter) await snap.snapshotNow(db);
+      },
+    };
+    const pipeline = await this.server.switchRole('follower', followerCommit<SnapshotBody>(
+      core, keepOpen(this.server.txnLog), this.runtime,
+      { send: (_to, msg) => this.channel?.send(msg), disconnect: (_sid, reason) => this.channel?.close(reason) },
+      leaderSid, storage,
+      {
+        serving: (epoch) => {
+          if (gen !== this.generation) return;
+          this.election.updateElectionVote(BigInt(epoch));
+          this.server.serving = true;
+          this.logger.info(`Following leader ${leaderSid} in epoch ${epoch}; serving clients`);
+        },
+        leaderLost: (reason) => this.roleEnded(gen, reason),
+      },
+      this.server.stats,
+      (s) => (stage = s),
+    ));
+    if (gen !== this.generation || !stage || !pipeline) {
+      socket.destroy();
+      return;
+    }
+    const st: FollowerCommit<SnapshotBody> = stage;
+    pipeline.forwarder = (req) =>
+      st.forward({ type: 'REQUEST', zxid: -1n, sessionId: req.sessionId, cxid: req.cxid, opType: req.type, body: req.body, authinfo: req.authinfo });
+    this.channel = new QuorumChannel(socket, true, (m) => st.receive(m), (reason) => {
+      st.disconnected();
+      this.roleEnded(gen, `connection to the leader lost: ${reason}`);
+    });
+    st.start();
+    this.roleTimer = this.runtime.scheduler.every(Math.max(1, Math.floor(this.config.tickTime / 2)), () => {
+      // The leader expires sessions: report the ones our clients keep alive.
+      for (const id of this.server.sessionConns.keys()) {
+        const t = this.server.db.sessions.get(id);
+        if (t !== undefined) core.touchSession(id, t);
+      }
+      st.tick();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    await this.election?.stop();
+    this.roleTimer?.cancel();
+    this.channel?.close('shutting down');
+    await this.listener?.close();
+    await this.server.stop();
+    await this.server.txnLog.close();
+  }
+}
