@@ -7,7 +7,9 @@ import type { ServerConfig } from '../config/ServerConfig.js';
 import type { Txn } from '../protocol/txn.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
 import { recover } from '../storage/Recovery.js';
-import type { SnapshotBody } from '../storage/Snapshot.js';
+import { readSnapshotBody, serializeSnapshotSync, type SnapshotBody } from '../storage/Snapshot.js';
+import { Reader } from '../jute/archive.js';
+import { DataTree } from '../tree/DataTree.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
@@ -63,6 +65,7 @@ export class QuorumPeer {
   /** Bumped whenever a role ends, so callbacks of an older role do nothing. */
   private generation = 0;
   private lookingSince = 0;
+  private roleStarted = 0;
   private roleTimer: TimerHandle | null = null;
   private listener: LeaderListener | null = null;
   private channel: QuorumChannel | null = null;
@@ -134,6 +137,7 @@ export class QuorumPeer {
     this.elections++;
     this.state = state;
     const gen = ++this.generation;
+    this.roleStarted = this.runtime.clock.now();
     this.logger.info(state);
     this.logger.info(`${state} - LEADER ELECTION TOOK - ${took} MS`);
     const run = state === 'LEADING' ? this.lead(gen) : this.follow(gen, Number(vote.leader));
@@ -145,8 +149,11 @@ export class QuorumPeer {
     if (gen !== this.generation || this.stopped) return;
     this.generation++;
     this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
+    // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick.
+    const pause = this.runtime.clock.now() - this.roleStarted < 1000 ? this.config.tickTime : 0;
     void this.endRole().then(async () => {
       await this.fastForward();
+      if (pause > 0) await new Promise<void>((r) => this.runtime.scheduler.after(pause, r));
       if (this.stopped) return;
       this.election.becomeLooking();
       await this.look();
@@ -203,9 +210,8 @@ export class QuorumPeer {
       currentEpoch: this.epochs.currentEpoch,
       lastProcessedZxid: BigInt(db.lastProcessedZxid),
       committedLog: committed.map((txn) => ({ zxid: BigInt(txn.hdr.zxid), txn })),
-      snapshot: () => {
-        throw new Error('syncing a learner by SNAP is not implemented yet');
-      },
+      // The leader's state now, as the SNAP stream carries it (a learner too far behind the committed log).
+      snapshot: () => readSnapshotBody(new Reader(Buffer.concat(serializeSnapshotSync(this.server.db, { form: 'body' }).chunks))),
       initLimit: this.initLimit,
       syncLimit: this.syncLimit,
       config: membershipText(this.peers),
@@ -214,7 +220,10 @@ export class QuorumPeer {
     let pipeline: RequestPipeline | null = null;
     const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
       message: (sid, m) => stage?.receive(sid, m),
-      disconnected: (sid) => stage?.disconnected(sid),
+      disconnected: (sid, reason) => {
+        this.logger.warn(`Learner ${sid} disconnected: ${reason}`);
+        stage?.disconnected(sid);
+      },
     });
     this.listener = listener;
     await listener.listen();
@@ -287,8 +296,14 @@ export class QuorumPeer {
         }
         await this.server.txnLog.truncate(Number(zxid));
       },
-      loadSnapshot: () => {
-        throw new Error('SNAP sync is not implemented yet');
+      loadSnapshot: (zxid: bigint, snap: SnapshotBody) => {
+        // Only this follower's (empty) pipeline holds the old tree through db, so swapping it is enough.
+        const tree = DataTree.fromSnapshot(snap.acls, snap.nodes, { digestEnabled: this.config.digestEnabled });
+        db.tree = tree;
+        db.lastProcessedZxid = Number(zxid);
+        db.committedLog.clear();
+        db.sessions.clear();
+        for (const [id, timeout] of snap.sessions) db.sessions.set(id, timeout);
       },
       takeSnapshot: async () => {
         const snap = this.server.snapshotterRef;
