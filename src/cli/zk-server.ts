@@ -324,7 +324,12 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
     process.stdout.write(`${missing}\n`);
     return 1;
   }
-  if (!config.standalone) return runQuorumMember(config, myid, () => onSignal, (f) => (onSignal = f), () => signalled);
+  if (!config.standalone) {
+    // As Apache's QuorumPeerConfig: a member must know which server.N it is.
+    if (config.serverId === undefined) throw new ConfigError(`${path.join(config.dataDir, 'myid')} file is missing`);
+    if (!config.servers?.has(config.serverId)) throw new ConfigError(`${cfgPath}: myid ${config.serverId} has no server.${config.serverId} line`);
+    return runQuorumMember(config, myid, (f) => (onSignal = f), () => signalled);
+  }
   log('WARN', 'QuorumPeerMain', 'Either no config or no quorum defined in config, running in standalone mode', myid);
   log(
     'INFO',
@@ -399,7 +404,6 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
 async function runQuorumMember(
   config: ReturnType<typeof loadZooCfg>,
   myid: string,
-  _current: () => (sig: NodeJS.Signals) => void,
   setOnSignal: (f: (sig: NodeJS.Signals) => void) => void,
   signalled: () => NodeJS.Signals | undefined,
 ): Promise<number> {
