@@ -5,6 +5,7 @@
 // back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
 import type { ServerConfig } from '../config/ServerConfig.js';
 import type { Txn } from '../protocol/txn.js';
+import { OpCode } from '../protocol/constants.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
 import { recover } from '../storage/Recovery.js';
 import { readSnapshotBody, serializeSnapshotSync, type SnapshotBody } from '../storage/Snapshot.js';
@@ -245,7 +246,7 @@ export class QuorumPeer {
           const now = this.runtime.clock.now();
           for (const s of sessions) this.server.tracker.touch(s.sessionId, now);
         },
-        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, sid, msg),
+        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg),
       },
       this.server.stats,
       (s) => (stage = s),
@@ -256,8 +257,13 @@ export class QuorumPeer {
     this.roleTimer = this.runtime.scheduler.every(Math.max(1, Math.floor(this.config.tickTime / 2)), () => st.tick());
   }
 
-  private learnerRequest(pipeline: RequestPipeline, sid: number, msg: PeerMessage): void {
-    if (msg.type !== 'REQUEST') return; // SYNC and REVALIDATE: not yet
+  private learnerRequest(pipeline: RequestPipeline, stage: LeaderCommit<SnapshotBody>, sid: number, msg: PeerMessage): void {
+    if (msg.type !== 'REQUEST') return; // REVALIDATE: not yet
+    // A learner forwards a client's sync as a REQUEST of type sync; it is answered with SYNC.
+    if (msg.opType === OpCode.sync) {
+      stage.syncRequested(sid);
+      return;
+    }
     try {
       pipeline.submitForwarded({
         sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType, body: Buffer.from(msg.body),
@@ -322,6 +328,9 @@ export class QuorumPeer {
           this.logger.info(`Following leader ${leaderSid} in epoch ${epoch}; serving clients`);
         },
         leaderLost: (reason) => this.roleEnded(gen, reason),
+        leaderReply: (msg) => {
+          if (msg.type === 'SYNC') pipeline?.syncAnswered();
+        },
       },
       this.server.stats,
       (s) => (stage = s),

@@ -59,6 +59,11 @@ export class LeaderCommit<S> implements CommitStage {
     this.carry(this.core.receive(from, msg));
   }
 
+  /** A learner forwarded a client's sync (ZooKeeper's processSync). */
+  syncRequested(sid: number): void {
+    this.carry(this.core.syncRequested(sid));
+  }
+
   disconnected(sid: number): void {
     this.carry(this.core.disconnected(sid));
   }

@@ -75,6 +75,8 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
    * their committed txn comes back; sessions expire only on the leader.
    */
   forwarder: WriteForwarder | null = null;
+  /** Syncs forwarded to the leader, oldest first; the leader answers them in order. */
+  private readonly forwardedSyncs: Request[] = [];
 
   constructor(
     readonly db: ZkDatabase,
@@ -163,6 +165,19 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
       const req = new Request(ch, ch.sessionId, xid, type, kind, now, body);
       // sync answers only once every write already submitted (by anyone) is applied.
       if (kind === RequestKind.Sync) req.waitZxid = this.prep.lastPreparedZxid;
+      if (kind === RequestKind.Sync && this.forwarder) {
+        // A follower cannot know what the leader has proposed: the leader answers SYNC once it has
+        // committed everything proposed before the sync, and the COMMITs arrive ahead of it.
+        req.waitZxid = Number.MAX_SAFE_INTEGER;
+        if (!this.forwarder({ sessionId: ch.sessionId, cxid: xid, type, body, authinfo: ch.identities })) {
+          ch.reply(xid, this.db.lastProcessedZxid, Err.ConnectionLoss);
+          return true;
+        }
+        this.forwardedSyncs.push(req);
+        this.order.enqueue(req);
+        this.throttle(ch);
+        return true;
+      }
       if (kind === RequestKind.Read && !this.order.busy(ch.sessionId)) {
         this.answer(req); // fast path: nothing of this session ahead of it
         return true;
@@ -216,6 +231,14 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
       if (req.type === OpCode.closeSession && txn.body.type === OpCode.closeSession) this.tracker.setClosing(req.sessionId);
     }
     this.internal(txn);
+  }
+
+  /** The leader answered the oldest forwarded sync. */
+  syncAnswered(): void {
+    const req = this.forwardedSyncs.shift();
+    if (!req) return;
+    req.waitZxid = 0;
+    this.order.appliedAdvanced();
   }
 
   /** Committed txns from now on carry zxids from `nextZxid` (a leader's new epoch). */
