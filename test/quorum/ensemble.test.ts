@@ -5,35 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, fourLetterWord, makeTempDir, startServerProcess, writeZooCfg, type RunningServer } from '../support/ServerProcess.js';
+import { makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
+import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 
-const HOST = '127.0.0.1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function mode(s: RunningServer): Promise<string | null> {
-  try {
-    const out = await fourLetterWord(s.host, s.port, 'srvr', 1000);
-    return /Mode: (\w+)/.exec(out)?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Polls until every member's srvr Mode is known and there is one leader; bounded. */
-async function waitForRoles(members: RunningServer[], timeoutMs: number): Promise<{ leader: RunningServer; followers: RunningServer[] }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: (string | null)[] = [];
-  while (Date.now() < deadline) {
-    last = await Promise.all(members.map(mode));
-    const leaders = members.filter((_, i) => last[i] === 'leader');
-    const followers = members.filter((_, i) => last[i] === 'follower');
-    if (leaders.length === 1 && followers.length === members.length - 1) return { leader: leaders[0]!, followers };
-    await sleep(50);
-  }
-  assert.fail(`no leader + ${members.length - 1} followers within ${timeoutMs} ms; modes ${JSON.stringify(last)}`);
-}
 
 /** getData until it returns `want` (a follower applies a commit shortly after the leader); bounded. */
 async function readEventually(c: NzkClient, p: string, want: string, timeoutMs = 5000): Promise<void> {
@@ -54,24 +31,14 @@ async function readEventually(c: NzkClient, p: string, want: string, timeoutMs =
 
 test('a 3-member ensemble of our servers: roles by srvr, writes through a follower, leader SIGKILL and failover', { skip: !ourZkAvailable() && 'dist CLI missing', timeout: 120000 }, async () => {
   const ids = [1, 2, 3];
-  const ports = new Map<number, { client: number; quorum: number; election: number }>();
-  for (const id of ids) ports.set(id, { client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const ports = await allocatePorts(ids);
   const root = makeTempDir('ensemble-');
   const members: RunningServer[] = [];
   const clients: NzkClient[] = [];
   try {
     const starts = ids.map((id) => {
       const workDir = path.join(root, `m${id}`);
-      const dataDir = path.join(workDir, 'data');
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
-      const cfg: Record<string, string | number | boolean> = {
-        tickTime: 200, initLimit: 10, syncLimit: 5, dataDir, clientPort: ports.get(id)!.client, clientPortAddress: HOST,
-        '4lw.commands.whitelist': '*', 'admin.enableServer': false,
-      };
-      for (const o of ids) cfg[`server.${o}`] = `${HOST}:${ports.get(o)!.quorum}:${ports.get(o)!.election}`;
-      const cfgFile = path.join(workDir, 'zoo.cfg');
-      writeZooCfg(cfgFile, cfg);
+      const { cfgFile, dataDir } = writeMemberConfig(workDir, id, ports);
       // A member answers srvr with a Mode only once it serves, which needs a quorum: start all at once.
       return startServerProcess(`member${id}`, process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], HOST, ports.get(id)!.client,
         dataDir, true, workDir, { startTimeoutMs: 30000 });
