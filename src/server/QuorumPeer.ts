@@ -202,7 +202,8 @@ export class QuorumPeer {
   private async lead(gen: number): Promise<void> {
     const db = this.server.db;
     const cl = db.committedLog;
-    const committed = cl.size > 0 ? cl.txnsAfter(cl.minZxid - 1) ?? [] : [];
+    // The window minus its oldest txn (CommittedLog hands out only txns after a zxid it holds).
+    const committed = cl.size > 0 ? cl.txnsAfter(cl.minZxid) ?? [] : [];
     const core = new ZabLeader<Txn, SnapshotBody>({
       sid: this.myId,
       voters: this.voters,
@@ -247,6 +248,8 @@ export class QuorumPeer {
           for (const s of sessions) this.server.tracker.touch(s.sessionId, now);
         },
         learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg),
+        syncChosen: (sid, mode, zxid, proposals, reason) =>
+          this.logger.info(`Synchronizing with learner sid: ${sid} by ${mode} 0x${zxid.toString(16)} (${proposals} proposals; ${reason})`),
       },
       this.server.stats,
       (s) => (stage = s),

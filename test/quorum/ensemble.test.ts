@@ -12,6 +12,13 @@ import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function startMember(_id: number, cfgFile: string, port: number): Promise<RunningServer> {
+  const logDir = makeTempDir('ensemble-log-');
+  const dataDir = path.join(path.dirname(cfgFile), 'data');
+  return startServerProcess(`member-${port}`, process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], HOST, port, dataDir, false, logDir,
+    { startTimeoutMs: 30000 });
+}
+
 /** getData until it returns `want` (a follower applies a commit shortly after the leader); bounded. */
 async function readEventually(c: NzkClient, p: string, want: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -34,14 +41,16 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
   const ports = await allocatePorts(ids);
   const root = makeTempDir('ensemble-');
   const members: RunningServer[] = [];
+  const cfgOf = new Map<number, string>();
+  const idOf = new Map<number, number>();
   const clients: NzkClient[] = [];
   try {
     const starts = ids.map((id) => {
-      const workDir = path.join(root, `m${id}`);
-      const { cfgFile, dataDir } = writeMemberConfig(workDir, id, ports);
+      const { cfgFile } = writeMemberConfig(path.join(root, `m${id}`), id, ports);
+      cfgOf.set(ports.get(id)!.client, cfgFile);
+      idOf.set(ports.get(id)!.client, id);
       // A member answers srvr with a Mode only once it serves, which needs a quorum: start all at once.
-      return startServerProcess(`member${id}`, process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], HOST, ports.get(id)!.client,
-        dataDir, true, workDir, { startTimeoutMs: 30000 });
+      return startMember(id, cfgFile, ports.get(id)!.client);
     });
     const started = await Promise.allSettled(starts);
     for (const s of started) if (s.status === 'fulfilled') members.push(s.value);
@@ -56,6 +65,7 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
       assert.match(log, m === leader ? /LEADING - LEADER ELECTION TOOK - \d+ MS/ : /FOLLOWING - LEADER ELECTION TOOK - \d+ MS/);
     }
     const took = members.map((m) => Number(/LEADER ELECTION TOOK - (\d+) MS/.exec(logOf(m))![1]));
+    for (const t of took) assert.ok(t >= 0 && t < 20000, `election time ${t}`);
     console.log(`initial election took ${took.join('/')} ms (per member, as logged); roles seen ${Date.now() - t0} ms after all served`);
 
     // Writes through a follower: forwarded to the leader, answered once committed.
@@ -120,9 +130,44 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
       const [data] = await call<[Buffer]>(c, 'getData', '/ens');
       assert.equal(data.toString(), 'v1');
     }
+
+    // The killed leader comes back on its data: it follows the new leader.
+    const oldLeader = await startMember(0, cfgOf.get(leader.port)!, leader.port);
+    members.splice(members.indexOf(leader), 1, oldLeader);
+    const full = await waitForRoles(members, 20000);
+    assert.equal(full.leader.port, after.leader.port, 'the leader stays');
+    // A follower is stopped and the other two write more than the committed-log window (500
+    // txns): on restart that follower is synced by SNAP rather than DIFF.
+    const behind = full.followers.find((m) => m !== oldLeader)!;
+    await behind.stop({ keepDataDir: true });
+    const writer = await connectNzk(full.leader.connectString);
+    clients.push(writer);
+    await call(writer, 'create', '/bulk', Buffer.from(''));
+    for (let batch = 0; batch < 6; batch++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => call(writer, 'create', `/bulk/n${batch * 100 + i}`, Buffer.from(`${batch * 100 + i}`))));
+    }
+    const rejoined = await startMember(0, cfgOf.get(behind.port)!, behind.port);
+    members.splice(members.indexOf(behind), 1, rejoined);
+    const final = await waitForRoles(members, 20000);
+    assert.equal(final.leader.port, after.leader.port, 'the leader stays');
+    const leaderLog = fs.readFileSync(final.leader.logFile, 'utf8');
+    assert.match(leaderLog, new RegExp(`Synchronizing with learner sid: ${idOf.get(behind.port)} by SNAP`));
+    assert.match(leaderLog, new RegExp(`Synchronizing with learner sid: ${idOf.get(oldLeader.port)} by DIFF`));
+    for (const m of [rejoined, oldLeader]) {
+      const c = await connectNzk(m.connectString);
+      clients.push(c);
+      await readEventually(c, '/bulk/n599', '599');
+      const [kids] = await call<[string[]]>(c, 'getChildren', '/bulk');
+      assert.equal(kids.length, 600, `/bulk on ${m.connectString}`);
+      for (const p of acked) {
+        const [stat] = await call<[unknown]>(c, 'exists', p);
+        assert.ok(stat, `${p} missing on restarted ${m.connectString}`);
+      }
+    }
+    assert.match(fs.readFileSync(rejoined.logFile, 'utf8'), /FOLLOWING/);
   } finally {
     for (const c of clients) c.close();
-    for (const m of members) await m.stop();
+    for (const m of members) await m.stop({ keepDataDir: true });
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -18,6 +18,8 @@ export interface LeaderEvents<S> {
   stepDown(reason: string): void;
   touchSessions?(sid: number, sessions: SessionTouch[]): void;
   learnerRequest?(sid: number, msg: ZabMessage<Txn, S>): void;
+  /** How a learner is being synchronised (for the operator's log). */
+  syncChosen?(sid: number, mode: string, zxid: bigint, proposals: number, reason: string): void;
 }
 
 export class LeaderCommit<S> implements CommitStage {
@@ -127,6 +129,7 @@ export class LeaderCommit<S> implements CommitStage {
             this.events.learnerRequest?.(o.sid, o.msg);
             return;
           case 'syncChosen':
+            this.events.syncChosen?.(o.sid, o.decision.mode, o.decision.zxid, o.decision.proposals, o.decision.reason);
             return;
         }
       }),
