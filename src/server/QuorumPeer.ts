@@ -141,7 +141,7 @@ export class QuorumPeer {
     this.roleStarted = this.runtime.clock.now();
     this.logger.info(state);
     this.logger.info(`${state} - LEADER ELECTION TOOK - ${took} MS`);
-    const run = state === 'LEADING' ? this.lead(gen) : this.follow(gen, Number(vote.leader));
+    const run = state === 'LEADING' ? this.lead(gen) : this.follow(gen, Number(vote.leader), state === 'OBSERVING' ? 'observer' : 'follower');
     run.catch((e: Error) => this.roleEnded(gen, e.message));
   }
 
@@ -150,8 +150,10 @@ export class QuorumPeer {
     if (gen !== this.generation || this.stopped) return;
     this.generation++;
     this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
-    // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick.
-    const pause = this.runtime.clock.now() - this.roleStarted < 1000 ? this.config.tickTime : 0;
+    // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick. An
+    // observer waits observer.election.DelayMs (200 ms) as Apache's does.
+    let pause = this.runtime.clock.now() - this.roleStarted < 1000 ? this.config.tickTime : 0;
+    if (this.state === 'OBSERVING') pause = Math.max(pause, 200);
     void this.endRole().then(async () => {
       await this.fastForward();
       if (pause > 0) await new Promise<void>((r) => this.runtime.scheduler.after(pause, r));
@@ -279,7 +281,7 @@ export class QuorumPeer {
 
   // ------------------------------------------------------------------ FOLLOWING
 
-  private async follow(gen: number, leaderSid: number): Promise<void> {
+  private async follow(gen: number, leaderSid: number, type: 'follower' | 'observer'): Promise<void> {
     const leader = this.peers.find((p) => p.sid === leaderSid);
     if (!leader) throw new Error(`elected leader ${leaderSid} is not in the server list`);
     const deadline = this.runtime.clock.now() + this.initLimit * this.config.tickTime;
@@ -291,7 +293,7 @@ export class QuorumPeer {
     const db = this.server.db;
     const lastLogged = await this.server.txnLog.getLastLoggedZxid();
     const core = new ZabLearner<Txn, SnapshotBody>({
-      sid: this.myId, type: 'follower',
+      sid: this.myId, type,
       acceptedEpoch: this.epochs.acceptedEpoch, currentEpoch: this.epochs.currentEpoch,
       lastLoggedZxid: BigInt(Math.max(db.lastProcessedZxid, lastLogged)),
       initLimit: this.initLimit, syncLimit: this.syncLimit,
@@ -319,7 +321,7 @@ export class QuorumPeer {
         if (snap instanceof Snapshotter) await snap.snapshotNow(db);
       },
     };
-    const pipeline = await this.server.switchRole('follower', followerCommit<SnapshotBody>(
+    const pipeline = await this.server.switchRole(type, followerCommit<SnapshotBody>(
       core, keepOpen(this.server.txnLog), this.runtime,
       { send: (_to, msg) => this.channel?.send(msg), disconnect: (_sid, reason) => this.channel?.close(reason) },
       leaderSid, storage,
@@ -328,7 +330,7 @@ export class QuorumPeer {
           if (gen !== this.generation) return;
           this.election.updateElectionVote(BigInt(epoch));
           this.server.serving = true;
-          this.logger.info(`Following leader ${leaderSid} in epoch ${epoch}; serving clients`);
+          this.logger.info(`${type === 'observer' ? 'Observing' : 'Following'} leader ${leaderSid} in epoch ${epoch}; serving clients`);
         },
         leaderLost: (reason) => this.roleEnded(gen, reason),
         leaderReply: (msg) => {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
-import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
+import { HOST, allocatePorts, srvrMode, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
+import { ZooKeeper } from '../../src/client/ZooKeeper.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 
@@ -167,6 +168,45 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     assert.match(fs.readFileSync(rejoined.logFile, 'utf8'), /FOLLOWING/);
   } finally {
     for (const c of clients) c.close();
+    for (const m of members) await m.stop({ keepDataDir: true });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('an observer: Mode observer, learns commits by INFORM, forwards writes and syncs to the leader', { skip: !ourZkAvailable() && 'dist CLI missing', timeout: 60000 }, async () => {
+  const ids = [1, 2, 3, 4];
+  const ports = await allocatePorts(ids);
+  const root = makeTempDir('ensemble-obs-');
+  const members: RunningServer[] = [];
+  const clients: ZooKeeper[] = [];
+  try {
+    const started = await Promise.allSettled(ids.map((id) => {
+      const { cfgFile } = writeMemberConfig(path.join(root, `m${id}`), id, ports, 200, new Set([4]));
+      return startMember(id, cfgFile, ports.get(id)!.client);
+    }));
+    for (const s of started) if (s.status === 'fulfilled') members.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const observer = members.find((m) => m.port === ports.get(4)!.client)!;
+    const voters = members.filter((m) => m !== observer);
+    const { leader } = await waitForRoles(voters, 20000);
+    const deadline = Date.now() + 10000;
+    while ((await srvrMode(observer)) !== 'observer') {
+      assert.ok(Date.now() < deadline, 'the observer never reported Mode: observer');
+      await sleep(50);
+    }
+    assert.match(fs.readFileSync(observer.logFile, 'utf8'), /OBSERVING - LEADER ELECTION TOOK - \d+ MS/);
+    const obs = await ZooKeeper.connect(observer.connectString, { sessionTimeout: 6000 });
+    clients.push(obs);
+    const lead = await ZooKeeper.connect(leader.connectString, { sessionTimeout: 6000 });
+    clients.push(lead);
+    await obs.create('/o', Buffer.from('from-observer'));
+    await lead.sync('/o');
+    assert.equal((await lead.getData('/o')).data?.toString(), 'from-observer');
+    await lead.setData('/o', Buffer.from('from-leader'));
+    await obs.sync('/o');
+    assert.equal((await obs.getData('/o')).data?.toString(), 'from-leader');
+  } finally {
+    for (const c of clients) await c.close().catch(() => {});
     for (const m of members) await m.stop({ keepDataDir: true });
     fs.rmSync(root, { recursive: true, force: true });
   }

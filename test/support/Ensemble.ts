@@ -21,7 +21,9 @@ export async function allocatePorts(ids: number[]): Promise<Map<number, MemberPo
 }
 
 /** Writes `<dir>/data/myid` and `<dir>/zoo.cfg` for member `id`; returns the config file and data dir. */
-export function writeMemberConfig(dir: string, id: number, ports: Map<number, MemberPorts>, tickTime = 200): { cfgFile: string; dataDir: string } {
+export function writeMemberConfig(
+  dir: string, id: number, ports: Map<number, MemberPorts>, tickTime = 200, observers: ReadonlySet<number> = new Set(),
+): { cfgFile: string; dataDir: string } {
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
@@ -29,7 +31,8 @@ export function writeMemberConfig(dir: string, id: number, ports: Map<number, Me
     tickTime, initLimit: 10, syncLimit: 5, dataDir, clientPort: ports.get(id)!.client, clientPortAddress: HOST,
     '4lw.commands.whitelist': '*', 'admin.enableServer': false,
   };
-  for (const [o, p] of ports) cfg[`server.${o}`] = `${HOST}:${p.quorum}:${p.election}`;
+  for (const [o, p] of ports) cfg[`server.${o}`] = `${HOST}:${p.quorum}:${p.election}${observers.has(o) ? ':observer' : ''}`;
+  if (observers.has(id)) cfg.peerType = 'observer';
   const cfgFile = path.join(dir, 'zoo.cfg');
   writeZooCfg(cfgFile, cfg);
   return { cfgFile, dataDir };
