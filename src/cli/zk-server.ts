@@ -328,7 +328,7 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
     // As Apache's QuorumPeerConfig: a member must know which server.N it is.
     if (config.serverId === undefined) throw new ConfigError(`${path.join(config.dataDir, 'myid')} file is missing`);
     if (!config.servers?.has(config.serverId)) throw new ConfigError(`${cfgPath}: myid ${config.serverId} has no server.${config.serverId} line`);
-    return runQuorumMember(config, myid, (f) => (onSignal = f), () => signalled);
+    return runQuorumMember(config, myid, env.ZOO_LOG_DIR || undefined, (f) => (onSignal = f), () => signalled);
   }
   log('WARN', 'QuorumPeerMain', 'Either no config or no quorum defined in config, running in standalone mode', myid);
   log(
@@ -404,6 +404,7 @@ async function startForeground(cfgPath: string, env: NodeJS.ProcessEnv): Promise
 async function runQuorumMember(
   config: ReturnType<typeof loadZooCfg>,
   myid: string,
+  auditLogDir: string | undefined,
   setOnSignal: (f: (sig: NodeJS.Signals) => void) => void,
   signalled: () => NodeJS.Signals | undefined,
 ): Promise<number> {
@@ -415,6 +416,7 @@ async function runQuorumMember(
   });
   const peer = new QuorumPeer(config, {
     logger: peerLog('QuorumPeer'),
+    auditLogDir,
     // As standalone: a failed txn log is unrecoverable in-process; exit so a supervisor restarts us.
     onFatal: (err) => {
       log('ERROR', 'ZooKeeperServer', `Severe unrecoverable error, exiting: ${err.message}`, myid);

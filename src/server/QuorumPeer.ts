@@ -33,6 +33,8 @@ export interface QuorumPeerOptions {
   logger: PeerLogger;
   runtime?: Runtime;
   onFatal?: (err: Error) => void;
+  /** Directory of zookeeper_audit.log when audit.enable=true. */
+  auditLogDir?: string;
   /** Storage recovery; defaults to the config's data directories. */
   recover?: typeof recover;
 }
@@ -101,7 +103,7 @@ export class QuorumPeer {
         this.epochs = { ...r.report.epochs };
         return r;
       },
-      { logger: opts.logger, runtime: this.runtime, onFatal: opts.onFatal, quorumMember: true },
+      { logger: opts.logger, runtime: this.runtime, onFatal: opts.onFatal, quorumMember: true, auditLogDir: opts.auditLogDir },
     );
   }
 
