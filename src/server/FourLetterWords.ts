@@ -158,6 +158,10 @@ export class FourLetterWords {
     out += `Zxid: ${hex(s.lastZxid)}\n`;
     out += `Mode: ${s.role}\n`;
     out += `Node count: ${s.tree.nodeCount}\n`;
+    if (s.role === 'leader') {
+      const p = s.proposalSizes?.() ?? { last: -1, min: -1, max: -1 };
+      out += `Proposal sizes last/min/max: ${p.last}/${p.min}/${p.max}\n`;
+    }
     return out;
   }
 

@@ -4,7 +4,8 @@
 // forwards client writes to it and serves reads locally. Losing the leader (or the quorum) goes
 // back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
 import type { ServerConfig } from '../config/ServerConfig.js';
-import type { Txn } from '../protocol/txn.js';
+import { encodeTxn, type Txn } from '../protocol/txn.js';
+import { makeZxid } from '../quorum/zab/messages.js';
 import { OpCode } from '../protocol/constants.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
 import { recover } from '../storage/Recovery.js';
@@ -188,6 +189,11 @@ export class QuorumPeer {
     }
   }
 
+  private enterEpoch(epoch: number): void {
+    const start = Number(makeZxid(epoch, 0));
+    if (this.server.db.lastProcessedZxid < start) this.server.db.lastProcessedZxid = start;
+  }
+
   private epochStore() {
     return {
       setAcceptedEpoch: async (e: number) => {
@@ -234,14 +240,29 @@ export class QuorumPeer {
     this.listener = listener;
     await listener.listen();
     if (gen !== this.generation) return;
+    // Apache's proposal BufferStats: the size of each PROPOSAL's data, once per proposal.
+    const sizes = (this.server.proposalStats = { last: -1, min: -1, max: -1 });
+    let lastSized = -1n;
+    const send = (to: number, msg: PeerMessage) => {
+      if (msg.type === 'PROPOSAL' && msg.zxid > lastSized) {
+        lastSized = msg.zxid;
+        const n = encodeTxn(msg.txn).length;
+        sizes.last = n;
+        sizes.min = sizes.min < 0 ? n : Math.min(sizes.min, n);
+        sizes.max = Math.max(sizes.max, n);
+      }
+      listener.send(to, msg);
+    };
     pipeline = await this.server.switchRole('leader', leaderCommit<SnapshotBody>(
       core, keepOpen(this.server.txnLog), this.runtime,
-      { send: (to, msg) => listener.send(to, msg), disconnect: (sid, reason) => listener.disconnect(sid, reason) },
+      { send, disconnect: (sid, reason) => listener.disconnect(sid, reason) },
       this.epochStore(),
       {
         established: (epoch) => {
           if (gen !== this.generation) return;
           pipeline!.startEpoch(Number(core.nextZxid()));
+          // As Apache's leader, the tree's zxid is the new epoch's first (srvr shows 0x<epoch>00000000).
+          this.enterEpoch(epoch);
           this.election.updateElectionVote(BigInt(epoch));
           this.server.serving = true;
           this.logger.info(`Leader established epoch ${epoch}; serving clients`);
@@ -304,10 +325,15 @@ export class QuorumPeer {
     const storage = {
       ...this.epochStore(),
       truncate: async (zxid: bigint) => {
-        if (Number(zxid) < db.lastProcessedZxid) {
-          throw new Error(`TRUNC to 0x${zxid.toString(16)} below the applied 0x${db.lastProcessedZxid.toString(16)} needs a reload from disk (not implemented)`);
+        // Txns logged but never applied can be cut; applied ones would need the tree reloaded from disk.
+        // (A zxid with counter 0 is only an epoch's start, set when the epoch began, not a txn.)
+        const marker = db.lastProcessedZxid % 2 ** 32 === 0;
+        const applied = db.committedLog.size > 0 ? db.committedLog.maxZxid : marker ? -1 : db.lastProcessedZxid;
+        if (applied > Number(zxid)) {
+          throw new Error(`TRUNC to 0x${zxid.toString(16)} below the applied 0x${applied.toString(16)} needs a reload from disk (not implemented)`);
         }
         await this.server.txnLog.truncate(Number(zxid));
+        if (db.lastProcessedZxid > Number(zxid)) db.lastProcessedZxid = Number(zxid);
       },
       loadSnapshot: (zxid: bigint, snap: SnapshotBody) => {
         // Only this follower's (empty) pipeline holds the old tree through db, so swapping it is enough.
@@ -331,6 +357,7 @@ export class QuorumPeer {
         serving: (epoch) => {
           if (gen !== this.generation) return;
           this.election.updateElectionVote(BigInt(epoch));
+          this.enterEpoch(epoch);
           this.server.serving = true;
           this.logger.info(`${type === 'observer' ? 'Observing' : 'Following'} leader ${leaderSid} in epoch ${epoch}; serving clients`);
         },

@@ -27,6 +27,8 @@ export interface ServerView extends StatsSource {
   readonly config: ServerConfig;
   /** The role in the ensemble; 'standalone' without one. */
   readonly role: ServerRole;
+  /** A leader's PROPOSAL data sizes in bytes (Apache's proposal BufferStats; -1 before the first). */
+  proposalSizes?(): { last: number; min: number; max: number };
   /**
    * The id operators see (conf serverId, configuration server_id, zabstate myid), as
    * ZooKeeperServer.getServerId: myid in an ensemble, 0 for a standalone server whatever myid says.

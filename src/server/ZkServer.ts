@@ -262,6 +262,12 @@ export class ZkServer implements ServerView {
     return this.buildPipeline(makeCommit);
   }
 
+  /** Set by a quorum member while it leads (srvr's "Proposal sizes"). */
+  proposalStats = { last: -1, min: -1, max: -1 };
+  proposalSizes(): { last: number; min: number; max: number } {
+    return this.proposalStats;
+  }
+
   get snapshotterRef(): SnapshotterLike | undefined {
     return this.snapshotter;
   }

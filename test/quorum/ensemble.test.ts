@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
+import { fourLetterWord, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
 import { HOST, allocatePorts, srvrMode, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
 import { ZooKeeper } from '../../src/client/ZooKeeper.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
@@ -65,6 +65,9 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
       assert.match(log, /LOOKING/);
       assert.match(log, m === leader ? /LEADING - LEADER ELECTION TOOK - \d+ MS/ : /FOLLOWING - LEADER ELECTION TOOK - \d+ MS/);
     }
+    // As Apache's: a member of a new ensemble reports the first epoch's zxid; the leader its proposal sizes.
+    for (const m of members) assert.match(await fourLetterWord(m.host, m.port, 'srvr'), /Zxid: 0x100000000\n/);
+    assert.match(await fourLetterWord(leader.host, leader.port, 'srvr'), /Mode: leader\nNode count: \d+\nProposal sizes last\/min\/max: -1\/-1\/-1\n$/);
     const took = members.map((m) => Number(/LEADER ELECTION TOOK - (\d+) MS/.exec(logOf(m))![1]));
     for (const t of took) assert.ok(t >= 0 && t < 20000, `election time ${t}`);
     console.log(`initial election took ${took.join('/')} ms (per member, as logged); roles seen ${Date.now() - t0} ms after all served`);
@@ -97,6 +100,7 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     process.kill(leader.pid, 'SIGKILL');
     const survivors = members.filter((m) => m !== leader);
     const after = await waitForRoles(survivors, 20000);
+    assert.match(await fourLetterWord(after.leader.host, after.leader.port, 'srvr'), /Proposal sizes last\/min\/max: -1\/-1\/-1\n/, 'stats are per leadership');
     const failoverMs = Date.now() - killedAt;
     console.log(`failover: a new leader (port ${after.leader.port}) serving ${failoverMs} ms after SIGKILL`);
 
@@ -136,6 +140,11 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     const oldLeader = await startMember(0, cfgOf.get(leader.port)!, leader.port);
     members.splice(members.indexOf(leader), 1, oldLeader);
     const full = await waitForRoles(members, 20000);
+    // The writes after failover were proposed by this leader: sizes measured, min <= last <= max.
+    const ps = /Proposal sizes last\/min\/max: (\d+)\/(\d+)\/(\d+)/.exec(await fourLetterWord(full.leader.host, full.leader.port, 'srvr'));
+    assert.ok(ps, 'proposal sizes after writes');
+    const [last, min, max] = ps.slice(1).map(Number) as [number, number, number];
+    assert.ok(min > 0 && min <= last && last <= max, `proposal sizes ${last}/${min}/${max}`);
     assert.equal(full.leader.port, after.leader.port, 'the leader stays');
     // A follower is stopped and the other two write more than the committed-log window (500
     // txns): on restart that follower is synced by SNAP rather than DIFF.
