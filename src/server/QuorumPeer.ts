@@ -57,6 +57,14 @@ function keepOpen(log: TxnLog): TxnLog {
   });
 }
 
+/** The leader closed (expired) a session whose client is connected here: close that connection. */
+export function dropConnection(server: ZkServer, sessionId: bigint): void {
+  const conn = server.sessionConns.get(sessionId);
+  if (!conn) return;
+  server.sessionConns.delete(sessionId);
+  conn.close();
+}
+
 export class QuorumPeer {
   readonly server: ZkServer;
   readonly myId: number;
@@ -374,6 +382,7 @@ export class QuorumPeer {
       return;
     }
     const st: FollowerCommit<SnapshotBody> = stage;
+    pipeline.sessionClosed = (id) => dropConnection(this.server, id);
     pipeline.forwarder = (req) =>
       st.forward({ type: 'REQUEST', zxid: -1n, sessionId: req.sessionId, cxid: req.cxid, opType: req.type, body: req.body, authinfo: req.authinfo });
     this.channel = new QuorumChannel(socket, true, (m) => st.receive(m), (reason) => {

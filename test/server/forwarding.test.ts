@@ -11,6 +11,7 @@ import type { Txn } from '../../src/protocol/txn.js';
 import type { CommitSink, CommitStage } from '../../src/server/pipeline/Commit.js';
 import type { ForwardedWrite, RequestPipeline } from '../../src/server/pipeline/RequestPipeline.js';
 import { ZooKeeper } from '../../src/client/ZooKeeper.js';
+import { dropConnection } from '../../src/server/QuorumPeer.js';
 
 /** A commit stage that commits each txn at once, here and at the follower. */
 function instantCommit(follower: () => CommitSink | null): (sink: CommitSink) => CommitStage {
@@ -76,6 +77,21 @@ test('a follower pipeline forwards writes, createSession and sync, and answers f
     assert.equal(forwarded[forwarded.length - 1]!.type, OpCode.sync);
     assert.equal(follower.tree.get('/f')?.version, 1);
     assert.equal(follower.tree.get('/f')?.mzxid, leader.tree.get('/f')?.mzxid);
+
+    // The leader expires the session: the follower drops its client's connection, and the client
+    // learns on reconnecting that the session is gone.
+    followerPipeline.sessionClosed = (id) => dropConnection(follower, id);
+    const doomed = await ZooKeeper.connect(`127.0.0.1:${follower.port}`, { sessionTimeout: 6000, retryDelay: 20 });
+    clients.push(doomed);
+    const doomedId = doomed.getSessionId();
+    assert.ok(follower.sessionConns.has(doomedId));
+    leaderPipeline.expire(doomedId);
+    const deadline = Date.now() + 5000;
+    while (follower.sessionConns.has(doomedId) || follower.tracker.isActive(doomedId)) {
+      assert.ok(Date.now() < deadline, 'the follower kept the expired session connected');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await assert.rejects(doomed.getData('/f'), /SESSIONEXPIRED|SessionExpired|expired|closed/i);
 
     // No leader to forward to: the write fails with connection loss instead of waiting forever.
     reachable = false;

@@ -75,6 +75,11 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
    * their committed txn comes back; sessions expire only on the leader.
    */
   forwarder: WriteForwarder | null = null;
+  /**
+   * Set on a follower, where only the leader expires sessions: a committed closeSession (after its
+   * own client's reply, if any) tells the owner to drop that session's connection.
+   */
+  sessionClosed: ((sessionId: bigint) => void) | null = null;
   /** Syncs forwarded to the leader, oldest first; the leader answers them in order. */
   private readonly forwardedSyncs: Request[] = [];
 
@@ -274,6 +279,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     this.stats.recordApplied(txn, this.runtime.clock.now());
     if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res, txn);
     this.order.appliedAdvanced();
+    if (this.sessionClosed && txn.body.type === OpCode.closeSession) this.sessionClosed(txn.hdr.clientId);
     this.unthrottle();
   }
 
