@@ -234,7 +234,7 @@ test('the page renders in headless Chromium with znode text escaped', { skip: !f
       const dom = await new Promise<string>((resolve, reject) => {
         execFile(
           CHROMIUM,
-          ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--virtual-time-budget=4000', '--dump-dom', base],
+          ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--virtual-time-budget=4000', '--dump-dom', base],
           { timeout: 30000, maxBuffer: 16 << 20 },
           (err, stdout) => (err ? reject(err) : resolve(stdout)),
         );

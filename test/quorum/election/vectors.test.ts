@@ -12,8 +12,9 @@ import { FastLeaderElection, type ElectionOutput, type LocalHistory, type Notifi
 import { QuorumMaj } from '../../../src/quorum/election/QuorumVerifier.js';
 import { longHex, STATE_CODES, stateFromCode, type ServerState } from '../../../src/quorum/election/Vote.js';
 import { decodeNotification, encodeNotificationFrame, voteNotification } from '../../../src/quorum/wire/ElectionWire.js';
+import { vectorsDir } from '../../support/vectors.js';
 
-const VECTORS = process.env.ZK_VECTORS ?? path.resolve('../shared/vectors/quorum');
+const VECTORS = vectorsDir('quorum');
 const haveVectors = fs.existsSync(path.join(VECTORS, 'election-initial.jsonl'));
 
 interface Frame {
