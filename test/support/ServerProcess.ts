@@ -32,6 +32,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Extra environment for the child. */
   env?: Record<string, string>;
+  /** Working directory of the child (relative paths in its config resolve against it). */
+  cwd?: string;
   /** Extra JVM flags (Apache ZooKeeper only), e.g. -Dzookeeper.enforceQuota=true. */
   jvmFlags?: string[];
 }
@@ -122,6 +124,7 @@ export async function startServerProcess(
   const child = spawn(cmd, args, {
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, ...(opts.env ?? {}) },
+    cwd: opts.cwd,
     detached: false,
   });
   fs.closeSync(logFd);
