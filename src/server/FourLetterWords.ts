@@ -41,6 +41,17 @@ export function dataDirs(view: Pick<ServerView, 'config'>): { snapDir: string; l
 export async function monitorRows(view: ServerView): Promise<Array<[string, string | number, boolean]>> {
   const rows: Array<[string, string | number, boolean]> = [['version', VERSION, false], ['server_state', view.role, false]];
   for (const e of await view.stats.metrics.monitorEntries()) rows.push(e);
+  const lead = view.leaderFigures?.();
+  if (lead) {
+    // LeaderZooKeeperServer's gauges (3.8 names; 3.4's zk_followers became zk_learners).
+    const p = view.proposalSizes?.() ?? { last: -1, min: -1, max: -1 };
+    rows.push(
+      ['learners', lead.learners, false], ['synced_followers', lead.syncedFollowers, false],
+      ['synced_non_voting_followers', lead.syncedNonVotingFollowers, false], ['synced_observers', lead.syncedObservers, false],
+      ['pending_syncs', lead.pendingSyncs, false], ['leader_uptime', lead.leaderUptimeMs, false],
+      ['last_proposal_size', p.last, false], ['max_proposal_size', p.max, false], ['min_proposal_size', p.min, false],
+    );
+  }
   return rows;
 }
 

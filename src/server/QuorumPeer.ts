@@ -160,6 +160,7 @@ export class QuorumPeer {
   private roleEnded(gen: number, reason: string): void {
     if (gen !== this.generation || this.stopped) return;
     this.generation++;
+    this.server.leaderFiguresSource = null;
     this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
     // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick. An
     // observer waits observer.election.DelayMs (200 ms) as Apache's does.
@@ -273,6 +274,19 @@ export class QuorumPeer {
           this.enterEpoch(epoch);
           this.election.updateElectionVote(BigInt(epoch));
           this.server.serving = true;
+          const establishedAt = this.runtime.clock.now();
+          this.server.leaderFiguresSource = () => {
+            const learners = core.learners();
+            const synced = (type: 'follower' | 'observer') => learners.filter((l) => l.type === type && l.state === 'upToDate' && l.synced).length;
+            return {
+              learners: learners.length,
+              syncedFollowers: synced('follower'),
+              syncedNonVotingFollowers: 0,
+              syncedObservers: synced('observer'),
+              pendingSyncs: core.pendingSyncCount,
+              leaderUptimeMs: this.runtime.clock.now() - establishedAt,
+            };
+          };
           this.logger.info(`Leader established epoch ${epoch}; serving clients`);
         },
         stepDown: (reason) => this.roleEnded(gen, reason),

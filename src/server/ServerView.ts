@@ -29,6 +29,8 @@ export interface ServerView extends StatsSource {
   readonly role: ServerRole;
   /** A leader's PROPOSAL data sizes in bytes (Apache's proposal BufferStats; -1 before the first). */
   proposalSizes?(): { last: number; min: number; max: number };
+  /** A leader's figures for mntr (learners, synced followers/observers, pending syncs, uptime); null otherwise. */
+  leaderFigures?(): LeaderFigures | null;
   /**
    * The id operators see (conf serverId, configuration server_id, zabstate myid), as
    * ZooKeeperServer.getServerId: myid in an ensemble, 0 for a standalone server whatever myid says.
@@ -56,4 +58,15 @@ export interface ServerView extends StatsSource {
   traceMask: bigint;
   /** Absent for a server that keeps nothing on disk. */
   lastSnapshot?(): LastSnapshot | null;
+}
+
+/** What a leader reports in mntr, as ZooKeeper 3.8's LeaderZooKeeperServer gauges. */
+export interface LeaderFigures {
+  learners: number;
+  syncedFollowers: number;
+  syncedNonVotingFollowers: number;
+  syncedObservers: number;
+  pendingSyncs: number;
+  /** ms since this leader was established. */
+  leaderUptimeMs: number;
 }

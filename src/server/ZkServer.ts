@@ -22,7 +22,7 @@ import { AdminServer } from './AdminServer.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 import { RequestPipeline } from './pipeline/RequestPipeline.js';
 import { standaloneCommit, type CommitSink, type CommitStage } from './pipeline/Commit.js';
-import { DEFAULT_TRACE_MASK, type LastSnapshot, type ServerRole, type ServerView } from './ServerView.js';
+import { DEFAULT_TRACE_MASK, type LeaderFigures, type LastSnapshot, type ServerRole, type ServerView } from './ServerView.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import { FileTxnLog } from '../storage/TxnLog.js';
 import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
@@ -266,6 +266,12 @@ export class ZkServer implements ServerView {
   proposalStats = { last: -1, min: -1, max: -1 };
   proposalSizes(): { last: number; min: number; max: number } {
     return this.proposalStats;
+  }
+
+  /** Set by a quorum member while it leads: its live figures for mntr. */
+  leaderFiguresSource: (() => LeaderFigures) | null = null;
+  leaderFigures(): LeaderFigures | null {
+    return this.role === 'leader' && this.leaderFiguresSource ? this.leaderFiguresSource() : null;
   }
 
   get snapshotterRef(): SnapshotterLike | undefined {

@@ -68,6 +68,24 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     // As Apache's: a member of a new ensemble reports the first epoch's zxid; the leader its proposal sizes.
     for (const m of members) assert.match(await fourLetterWord(m.host, m.port, 'srvr'), /Zxid: 0x100000000\n/);
     assert.match(await fourLetterWord(leader.host, leader.port, 'srvr'), /Mode: leader\nNode count: \d+\nProposal sizes last\/min\/max: -1\/-1\/-1\n$/);
+    // mntr: the leader's learner figures (two followers, both synced), which followers do not print.
+    const mntrOf = async (m: RunningServer) =>
+      new Map((await fourLetterWord(m.host, m.port, 'mntr')).split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+    const mntrDeadline = Date.now() + 5000;
+    let lm = await mntrOf(leader);
+    while (lm.get('zk_synced_followers') !== '2' && Date.now() < mntrDeadline) {
+      await sleep(50);
+      lm = await mntrOf(leader);
+    }
+    assert.equal(lm.get('zk_server_state'), 'leader');
+    assert.equal(lm.get('zk_learners'), '2');
+    assert.equal(lm.get('zk_synced_followers'), '2');
+    assert.equal(lm.get('zk_synced_observers'), '0');
+    assert.equal(lm.get('zk_pending_syncs'), '0');
+    assert.ok(Number(lm.get('zk_leader_uptime')) >= 0);
+    const fm = await mntrOf(followers[0]!);
+    assert.equal(fm.get('zk_server_state'), 'follower');
+    assert.equal(fm.has('zk_learners'), false);
     const took = members.map((m) => Number(/LEADER ELECTION TOOK - (\d+) MS/.exec(logOf(m))![1]));
     for (const t of took) assert.ok(t >= 0 && t < 20000, `election time ${t}`);
     console.log(`initial election took ${took.join('/')} ms (per member, as logged); roles seen ${Date.now() - t0} ms after all served`);

@@ -174,6 +174,11 @@ export class ZabLeader<T, S = unknown> {
     return this.outstanding.length;
   }
 
+  /** Learners' forwarded syncs not answered yet (zk_pending_syncs). */
+  get pendingSyncCount(): number {
+    return this.pendingSyncs.length;
+  }
+
   /**
    * Whether syncing a learner whose last zxid is `peerLastZxid` would read the txn log (it is behind
    * the committed log). txnLogFrom is synchronous while TxnLog.readTxnsAfter is not: a host reads
