@@ -1,6 +1,19 @@
 // Public surface of the ZooKeeper client.
 export { ZooKeeper } from './ZooKeeper.js';
-export type { ZooKeeperOptions, ZooKeeperEvents, SessionState, ConnectedInfo, DataResult, ChildrenResult } from './ZooKeeper.js';
+export type {
+  ZooKeeperOptions,
+  ZooKeeperEvents,
+  SessionState,
+  ConnectionStateName,
+  ConnectedInfo,
+  DataResult,
+  ChildrenResult,
+  OpOptions,
+} from './ZooKeeper.js';
+export { ExponentialBackoffRetry, RetryNTimes, RetryOneTime, RetryUntilElapsed, RetryForever } from './RetryPolicy.js';
+export type { RetryPolicy } from './RetryPolicy.js';
+export { sleep, isAbortError } from './abort.js';
+export type { AbortOptions } from './abort.js';
 export {
   ZooKeeperError,
   isZooKeeperError,
