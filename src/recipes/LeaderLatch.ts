@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { basename, joinPath } from '../client/paths.js';
 import type { ConnectedInfo, ZooKeeper } from '../client/ZooKeeper.js';
-import { createProtected, deleteQuietly, retrying, sortBySequence, waitForDeletion } from './support.js';
+import { abortableWait } from '../client/abort.js';
+import { createProtected, deleteQuietly, retrying, sortBySequence, waitForDeletion, waitOptions, type WaitOptions } from './support.js';
 
 export interface LeaderLatchEvents {
   isLeader: [];
@@ -98,23 +99,26 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.emit(v ? 'isLeader' : 'notLeader');
   }
 
-  /** Resolves true once leader, false after `timeoutMs` (or if the latch stops). */
-  waitLeadership(timeoutMs?: number): Promise<boolean> {
+  /**
+   * Resolves true once leader, false after the timeout (or if the latch stops); an aborted signal
+   * rejects with `signal.reason` (the latch keeps its place in the election).
+   */
+  waitLeadership(options?: number | WaitOptions): Promise<boolean> {
+    const { timeoutMs, signal } = waitOptions(options);
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.hasLeadership) return Promise.resolve(true);
     if (!this.running) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (v: boolean) => {
+    return abortableWait<boolean>(signal, (resolve) => {
+      const yes = () => resolve(true);
+      const no = () => resolve(false);
+      this.on('isLeader', yes);
+      this.on('closed', no);
+      const timer = timeoutMs !== undefined ? setTimeout(no, timeoutMs) : undefined;
+      return () => {
         clearTimeout(timer);
         this.off('isLeader', yes);
         this.off('closed', no);
-        resolve(v);
       };
-      const yes = () => done(true);
-      const no = () => done(false);
-      this.on('isLeader', yes);
-      this.on('closed', no);
-      if (timeoutMs !== undefined) timer = setTimeout(no, timeoutMs);
     });
   }
 

@@ -1,9 +1,19 @@
 // Exclusive lock (the ZooKeeper "Locks" recipe): the lowest sequence number holds the lock, every
 // other contender watches only its immediate predecessor.
+import { Err } from '../protocol/constants.js';
+import { ZooKeeperError } from '../client/errors.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
 import { LockInternals } from './LockInternals.js';
+import { waitOptions, type WaitOptions } from './support.js';
 
-export class Mutex {
+/** A held lock: release it explicitly or let `await using` do it at the end of the block. */
+export interface LockGuard extends AsyncDisposable {
+  /** Path of the lock node that holds the lock. */
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export class Mutex implements AsyncDisposable {
   private readonly internals: LockInternals;
   private held = false;
 
@@ -11,12 +21,36 @@ export class Mutex {
     this.internals = new LockInternals(zk, path, 'lock-');
   }
 
-  /** Blocks until the lock is held; with `timeoutMs`, resolves false if it could not be had in time. */
-  async acquire(timeoutMs?: number): Promise<boolean> {
+  /**
+   * Blocks until the lock is held. With a timeout (a number, or `{ timeoutMs }`), resolves false if
+   * it could not be had in time; with `{ signal }`, an abort rejects with `signal.reason` after
+   * deleting our lock node.
+   */
+  async acquire(options?: number | WaitOptions): Promise<boolean> {
     if (this.held) throw new Error('Mutex is not reentrant: already held by this object');
-    const ok = await this.internals.acquire((sorted, i) => (i === 0 ? null : sorted[i - 1]!), timeoutMs);
+    const { timeoutMs, signal } = waitOptions(options);
+    const ok = await this.internals.acquire((sorted, i) => (i === 0 ? null : sorted[i - 1]!), timeoutMs, null, signal);
     this.held = ok;
     return ok;
+  }
+
+  /**
+   * Acquires and returns a guard for `await using guard = await mutex.lock()`. A timeout rejects with
+   * OperationTimeoutError instead of resolving false.
+   */
+  async lock(options?: WaitOptions): Promise<LockGuard> {
+    if (!(await this.acquire(options))) {
+      throw new ZooKeeperError(Err.OperationTimeout, this.path, `lock ${this.path} not acquired within ${options?.timeoutMs} ms`);
+    }
+    const path = this.internals.ourPath!;
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      // Only release if this object still holds the lock node this guard was made for.
+      if (this.internals.ourPath === path) await this.release();
+    };
+    return { path, release, [Symbol.asyncDispose]: release };
   }
 
   /**
@@ -37,13 +71,14 @@ export class Mutex {
     await this.internals.release();
   }
 
+  /** `await using` on the Mutex itself releases it if held. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.held) await this.release();
+  }
+
   /** Runs `fn` while holding the lock. */
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      await this.release();
-    }
+  async withLock<T>(fn: () => Promise<T>, options?: WaitOptions): Promise<T> {
+    await using _guard = await this.lock(options);
+    return await fn();
   }
 }
