@@ -47,7 +47,7 @@ import {
   type Stat,
 } from '../protocol/records.js';
 import { HostProvider, parseConnectString, type HostPort } from './ConnectString.js';
-import { abortableWait, sleep, type AbortOptions } from './abort.js';
+import { abortableWait, pushIterator, sleep, type AbortOptions } from './abort.js';
 import { isRetryable, ZooKeeperError } from './errors.js';
 import type { RetryPolicy } from './RetryPolicy.js';
 import { FrameDecoder } from './FrameDecoder.js';
@@ -1018,6 +1018,38 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       if (r.remaining() >= 4) ErrorResponse.read(r);
       this.watches.addPersistent(path, watcher, recursive);
     }, ro(opts));
+  }
+
+  /**
+   * Watch events of `path` as an async iterator: `for await (const ev of zk.watch(path, { signal }))`.
+   * Backed by a persistent watch (recursive with `recursive: true`), so no change between two events
+   * is missed while connected; after a reconnect the watch is re-registered, but changes made while
+   * disconnected produce no event (as with any persistent watch). The watch is removed when the loop
+   * ends (break, abort, or an error). The session closing ends the loop; expiry or an auth failure
+   * throws SessionExpiredError / AuthFailedError.
+   */
+  watch(path: string, options: { recursive?: boolean } & AbortOptions = {}): AsyncGenerator<WatchedEvent, void, undefined> {
+    validatePath(path);
+    const { recursive = false, signal } = options;
+    return pushIterator<WatchedEvent>(async (push, end) => {
+      const watcher: Watcher = (ev) => {
+        if (ev.type === 'None') end(ev.state === 'Closed' ? undefined : this.terminalError());
+        else if (ev.type === 'PersistentWatchRemoved') end();
+        else push(ev);
+      };
+      await this.addWatch(path, watcher, recursive ? 'PERSISTENT_RECURSIVE' : 'PERSISTENT', { signal });
+      return async () => {
+        if (this.isTerminal() || this.closing) return;
+        const type = recursive ? 'PersistentRecursive' : 'Persistent';
+        await this.removeWatches(path, type, { watcher, local: true }).catch(() => {});
+        // 3.8 servers know no Persistent watcher type for checkWatches/removeWatches, so the server's
+        // watch can only go with every watch of this connection on the path: done when none of ours
+        // remains there (if disconnected, the reconnect does not re-register it anyway).
+        if (!this.connected || this.watches.contains(path, 'Any')) return;
+        const body = RemoveWatchesRequest.encode({ path: this.serverPath(path), type: WatcherType.Any });
+        await this.request(OpCode.removeWatches, body, path, () => undefined).catch(() => {});
+      };
+    }, signal);
   }
 
   /**

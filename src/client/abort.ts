@@ -59,3 +59,55 @@ export function isAbortError(e: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted && e === signal.reason) return true;
   return e instanceof Error && e.name === 'AbortError';
 }
+
+/**
+ * An async iterator over values pushed by a callback source. `subscribe` starts the source and
+ * returns how to stop it; it runs on the first `next()`. The iterator ends when the source calls
+ * `end()` (throwing `error` if given), when the consumer stops (break/return), or when `signal`
+ * aborts (throwing `signal.reason`); each way the source is unsubscribed and the abort listener
+ * removed. Values pushed faster than consumed are buffered in order.
+ */
+export async function* pushIterator<T>(
+  subscribe: (push: (v: T) => void, end: (error?: unknown) => void) => Promise<() => unknown> | (() => unknown),
+  signal?: AbortSignal,
+): AsyncGenerator<T, void, undefined> {
+  signal?.throwIfAborted();
+  const buffered: T[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  let failure: unknown;
+  const push = (v: T) => {
+    if (ended) return;
+    buffered.push(v);
+    wake?.();
+  };
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    failure = error;
+    wake?.();
+  };
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let unsubscribe: (() => unknown) | null = null;
+  try {
+    unsubscribe = await subscribe(push, end);
+    for (;;) {
+      signal?.throwIfAborted();
+      if (buffered.length) {
+        yield buffered.shift()!;
+        continue;
+      }
+      if (ended) {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      await new Promise<void>((r) => (wake = r));
+      wake = null;
+    }
+  } finally {
+    ended = true;
+    signal?.removeEventListener('abort', onAbort);
+    if (unsubscribe) await unsubscribe();
+  }
+}

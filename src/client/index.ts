@@ -12,7 +12,7 @@ export type {
 } from './ZooKeeper.js';
 export { ExponentialBackoffRetry, RetryNTimes, RetryOneTime, RetryUntilElapsed, RetryForever } from './RetryPolicy.js';
 export type { RetryPolicy } from './RetryPolicy.js';
-export { sleep, isAbortError } from './abort.js';
+export { sleep, isAbortError, pushIterator } from './abort.js';
 export type { AbortOptions } from './abort.js';
 export {
   ZooKeeperError,

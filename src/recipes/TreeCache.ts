@@ -2,6 +2,7 @@
 // recursive watch on the root. Recursive watches report creates, data changes and deletes of every
 // descendant (never NodeChildrenChanged), which is exactly what the cache needs. After a
 // reconnect there are no catch-up events for persistent watches, so the cache resynchronises.
+import { pushIterator } from '../client/abort.js';
 import { EventEmitter } from 'node:events';
 import { Err } from '../protocol/constants.js';
 import { isZooKeeperError } from '../client/errors.js';
@@ -15,6 +16,12 @@ export type TreeCacheEventType = 'added' | 'updated' | 'removed' | 'initialized'
 
 export interface TreeCacheEvents {
   change: [TreeCacheEventType, string, NodeData | null];
+}
+
+export interface TreeCacheEvent {
+  type: TreeCacheEventType;
+  path: string;
+  data: NodeData | null;
 }
 
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
@@ -31,6 +38,18 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
 
   constructor(readonly zk: ZooKeeper, readonly root: string) {
     super();
+  }
+
+  /**
+   * The 'change' events as an async iterator of `{ type, path, data }`, from the next change on;
+   * ends when the iterator is returned or the signal aborts.
+   */
+  events(options: { signal?: AbortSignal } = {}): AsyncGenerator<TreeCacheEvent, void, undefined> {
+    return pushIterator<TreeCacheEvent>((push) => {
+      const onChange = (type: TreeCacheEventType, path: string, data: NodeData | null) => push({ type, path, data });
+      this.on('change', onChange);
+      return () => this.off('change', onChange);
+    }, options.signal);
   }
 
   async start(): Promise<void> {

@@ -1,5 +1,5 @@
 // Coordination recipes built on the client.
-export { Mutex } from './Mutex.js';
+export { Mutex, type LockGuard } from './Mutex.js';
 export { ReadWriteLock, LockHandle } from './ReadWriteLock.js';
 export { Semaphore, type Lease } from './Semaphore.js';
 export { LeaderLatch, LeaderElection, type LeaderLatchEvents } from './LeaderLatch.js';
@@ -8,6 +8,6 @@ export { DistributedQueue } from './DistributedQueue.js';
 export { DistributedCounter } from './DistributedCounter.js';
 export { GroupMembership, type GroupEvents } from './GroupMembership.js';
 export { NodeCache, type NodeData, type NodeCacheEvents } from './NodeCache.js';
-export { TreeCache, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
+export { TreeCache, type TreeCacheEvent, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
 export { LockInternals, type AdmissionRule } from './LockInternals.js';
-export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem } from './support.js';
+export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem, type WaitOptions } from './support.js';
