@@ -35,14 +35,23 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     return this.leader && this.zk.isConnected;
   }
 
-  async start(): Promise<void> {
+  /** Enters the election. An aborted signal stops the latch and rejects with `signal.reason`. */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     if (this.running) return;
     this.running = true;
     this.zk.on('disconnected', this.onDisconnected);
     this.zk.on('connected', this.onConnected);
     this.zk.on('expired', this.onGone);
     this.zk.on('closed', this.onGone);
-    const created = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+    let created: string;
+    try {
+      created = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL', undefined, signal);
+    } catch (e) {
+      await this.stop(false);
+      throw e;
+    }
     if (!this.running) {
       // close() ran while the node was being created: do not leave it behind.
       await deleteQuietly(this.zk, created).catch(() => {});
@@ -171,7 +180,17 @@ export class LeaderElection {
     private readonly takeLeadership: (signal: AbortSignal) => Promise<void>,
   ) {}
 
-  start(): void {
+  /** Starts competing; an aborted `signal` stops the election as stop() does. */
+  start(options: { signal?: AbortSignal } = {}): void {
+    const { signal } = options;
+    if (signal) {
+      if (signal.aborted) return;
+      const onAbort = () => void this.stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Drop the listener when the election ends by itself, so a long-lived signal does not keep it.
+      this.loop ??= this.run().finally(() => signal.removeEventListener('abort', onAbort));
+      return;
+    }
     this.loop ??= this.run();
   }
 

@@ -5,7 +5,7 @@ import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZooKeeper } from '../../src/client/index.js';
-import { Barrier, DistributedQueue, DoubleBarrier, LeaderLatch, Mutex, ReadWriteLock, Semaphore } from '../../src/recipes/index.js';
+import { Barrier, DistributedQueue, DoubleBarrier, LeaderElection, LeaderLatch, Mutex, ReadWriteLock, Semaphore } from '../../src/recipes/index.js';
 import { TcpProxy } from '../client/TcpProxy.js';
 import { eventually } from '../client/clientSuite.js';
 import { startServer, type TestServer } from '../support/OurServer.js';
@@ -185,5 +185,50 @@ describe('recipes with AbortSignal', () => {
     await l1.close();
     assert.equal(await l2.waitLeadership(2000), true);
     await l2.close();
+  });
+});
+
+describe('leader election with AbortSignal', () => {
+  let server: TestServer;
+  const clients: ZooKeeper[] = [];
+  before(async () => {
+    server = await startServer({ tickTime: 100 });
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await server.stop();
+  });
+
+  test('an aborted signal stops a LeaderElection: the leader callback sees its signal abort and the candidate node goes', async () => {
+    const zk = await ZooKeeper.connect(server.connectString, { sessionTimeout: 2000 });
+    clients.push(zk);
+    const ac = new AbortController();
+    let leading = 0;
+    let leadershipAborted = false;
+    const el = new LeaderElection(zk, '/ab/elect', 'me', async (lost) => {
+      leading++;
+      await new Promise<void>((r) => lost.addEventListener('abort', () => r(), { once: true }));
+      leadershipAborted = true;
+    });
+    el.start({ signal: ac.signal });
+    await eventually(() => leading === 1);
+    assert.equal((await zk.getChildren('/ab/elect')).length, 1);
+    ac.abort();
+    await eventually(() => leadershipAborted);
+    await eventually(async () => (await zk.getChildren('/ab/elect')).length === 0);
+    await sleep(100);
+    assert.equal(leading, 1, 'no new round after the abort');
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+  });
+
+  test('LeaderLatch.start with an aborted signal rejects and leaves no candidate node', async () => {
+    const zk = await ZooKeeper.connect(server.connectString, { sessionTimeout: 2000 });
+    clients.push(zk);
+    const ac = new AbortController();
+    ac.abort();
+    const latch = new LeaderLatch(zk, '/ab/latch2', 'x');
+    await assert.rejects(latch.start({ signal: ac.signal }), isAbort);
+    assert.equal(await zk.exists('/ab/latch2'), null);
+    assert.equal(zk.listenerCount('connected'), 0);
   });
 });
