@@ -30,8 +30,12 @@ export async function retrying<T>(zk: ZooKeeper, fn: () => Promise<T>, signal?: 
   }
 }
 
-/** Creates `path` and any missing ancestors as persistent nodes (like mkdir -p). */
-export async function ensurePath(zk: ZooKeeper, path: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Creates `path` and any missing ancestors (like mkdir -p), as persistent nodes or, with
+ * `mode: 'CONTAINER'`, as containers the server removes once they have had children and are empty
+ * again (Curator's creatingParentContainersIfNeeded). A server without containers gets persistent ones.
+ */
+export async function ensurePath(zk: ZooKeeper, path: string, signal?: AbortSignal, mode: 'PERSISTENT' | 'CONTAINER' = 'PERSISTENT'): Promise<void> {
   if (path === '/') return;
   if (await retrying(zk, () => zk.exists(path, null, { signal }), signal)) return;
   let cur = '';
@@ -39,8 +43,12 @@ export async function ensurePath(zk: ZooKeeper, path: string, signal?: AbortSign
     cur += `/${seg}`;
     try {
       // Creating a parent is harmless if repeated, so it may be abandoned midway.
-      await retrying(zk, () => zk.create(cur, null, { signal }), signal);
+      await retrying(zk, () => zk.create(cur, null, { mode, signal }), signal);
     } catch (e) {
+      if (mode === 'CONTAINER' && isZooKeeperError(e, Err.Unimplemented)) {
+        await ensurePath(zk, path, signal, 'PERSISTENT');
+        return;
+      }
       if (!isZooKeeperError(e, Err.NodeExists)) throw e;
     }
   }
@@ -102,7 +110,9 @@ export async function createProtected(
       } catch (e) {
         if (isZooKeeperError(e, Err.NoNode)) {
           sent = false;
-          await ensurePath(zk, dir, signal);
+          // Directories of ephemeral contenders (locks, latches, leases) are containers, so they go
+          // away when the last contender leaves; a container reaped just now only means we loop.
+          await ensurePath(zk, dir, signal, mode.startsWith('EPHEMERAL') ? 'CONTAINER' : 'PERSISTENT');
           continue;
         }
         if (!isConnectionProblem(e)) throw e;
