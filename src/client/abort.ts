@@ -19,7 +19,7 @@ export function abortableWait<T>(
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    let cleanup: (() => void) | void;
+    let cleanup: (() => void) | void = undefined;
     const onAbort = () => finish(() => reject(signal!.reason));
     const finish = (settle: () => void) => {
       if (done) return;
@@ -29,10 +29,14 @@ export function abortableWait<T>(
       settle();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    cleanup = start(
-      (v) => finish(() => resolve(v)),
-      (e) => finish(() => reject(e)),
-    );
+    try {
+      cleanup = start(
+        (v) => finish(() => resolve(v)),
+        (e) => finish(() => reject(e)),
+      );
+    } catch (e) {
+      finish(() => reject(e));
+    }
     // `start` may have settled synchronously, before `cleanup` was known.
     if (done && cleanup) cleanup();
   });

@@ -1,5 +1,7 @@
 // Exclusive lock (the ZooKeeper "Locks" recipe): the lowest sequence number holds the lock, every
-// other contender watches only its immediate predecessor.
+// other contender watches only its immediate predecessor. Re-entrant per Mutex object, as Curator's
+// InterProcessMutex is per thread: the object that holds the lock may acquire it again, and the
+// lock node goes only when every acquire has been matched by a release.
 import { Err } from '../protocol/constants.js';
 import { ZooKeeperError } from '../client/errors.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
@@ -16,6 +18,9 @@ export interface LockGuard extends AsyncDisposable {
 export class Mutex implements AsyncDisposable {
   private readonly internals: LockInternals;
   private held = false;
+  /** Acquisitions not yet matched by a release (re-entry count). */
+  private holds = 0;
+  private acquiring = false;
 
   constructor(readonly zk: ZooKeeper, readonly path: string) {
     this.internals = new LockInternals(zk, path, 'lock-');
@@ -27,11 +32,28 @@ export class Mutex implements AsyncDisposable {
    * deleting our lock node.
    */
   async acquire(options?: number | WaitOptions): Promise<boolean> {
-    if (this.held) throw new Error('Mutex is not reentrant: already held by this object');
     const { timeoutMs, signal } = waitOptions(options);
-    const ok = await this.internals.acquire((sorted, i) => (i === 0 ? null : sorted[i - 1]!), timeoutMs, null, signal);
-    this.held = ok;
-    return ok;
+    signal?.throwIfAborted();
+    if (this.held) {
+      this.holds++;
+      return true;
+    }
+    // Two concurrent first acquisitions through one object would need two nodes for one holder.
+    if (this.acquiring) throw new Error('Mutex: an acquire on this object is already waiting; use one Mutex object per contender');
+    this.acquiring = true;
+    try {
+      const ok = await this.internals.acquire((sorted, i) => (i === 0 ? null : sorted[i - 1]!), timeoutMs, null, signal);
+      this.held = ok;
+      this.holds = ok ? 1 : 0;
+      return ok;
+    } finally {
+      this.acquiring = false;
+    }
+  }
+
+  /** How many acquisitions this object holds (0 when not held). */
+  get holdCount(): number {
+    return this.held ? this.holds : 0;
   }
 
   /**
@@ -48,7 +70,7 @@ export class Mutex implements AsyncDisposable {
       if (released) return;
       released = true;
       // Only release if this object still holds the lock node this guard was made for.
-      if (this.internals.ourPath === path) await this.release();
+      if (this.held && this.internals.ourPath === path) await this.release();
     };
     return { path, release, [Symbol.asyncDispose]: release };
   }
@@ -66,14 +88,22 @@ export class Mutex implements AsyncDisposable {
     return this.internals.ourPath;
   }
 
+  /** Undoes one acquire; the lock node is deleted when the last one is undone. */
   async release(): Promise<void> {
+    if (this.held && this.holds > 1) {
+      this.holds--;
+      return;
+    }
     this.held = false;
+    this.holds = 0;
     await this.internals.release();
   }
 
-  /** `await using` on the Mutex itself releases it if held. */
+  /** `await using` on the Mutex itself gives the lock up entirely if held. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.held) await this.release();
+    if (!this.held) return;
+    this.holds = 1;
+    await this.release();
   }
 
   /** Runs `fn` while holding the lock. */
