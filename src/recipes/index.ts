@@ -11,3 +11,5 @@ export { NodeCache, type NodeData, type NodeCacheEvents } from './NodeCache.js';
 export { TreeCache, type TreeCacheEvent, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
 export { LockInternals, type AdmissionRule } from './LockInternals.js';
 export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem, type WaitOptions } from './support.js';
+export { SharedCount, type SharedCountEvents, type VersionedValue } from './SharedCount.js';
+export { DistributedAtomicLong, type AtomicValue } from './DistributedAtomicLong.js';
