@@ -359,32 +359,25 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     });
   }
 
-  /** Async iterator over state changes; ends after a terminal state (expired, authFailed, closed). */
-  async *states(): AsyncGenerator<SessionState, void, undefined> {
-    const buffered: SessionState[] = [];
-    let wake: (() => void) | null = null;
-    const onState = (s: SessionState) => {
-      buffered.push(s);
-      wake?.();
-    };
-    this.on('state', onState);
-    try {
+  /**
+   * Async iterator over state changes; ends after a terminal state (expired, authFailed, closed),
+   * or throws `signal.reason` when the signal aborts.
+   */
+  states(options: AbortOptions = {}): AsyncGenerator<SessionState, void, undefined> {
+    const terminal = (s: SessionState) => s === 'expired' || s === 'authFailed' || s === 'closed';
+    return pushIterator<SessionState>((push, end) => {
       if (this.isTerminal()) {
-        yield this._state;
-        return;
+        push(this._state);
+        end();
+        return () => {};
       }
-      for (;;) {
-        while (buffered.length) {
-          const s = buffered.shift()!;
-          yield s;
-          if (s === 'expired' || s === 'authFailed' || s === 'closed') return;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-    } finally {
-      this.off('state', onState);
-    }
+      const onState = (s: SessionState) => {
+        push(s);
+        if (terminal(s)) end();
+      };
+      this.on('state', onState);
+      return () => this.off('state', onState);
+    }, options.signal);
   }
 
   private terminalError(): ZooKeeperError {

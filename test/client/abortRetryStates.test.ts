@@ -271,3 +271,21 @@ test('with lostAfterSessionTimeout off, LOST waits for the server to say the ses
     await proxy.stop();
   }
 });
+
+test('states() iterator stops with signal.reason when aborted and removes its listener', async () => {
+  const zk = await ZooKeeper.connect(server.connectString, { sessionTimeout: 4000 });
+  try {
+    const ac = new AbortController();
+    const before = zk.listenerCount('state');
+    const loop = (async () => {
+      for await (const _ of zk.states({ signal: ac.signal }));
+    })();
+    await pause(20);
+    assert.equal(zk.listenerCount('state'), before + 1);
+    ac.abort();
+    await assert.rejects(loop, isAbort);
+    assert.equal(zk.listenerCount('state'), before);
+  } finally {
+    await zk.close();
+  }
+});
