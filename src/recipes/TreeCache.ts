@@ -28,7 +28,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private readonly nodes = new Map<string, NodeData>();
   private running = false;
   private readonly watcher = (ev: WatchedEvent) => {
-    if (!ev.path) return;
+    if (!ev.path || this.depth(ev.path) > this.maxDepth) return;
     if (ev.type === 'NodeDeleted') this.removeSubtree(ev.path);
     else if (ev.type === 'NodeCreated' || ev.type === 'NodeDataChanged') void this.refreshNode(ev.path);
   };
@@ -36,8 +36,19 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     if (info.reconnected) void this.resync().catch(() => {});
   };
 
-  constructor(readonly zk: ZooKeeper, readonly root: string) {
+  /** Levels below the root that are cached (Curator's TreeCache maxDepth); 0 = the root alone. */
+  readonly maxDepth: number;
+
+  constructor(readonly zk: ZooKeeper, readonly root: string, options: { maxDepth?: number } = {}) {
     super();
+    this.maxDepth = options.maxDepth ?? Infinity;
+    if (!(this.maxDepth >= 0)) throw new RangeError('maxDepth must be >= 0');
+  }
+
+  private depth(path: string): number {
+    if (path === this.root) return 0;
+    const rel = this.root === '/' ? path.slice(1) : path.slice(this.root.length + 1);
+    return rel.split('/').length;
   }
 
   /**
@@ -111,7 +122,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   /** Full reload: walks the subtree and reconciles the cache with what is there now. */
   private async resync(): Promise<void> {
     const seen = new Set<string>();
-    const walk = async (path: string): Promise<void> => {
+    const walk = async (path: string, depth: number): Promise<void> => {
       let res;
       try {
         const [d, c] = await Promise.all([retrying(this.zk, () => this.zk.getData(path)), retrying(this.zk, () => this.zk.getChildren(path))]);
@@ -122,9 +133,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       }
       seen.add(path);
       this.set(path, { data: res.d.data, stat: res.d.stat });
-      await Promise.all(res.c.map((child) => walk(joinPath(path, child))));
+      if (depth < this.maxDepth) await Promise.all(res.c.map((child) => walk(joinPath(path, child), depth + 1)));
     };
-    await walk(this.root);
+    await walk(this.root, 0);
     for (const p of [...this.nodes.keys()]) {
       if (!seen.has(p)) {
         const prev = this.nodes.get(p)!;

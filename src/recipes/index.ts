@@ -13,3 +13,10 @@ export { LockInternals, type AdmissionRule } from './LockInternals.js';
 export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem, type WaitOptions } from './support.js';
 export { SharedCount, type SharedCountEvents, type VersionedValue } from './SharedCount.js';
 export { DistributedAtomicLong, type AtomicValue } from './DistributedAtomicLong.js';
+export {
+  PathChildrenCache,
+  type ChildData,
+  type PathChildrenCacheEvent,
+  type PathChildrenCacheEventType,
+  type PathChildrenCacheEvents,
+} from './PathChildrenCache.js';
