@@ -20,3 +20,4 @@ export {
   type PathChildrenCacheEventType,
   type PathChildrenCacheEvents,
 } from './PathChildrenCache.js';
+export { SemaphoreV2 } from './SemaphoreV2.js';
