@@ -5,7 +5,7 @@ export { Semaphore, type Lease } from './Semaphore.js';
 export { LeaderLatch, LeaderElection, type LeaderLatchEvents } from './LeaderLatch.js';
 export { Barrier, DoubleBarrier } from './Barrier.js';
 export { DistributedQueue } from './DistributedQueue.js';
-export { DistributedCounter } from './DistributedCounter.js';
+export { DistributedCounter, type CounterFormat } from './DistributedCounter.js';
 export { GroupMembership, type GroupEvents } from './GroupMembership.js';
 export { NodeCache, type NodeData, type NodeCacheEvents } from './NodeCache.js';
 export { TreeCache, type TreeCacheEvent, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
