@@ -20,6 +20,8 @@ export class LockInternals {
     readonly name: string,
     /** Which names count as contenders (default: all in the directory). */
     readonly isContender: (child: string) => boolean = () => true,
+    /** Makes a fresh unique node name prefix per attempt, replacing the protected `_c_<guid>-<name>`. */
+    readonly makeNamePrefix?: () => string,
   ) {}
 
   /**
@@ -28,7 +30,7 @@ export class LockInternals {
    */
   async acquire(rule: AdmissionRule, timeoutMs?: number, data: Buffer | null = null, signal?: AbortSignal): Promise<boolean> {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    this.ourPath = await createProtected(this.zk, this.dir, this.name, data, 'EPHEMERAL_SEQUENTIAL', undefined, signal);
+    this.ourPath = await createProtected(this.zk, this.dir, this.name, data, 'EPHEMERAL_SEQUENTIAL', undefined, signal, this.makeNamePrefix?.());
     const ours = basename(this.ourPath);
     try {
       for (;;) {

@@ -2,6 +2,7 @@
 // other contender watches only its immediate predecessor. Re-entrant per Mutex object, as Curator's
 // InterProcessMutex is per thread: the object that holds the lock may acquire it again, and the
 // lock node goes only when every acquire has been matched by a release.
+import { randomUUID } from 'node:crypto';
 import { Err } from '../protocol/constants.js';
 import { ZooKeeperError } from '../client/errors.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
@@ -22,8 +23,20 @@ export class Mutex implements AsyncDisposable {
   private holds = 0;
   private acquiring = false;
 
-  constructor(readonly zk: ZooKeeper, readonly path: string) {
-    this.internals = new LockInternals(zk, path, 'lock-');
+  /**
+   * `naming: 'curator'` (default) names lock nodes as Curator's InterProcessMutex does
+   * (`_c_<uuid>-lock-<seq>`); `naming: 'kazoo'` as kazoo's Lock does (`<uuid hex>__lock__<seq>`), the
+   * only names kazoo 2.8 counts as contenders. Either way this Mutex orders every node in the
+   * directory by its sequence suffix, but kazoo ignores Curator-named nodes and Curator orders by
+   * the text after `lock-`, so one path cannot be shared by Curator and kazoo holders together.
+   */
+  constructor(
+    readonly zk: ZooKeeper,
+    readonly path: string,
+    options: { naming?: 'curator' | 'kazoo' } = {},
+  ) {
+    const kazoo = options.naming === 'kazoo';
+    this.internals = new LockInternals(zk, path, 'lock-', undefined, kazoo ? () => `${randomUUID().replace(/-/g, '')}__lock__` : undefined);
   }
 
   /**

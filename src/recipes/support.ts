@@ -76,8 +76,12 @@ export async function createProtected(
   mode: CreateModeName,
   guid = newGuid(),
   signal?: AbortSignal,
+  /** Whole name before the sequence number, instead of `_c_<guid>-<name>` (e.g. kazoo's `<hex>__lock__`). */
+  namePrefix?: string,
 ): Promise<string> {
-  const prefix = protectedPrefix(guid);
+  // The prefix is unique to this create, so after a lost reply our node is the child starting with it.
+  const prefix = namePrefix ?? protectedPrefix(guid);
+  const nodeName = namePrefix ?? prefix + name;
   signal?.throwIfAborted();
   let sent = false;
   try {
@@ -86,7 +90,7 @@ export async function createProtected(
         // No signal on the create itself: once sent, its outcome must be learnt even if the caller
         // stops waiting, and a node it made removed.
         sent = true;
-        const creating = zk.create(joinPath(dir, prefix + name), data, { mode });
+        const creating = zk.create(joinPath(dir, nodeName), data, { mode });
         let made: string;
         try {
           made = await raceAbort(creating, signal);
