@@ -21,3 +21,4 @@ export {
   type PathChildrenCacheEvents,
 } from './PathChildrenCache.js';
 export { SemaphoreV2 } from './SemaphoreV2.js';
+export { Party, ShallowParty } from './Party.js';
