@@ -22,3 +22,11 @@ export {
 } from './PathChildrenCache.js';
 export { SemaphoreV2 } from './SemaphoreV2.js';
 export { Party, ShallowParty } from './Party.js';
+export {
+  ServiceDiscovery,
+  serviceInstance,
+  type ServiceInstance,
+  type ServiceInstanceInput,
+  type ServiceType,
+  type UriSpecPart,
+} from './ServiceDiscovery.js';
