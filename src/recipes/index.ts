@@ -30,3 +30,4 @@ export {
   type ServiceType,
   type UriSpecPart,
 } from './ServiceDiscovery.js';
+export { CuratorCache, type CachedNode, type CuratorCacheEvent, type CuratorCacheEvents } from './CuratorCache.js';
