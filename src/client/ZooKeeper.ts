@@ -47,7 +47,9 @@ import {
   type Stat,
 } from '../protocol/records.js';
 import { HostProvider, parseConnectString, type HostPort } from './ConnectString.js';
-import { ZooKeeperError } from './errors.js';
+import { abortableWait, pushIterator, sleep, type AbortOptions } from './abort.js';
+import { isRetryable, ZooKeeperError } from './errors.js';
+import type { RetryPolicy } from './RetryPolicy.js';
 import { FrameDecoder } from './FrameDecoder.js';
 import { prependChroot, stripChroot, validatePath } from './paths.js';
 import {
@@ -71,6 +73,14 @@ import { Fifo } from '../util/Fifo.js';
 
 export type SessionState = 'connecting' | 'connected' | 'disconnected' | 'expired' | 'authFailed' | 'closed';
 
+/**
+ * Curator's connection states. CONNECTED: first connection of the session; SUSPENDED: the
+ * connection is gone, the session may still be alive; RECONNECTED: the session was re-attached
+ * after SUSPENDED; LOST: the session is over (the server said so, or SUSPENDED lasted a whole session
+ * timeout, see `lostAfterSessionTimeout`); READ_ONLY: connected to a read-only server.
+ */
+export type ConnectionStateName = 'CONNECTED' | 'SUSPENDED' | 'RECONNECTED' | 'LOST' | 'READ_ONLY';
+
 export interface ConnectedInfo {
   sessionId: bigint;
   /** Negotiated session timeout, ms. */
@@ -93,6 +103,8 @@ export interface ZooKeeperEvents {
   closed: [];
   /** A watcher callback threw; the client keeps going. */
   watcherError: [unknown];
+  /** Curator-style connection state changes (see ConnectionStateName). */
+  connectionState: [ConnectionStateName];
 }
 
 export interface ZooKeeperOptions {
@@ -113,6 +125,19 @@ export interface ZooKeeperOptions {
   authInfo?: Array<{ scheme: string; auth: string | Buffer }>;
   /** Largest reply frame accepted. Default 4 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Retries idempotent operations (reads, sync, unconditional setData/setACL, addWatch) after
+   * retryable errors (ZooKeeperError.isRetryable). Writes that are not idempotent (create, delete,
+   * versioned setData, multi) are sent once: their outcome after a ConnectionLoss is unknown.
+   * Default: none.
+   */
+  retryPolicy?: RetryPolicy;
+  /**
+   * When the connection has been down for a whole negotiated session timeout, report LOST and end
+   * the session locally (state 'expired') without waiting to hear it from a server, as Curator 5
+   * does by default: the server has expired it by then, or is about to. Default true.
+   */
+  lostAfterSessionTimeout?: boolean;
 }
 
 interface Packet {
@@ -130,6 +155,19 @@ interface Packet {
   settled: boolean;
   /** Absolute ms deadline, 0 = none. */
   deadline: number;
+  /** Removes the abort listener once the packet settles. */
+  cleanup?: () => void;
+}
+
+/** Per-call options of every operation. */
+export interface OpOptions extends AbortOptions {}
+
+interface RequestExtra {
+  /** Error code the decoder wants to see instead of a rejection (exists: NoNode). */
+  acceptErr?: number;
+  signal?: AbortSignal | undefined;
+  /** Safe to send again after a retryable failure; only then does the retry policy apply. */
+  idempotent?: boolean;
 }
 
 interface AuthEntry {
@@ -142,6 +180,10 @@ const ZERO_PASSWD = Buffer.alloc(16);
 /** Java batches SetWatches at this many characters of path text. */
 const SET_WATCHES_MAX_LENGTH = 128 * 1024;
 const noop = (): void => {};
+/** Extras for a read (idempotent: retried under the policy) and for a write (sent once). */
+const ro = (o: OpOptions | undefined): RequestExtra => ({ signal: o?.signal, idempotent: true });
+const wo = (o: OpOptions | undefined): RequestExtra => ({ signal: o?.signal });
+
 
 export interface DataResult {
   data: Buffer | null;
@@ -170,6 +212,10 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   private readonly retryDelay: number;
   private readonly canBeReadOnly: boolean;
   private readonly maxFrameBytes: number;
+  private readonly retryPolicy: RetryPolicy | undefined;
+  private readonly lostAfterSessionTimeout: boolean;
+  private _connectionState: ConnectionStateName | null = null;
+  private lostTimer: NodeJS.Timeout | null = null;
 
   private _state: SessionState = 'connecting';
   private sessionId = 0n;
@@ -209,6 +255,8 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     this.retryDelay = options.retryDelay ?? 250;
     this.canBeReadOnly = options.canBeReadOnly ?? false;
     this.maxFrameBytes = options.maxFrameBytes ?? 4 * 1024 * 1024;
+    this.retryPolicy = options.retryPolicy;
+    this.lostAfterSessionTimeout = options.lostAfterSessionTimeout ?? true;
     this.decoder = new FrameDecoder(this.maxFrameBytes);
     if (options.sessionId !== undefined) {
       this.sessionId = options.sessionId;
@@ -225,10 +273,11 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   }
 
   /** Creates a client and resolves once its session is established. */
-  static async connect(connectString: string, options: ZooKeeperOptions & { connectTimeout?: number } = {}): Promise<ZooKeeper> {
+  static async connect(connectString: string, options: ZooKeeperOptions & { connectTimeout?: number } & AbortOptions = {}): Promise<ZooKeeper> {
+    options.signal?.throwIfAborted();
     const zk = new ZooKeeper(connectString, options);
     try {
-      await zk.waitConnected(options.connectTimeout ?? Math.max(options.sessionTimeout ?? 30000, 1000));
+      await zk.waitConnected({ timeoutMs: options.connectTimeout ?? Math.max(options.sessionTimeout ?? 30000, 1000), signal: options.signal });
     } catch (e) {
       await zk.close();
       throw e;
@@ -243,6 +292,16 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   }
   get isConnected(): boolean {
     return this._state === 'connected';
+  }
+  /** Curator-style connection state; null before the first connection. */
+  get connectionState(): ConnectionStateName | null {
+    return this._connectionState;
+  }
+
+  private setConnectionState(s: ConnectionStateName): void {
+    if (this._connectionState === s || this._connectionState === 'LOST') return;
+    this._connectionState = s;
+    this.emit('connectionState', s);
   }
   /** Session id (0n before the first connection). */
   getSessionId(): bigint {
@@ -274,55 +333,51 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     this.emit('state', s);
   }
 
-  /** Resolves when connected; rejects on expiry/auth failure/close or after `timeoutMs`. */
-  waitConnected(timeoutMs = 0): Promise<void> {
+  /**
+   * Resolves when connected; rejects on expiry/auth failure/close, after `timeoutMs` (0 = no limit)
+   * with OperationTimeout, or with `signal.reason` when the signal aborts.
+   */
+  waitConnected(timeout: number | ({ timeoutMs?: number } & AbortOptions) = 0): Promise<void> {
+    const { timeoutMs = 0, signal } = typeof timeout === 'number' ? { timeoutMs: timeout, signal: undefined } : timeout;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this._state === 'connected') return Promise.resolve();
     if (this.isTerminal()) return Promise.reject(this.terminalError());
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | null = null;
-      const done = (err?: Error) => {
-        if (timer) clearTimeout(timer);
-        this.off('state', onState);
-        if (err) reject(err);
-        else resolve();
-      };
+    return abortableWait<void>(signal, (resolve, reject) => {
       const onState = (s: SessionState) => {
-        if (s === 'connected') done();
-        else if (s === 'expired' || s === 'authFailed' || s === 'closed') done(this.terminalError());
+        if (s === 'connected') resolve();
+        else if (s === 'expired' || s === 'authFailed' || s === 'closed') reject(this.terminalError());
       };
       this.on('state', onState);
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => done(new ZooKeeperError(Err.OperationTimeout, undefined, `not connected within ${timeoutMs} ms`)), timeoutMs);
-      }
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => reject(new ZooKeeperError(Err.OperationTimeout, undefined, `not connected within ${timeoutMs} ms`)), timeoutMs)
+          : null;
+      return () => {
+        if (timer) clearTimeout(timer);
+        this.off('state', onState);
+      };
     });
   }
 
-  /** Async iterator over state changes; ends after a terminal state (expired, authFailed, closed). */
-  async *states(): AsyncGenerator<SessionState, void, undefined> {
-    const buffered: SessionState[] = [];
-    let wake: (() => void) | null = null;
-    const onState = (s: SessionState) => {
-      buffered.push(s);
-      wake?.();
-    };
-    this.on('state', onState);
-    try {
+  /**
+   * Async iterator over state changes; ends after a terminal state (expired, authFailed, closed),
+   * or throws `signal.reason` when the signal aborts.
+   */
+  states(options: AbortOptions = {}): AsyncGenerator<SessionState, void, undefined> {
+    const terminal = (s: SessionState) => s === 'expired' || s === 'authFailed' || s === 'closed';
+    return pushIterator<SessionState>((push, end) => {
       if (this.isTerminal()) {
-        yield this._state;
-        return;
+        push(this._state);
+        end();
+        return () => {};
       }
-      for (;;) {
-        while (buffered.length) {
-          const s = buffered.shift()!;
-          yield s;
-          if (s === 'expired' || s === 'authFailed' || s === 'closed') return;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-    } finally {
-      this.off('state', onState);
-    }
+      const onState = (s: SessionState) => {
+        push(s);
+        if (terminal(s)) end();
+      };
+      this.on('state', onState);
+      return () => this.off('state', onState);
+    }, options.signal);
   }
 
   private terminalError(): ZooKeeperError {
@@ -399,8 +454,19 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     if (wasConnected) {
       this.setState('disconnected');
       this.emit('disconnected');
+      this.suspend();
     }
     this.scheduleReconnect();
+  }
+
+  /** SUSPENDED; after a whole session timeout without the session back, LOST (see lostAfterSessionTimeout). */
+  private suspend(): void {
+    this.setConnectionState('SUSPENDED');
+    if (this.lostTimer || !this.lostAfterSessionTimeout || this.negotiatedTimeout <= 0) return;
+    this.lostTimer = setTimeout(() => {
+      this.lostTimer = null;
+      if (!this.connected && !this.isTerminal() && !this.closing) this.finish('expired');
+    }, this.negotiatedTimeout);
   }
 
   private scheduleReconnect(): void {
@@ -453,6 +519,7 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       return;
     }
     p.settled = true;
+    p.cleanup?.();
     p.resolve(result);
   }
 
@@ -478,7 +545,10 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     this.lastSend = this.lastRecv = Date.now();
     this.startHeartbeat(sock);
     this.primeConnection();
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    this.lostTimer = null;
     this.setState('connected');
+    this.setConnectionState(readOnly ? 'READ_ONLY' : reconnected ? 'RECONNECTED' : 'CONNECTED');
     const hp = this.currentHost!;
     this.emit('connected', { sessionId: this.sessionId, sessionTimeout: res.timeOut, host: hp.host, port: hp.port, reconnected, readOnly });
     this.flush();
@@ -592,6 +662,8 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     this.retryTimer = null;
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    this.lostTimer = null;
     if (this.socket) {
       this.socket.destroy();
       this.socket = null;
@@ -599,6 +671,7 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     this.connected = false;
     const wasConnected = this._state === 'connected';
     this.setState(state);
+    if (state === 'expired') this.setConnectionState('LOST');
     const code = state === 'authFailed' ? Err.AuthFailed : state === 'closed' ? Err.ConnectionLoss : Err.SessionExpired;
     for (const p of this.pending.drain()) this.settle(p, new ZooKeeperError(code, p.path));
     const lateCode = state === 'authFailed' ? Err.AuthFailed : Err.SessionExpired;
@@ -644,26 +717,56 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     return { op, xid: 0, body, path, decode, resolve: noop, reject: noop, settled: false, deadline: 0 };
   }
 
-  private settle(p: Packet, err: Error): void {
+  private settle(p: Packet, err: unknown): void {
     if (p.settled) return;
     p.settled = true;
-    p.reject(err);
+    p.cleanup?.();
+    p.reject(err as Error);
   }
 
-  private request<T>(
+  /**
+   * Sends one request; with a retry policy configured and `idempotent` set, sends it again after
+   * retryable failures as the policy allows. The signal abandons the wait (and any further retry):
+   * a request already written still gets its reply, which is then dropped, keeping xids in step.
+   */
+  private async request<T>(
     op: number,
     body: Buffer | null,
     path: string | undefined,
     decode: (r: Reader, err: number) => T,
-    acceptErr?: number,
+    extra: RequestExtra = {},
   ): Promise<T> {
+    const policy = this.retryPolicy;
+    if (!policy || !extra.idempotent) return this.send(op, body, path, decode, extra);
+    const started = Date.now();
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.send(op, body, path, decode, extra);
+      } catch (e) {
+        if (!isRetryable(e) || this.isTerminal() || this.closing) throw e;
+        const pause = policy.allowRetry(retry, Date.now() - started);
+        if (pause === false) throw e;
+        await sleep(pause, extra.signal);
+      }
+    }
+  }
+
+  private send<T>(op: number, body: Buffer | null, path: string | undefined, decode: (r: Reader, err: number) => T, extra: RequestExtra): Promise<T> {
     if (this.isTerminal() || this.closing) return Promise.reject(new ZooKeeperError(this.closing ? Err.SessionExpired : this.terminalError().code, path));
+    const signal = extra.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
       const p = this.makePacket(op, body, path, decode);
       p.resolve = resolve;
       p.reject = reject;
-      if (acceptErr !== undefined) p.acceptErr = acceptErr;
+      if (extra.acceptErr !== undefined) p.acceptErr = extra.acceptErr;
       if (this.requestTimeout > 0) p.deadline = Date.now() + this.requestTimeout;
+      if (signal) {
+        // A packet still queued is skipped by flush() once settled, so an early abort sends nothing.
+        const onAbort = () => this.settle(p, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
       this.outgoing.push(p);
       this.scheduleFlush();
     });
@@ -725,17 +828,17 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   // ---------------------------------------------------------------- operations
 
   /** Creates a znode and returns its actual path (with the sequence suffix for sequential modes). */
-  async create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
+  async create(path: string, data?: Data, options: CreateOptions & OpOptions = {}): Promise<string> {
     const op = createOp(path, data, options);
     const opcode = createOpcode(op.mode, false);
     const w = new Writer(64 + (op.data?.length ?? 0));
     writeCreateBody(w, opcode, this.serverPath(path), op);
-    if (opcode === OpCode.create) return this.request(opcode, w.view(), path, (r) => this.clientPath(CreateResponse.read(r).path));
-    return this.request(opcode, w.view(), path, (r) => this.clientPath(Create2Response.read(r).path));
+    if (opcode === OpCode.create) return this.request(opcode, w.view(), path, (r) => this.clientPath(CreateResponse.read(r).path), wo(options));
+    return this.request(opcode, w.view(), path, (r) => this.clientPath(Create2Response.read(r).path), wo(options));
   }
 
   /** Like create, but also returns the new node's Stat (create2 / createContainer / createTTL). */
-  async create2(path: string, data?: Data, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
+  async create2(path: string, data?: Data, options: CreateOptions & OpOptions = {}): Promise<{ path: string; stat: Stat }> {
     const op = createOp(path, data, options);
     const opcode = createOpcode(op.mode, true);
     const w = new Writer(64 + (op.data?.length ?? 0));
@@ -743,19 +846,19 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     return this.request(opcode, w.view(), path, (r) => {
       const res = Create2Response.read(r);
       return { path: this.clientPath(res.path), stat: res.stat };
-    });
+    }, wo(options));
   }
 
-  async delete(path: string, version = -1): Promise<void> {
+  async delete(path: string, version = -1, opts?: OpOptions): Promise<void> {
     validatePath(path);
-    return this.request(OpCode.delete, DeleteRequest.encode({ path: this.serverPath(path), version }), path, () => undefined);
+    return this.request(OpCode.delete, DeleteRequest.encode({ path: this.serverPath(path), version }), path, () => undefined, wo(opts));
   }
 
   /** Stat of the node, or null if it does not exist. A watcher fires on create, delete or data change. */
-  exists(path: string): Promise<Stat | null>;
-  exists(path: string, watcher: Watcher): Promise<Stat | null>;
-  exists(path: string, watch: true): Promise<{ stat: Stat | null } & WatchPromise>;
-  exists(path: string, watch?: Watcher | true): Promise<any> {
+  exists(path: string, watch?: null, opts?: OpOptions): Promise<Stat | null>;
+  exists(path: string, watcher: Watcher, opts?: OpOptions): Promise<Stat | null>;
+  exists(path: string, watch: true, opts?: OpOptions): Promise<{ stat: Stat | null } & WatchPromise>;
+  exists(path: string, watch?: Watcher | true | null, opts?: OpOptions): Promise<any> {
     validatePath(path);
     const [watcher, promise] = this.watchArg(watch);
     const body = ExistsRequest.encode({ path: this.serverPath(path), watch: watcher !== null });
@@ -771,15 +874,15 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
         if (watcher) this.watches.addData(path, watcher);
         return ExistsResponse.read(r).stat;
       },
-      Err.NoNode,
+      { ...ro(opts), acceptErr: Err.NoNode },
     );
     return promise ? res.then((stat) => ({ stat, watch: promise })) : res;
   }
 
-  getData(path: string): Promise<DataResult>;
-  getData(path: string, watcher: Watcher): Promise<DataResult>;
-  getData(path: string, watch: true): Promise<DataResult & WatchPromise>;
-  getData(path: string, watch?: Watcher | true): Promise<any> {
+  getData(path: string, watch?: null, opts?: OpOptions): Promise<DataResult>;
+  getData(path: string, watcher: Watcher, opts?: OpOptions): Promise<DataResult>;
+  getData(path: string, watch: true, opts?: OpOptions): Promise<DataResult & WatchPromise>;
+  getData(path: string, watch?: Watcher | true | null, opts?: OpOptions): Promise<any> {
     validatePath(path);
     const [watcher, promise] = this.watchArg(watch);
     const body = GetDataRequest.encode({ path: this.serverPath(path), watch: watcher !== null });
@@ -787,34 +890,35 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       const d = GetDataResponse.read(r);
       if (watcher) this.watches.addData(path, watcher);
       return { data: d.data, stat: d.stat };
-    });
+    }, ro(opts));
     return promise ? res.then((d) => ({ ...d, watch: promise })) : res;
   }
 
-  async setData(path: string, data: Data, version = -1): Promise<Stat> {
+  /** Unconditional (version -1) setData is retried under the retry policy: repeating it leaves the same data. */
+  async setData(path: string, data: Data, version = -1, opts?: OpOptions): Promise<Stat> {
     validatePath(path);
     const body = SetDataRequest.encode({ path: this.serverPath(path), data: toBuffer(data), version });
-    return this.request(OpCode.setData, body, path, (r) => SetDataResponse.read(r).stat);
+    return this.request(OpCode.setData, body, path, (r) => SetDataResponse.read(r).stat, version === -1 ? ro(opts) : wo(opts));
   }
 
-  async getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+  async getACL(path: string, opts?: OpOptions): Promise<{ acl: ACL[]; stat: Stat }> {
     validatePath(path);
     return this.request(OpCode.getACL, GetACLRequest.encode({ path: this.serverPath(path) }), path, (r) => {
       const res = GetACLResponse.read(r);
       return { acl: res.acl ?? [], stat: res.stat };
-    });
+    }, ro(opts));
   }
 
-  async setACL(path: string, acl: ACL[], version = -1): Promise<Stat> {
+  async setACL(path: string, acl: ACL[], version = -1, opts?: OpOptions): Promise<Stat> {
     validatePath(path);
     const body = SetACLRequest.encode({ path: this.serverPath(path), acl, version });
-    return this.request(OpCode.setACL, body, path, (r) => SetACLResponse.read(r).stat);
+    return this.request(OpCode.setACL, body, path, (r) => SetACLResponse.read(r).stat, version === -1 ? ro(opts) : wo(opts));
   }
 
-  getChildren(path: string): Promise<string[]>;
-  getChildren(path: string, watcher: Watcher): Promise<string[]>;
-  getChildren(path: string, watch: true): Promise<{ children: string[] } & WatchPromise>;
-  getChildren(path: string, watch?: Watcher | true): Promise<any> {
+  getChildren(path: string, watch?: null, opts?: OpOptions): Promise<string[]>;
+  getChildren(path: string, watcher: Watcher, opts?: OpOptions): Promise<string[]>;
+  getChildren(path: string, watch: true, opts?: OpOptions): Promise<{ children: string[] } & WatchPromise>;
+  getChildren(path: string, watch?: Watcher | true | null, opts?: OpOptions): Promise<any> {
     validatePath(path);
     const [watcher, promise] = this.watchArg(watch);
     const body = GetChildrenRequest.encode({ path: this.serverPath(path), watch: watcher !== null });
@@ -822,15 +926,15 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       const c = GetChildrenResponse.read(r).children;
       if (watcher) this.watches.addChild(path, watcher);
       return c;
-    });
+    }, ro(opts));
     return promise ? res.then((children) => ({ children, watch: promise })) : res;
   }
 
   /** getChildren plus the parent's Stat (opcode 12, what zkCli `ls -s` uses). */
-  getChildren2(path: string): Promise<ChildrenResult>;
-  getChildren2(path: string, watcher: Watcher): Promise<ChildrenResult>;
-  getChildren2(path: string, watch: true): Promise<ChildrenResult & WatchPromise>;
-  getChildren2(path: string, watch?: Watcher | true): Promise<any> {
+  getChildren2(path: string, watch?: null, opts?: OpOptions): Promise<ChildrenResult>;
+  getChildren2(path: string, watcher: Watcher, opts?: OpOptions): Promise<ChildrenResult>;
+  getChildren2(path: string, watch: true, opts?: OpOptions): Promise<ChildrenResult & WatchPromise>;
+  getChildren2(path: string, watch?: Watcher | true | null, opts?: OpOptions): Promise<any> {
     validatePath(path);
     const [watcher, promise] = this.watchArg(watch);
     const body = GetChildren2Request.encode({ path: this.serverPath(path), watch: watcher !== null });
@@ -838,31 +942,33 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
       const c = GetChildren2Response.read(r);
       if (watcher) this.watches.addChild(path, watcher);
       return { children: c.children, stat: c.stat };
-    });
+    }, ro(opts));
     return promise ? res.then((c) => ({ ...c, watch: promise })) : res;
   }
 
   /** Number of all descendants of `path` (not counting the node itself). */
-  async getAllChildrenNumber(path: string): Promise<number> {
+  async getAllChildrenNumber(path: string, opts?: OpOptions): Promise<number> {
     validatePath(path);
     const body = GetAllChildrenNumberRequest.encode({ path: this.serverPath(path) });
-    return this.request(OpCode.getAllChildrenNumber, body, path, (r) => GetAllChildrenNumberResponse.read(r).totalNumber);
+    return this.request(OpCode.getAllChildrenNumber, body, path, (r) => GetAllChildrenNumberResponse.read(r).totalNumber, ro(opts));
   }
 
   /** Ephemeral nodes of this session whose path starts with `prefixPath` (default all). */
-  async getEphemerals(prefixPath = '/'): Promise<string[]> {
+  async getEphemerals(prefixPath = '/', opts?: OpOptions): Promise<string[]> {
     const body = GetEphemeralsRequest.encode({ prefixPath: this.serverPath(prefixPath) });
-    return this.request(OpCode.getEphemerals, body, prefixPath, (r) =>
-      GetEphemeralsResponse.read(r).ephemerals.map((p) => this.clientPath(p)),
+    return this.request(
+      OpCode.getEphemerals,
+      body,
+      prefixPath,
+      (r) => GetEphemeralsResponse.read(r).ephemerals.map((p) => this.clientPath(p)),
+      ro(opts),
     );
   }
 
   /** Waits until the server this client is connected to has caught up with the leader. */
-  async sync(path: string): Promise<string> {
+  async sync(path: string, opts?: OpOptions): Promise<string> {
     validatePath(path);
-    return this.request(OpCode.sync, SyncRequest.encode({ path: this.serverPath(path) }), path, (r) =>
-      this.clientPath(SyncResponse.read(r).path),
-    );
+    return this.request(OpCode.sync, SyncRequest.encode({ path: this.serverPath(path) }), path, (r) => this.clientPath(SyncResponse.read(r).path), ro(opts));
   }
 
   transaction(): Transaction {
@@ -870,12 +976,10 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   }
 
   /** Runs `ops` atomically. On failure throws the first failing op's error, with `.results` set. */
-  async multi(ops: Op[]): Promise<OpResult[]> {
+  async multi(ops: Op[], opts?: OpOptions): Promise<OpResult[]> {
     const body = encodeMulti(ops, (p) => this.serverPath(p));
     const paths = ops.map((o) => o.path);
-    const results = (await this.request(OpCode.multi, body.view(), paths[0], (r) =>
-      decodeMultiResponse(r, paths, (p) => this.clientPath(p)),
-    )) as OpResult[];
+    const results = (await this.request(OpCode.multi, body.view(), paths[0], (r) => decodeMultiResponse(r, paths, (p) => this.clientPath(p)), wo(opts))) as OpResult[];
     const failure = multiFailure(results);
     if (failure) {
       failure.results = results;
@@ -885,20 +989,18 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   }
 
   /** Several reads in one round trip; each result is independent (failed ones are `type: 'error'`). */
-  async multiRead(ops: ReadOp[]): Promise<ReadOpResult[]> {
+  async multiRead(ops: ReadOp[], opts?: OpOptions): Promise<ReadOpResult[]> {
     for (const o of ops) validatePath(o.path);
     const body = encodeMultiRead(ops, (p) => this.serverPath(p));
     const paths = ops.map((o) => o.path);
-    return (await this.request(OpCode.multiRead, body.view(), paths[0], (r) =>
-      decodeMultiResponse(r, paths, (p) => this.clientPath(p)),
-    )) as ReadOpResult[];
+    return (await this.request(OpCode.multiRead, body.view(), paths[0], (r) => decodeMultiResponse(r, paths, (p) => this.clientPath(p)), ro(opts))) as ReadOpResult[];
   }
 
   /**
    * Adds a persistent (or persistent recursive) watch; `watcher` gets every matching event until the
    * watch is removed. Re-registered automatically after reconnects.
    */
-  async addWatch(path: string, watcher: Watcher, mode: AddWatchModeName = 'PERSISTENT'): Promise<void> {
+  async addWatch(path: string, watcher: Watcher, mode: AddWatchModeName = 'PERSISTENT', opts?: OpOptions): Promise<void> {
     validatePath(path);
     const recursive = mode === 'PERSISTENT_RECURSIVE';
     const body = AddWatchRequest.encode({
@@ -908,7 +1010,39 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     await this.request(OpCode.addWatch, body, path, (r) => {
       if (r.remaining() >= 4) ErrorResponse.read(r);
       this.watches.addPersistent(path, watcher, recursive);
-    });
+    }, ro(opts));
+  }
+
+  /**
+   * Watch events of `path` as an async iterator: `for await (const ev of zk.watch(path, { signal }))`.
+   * Backed by a persistent watch (recursive with `recursive: true`), so no change between two events
+   * is missed while connected; after a reconnect the watch is re-registered, but changes made while
+   * disconnected produce no event (as with any persistent watch). The watch is removed when the loop
+   * ends (break, abort, or an error). The session closing ends the loop; expiry or an auth failure
+   * throws SessionExpiredError / AuthFailedError.
+   */
+  watch(path: string, options: { recursive?: boolean } & AbortOptions = {}): AsyncGenerator<WatchedEvent, void, undefined> {
+    validatePath(path);
+    const { recursive = false, signal } = options;
+    return pushIterator<WatchedEvent>(async (push, end) => {
+      const watcher: Watcher = (ev) => {
+        if (ev.type === 'None') end(ev.state === 'Closed' ? undefined : this.terminalError());
+        else if (ev.type === 'PersistentWatchRemoved') end();
+        else push(ev);
+      };
+      await this.addWatch(path, watcher, recursive ? 'PERSISTENT_RECURSIVE' : 'PERSISTENT', { signal });
+      return async () => {
+        if (this.isTerminal() || this.closing) return;
+        const type = recursive ? 'PersistentRecursive' : 'Persistent';
+        await this.removeWatches(path, type, { watcher, local: true }).catch(() => {});
+        // 3.8 servers know no Persistent watcher type for checkWatches/removeWatches, so the server's
+        // watch can only go with every watch of this connection on the path: done when none of ours
+        // remains there (if disconnected, the reconnect does not re-register it anyway).
+        if (!this.connected || this.watches.contains(path, 'Any')) return;
+        const body = RemoveWatchesRequest.encode({ path: this.serverPath(path), type: WatcherType.Any });
+        await this.request(OpCode.removeWatches, body, path, () => undefined).catch(() => {});
+      };
+    }, signal);
   }
 
   /**
@@ -916,14 +1050,14 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
    * otherwise all (opcode removeWatches). With `local`, only the client side is cleared and the server is
    * not asked (works while disconnected). Removed watchers get a *WatchRemoved event.
    */
-  async removeWatches(path: string, type: WatcherTypeName = 'Any', options: { watcher?: Watcher; local?: boolean } = {}): Promise<void> {
+  async removeWatches(path: string, type: WatcherTypeName = 'Any', options: { watcher?: Watcher; local?: boolean } & OpOptions = {}): Promise<void> {
     validatePath(path);
     const { watcher, local } = options;
     if (!this.watches.contains(path, type, watcher)) throw new ZooKeeperError(Err.NoWatcher, path);
     if (!local) {
       const opcode = watcher ? OpCode.checkWatches : OpCode.removeWatches;
       const rec = watcher ? CheckWatchesRequest : RemoveWatchesRequest;
-      await this.request(opcode, rec.encode({ path: this.serverPath(path), type: watcherTypeCode[type] }), path, () => undefined);
+      await this.request(opcode, rec.encode({ path: this.serverPath(path), type: watcherTypeCode[type] }), path, () => undefined, wo(options));
     }
     for (const [w, evType] of this.watches.remove(path, type, watcher)) {
       this.deliver(w, { type: evType, state: 'SyncConnected', path, zxid: -1 });
@@ -931,15 +1065,15 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
   }
 
   /** Asks the server whether this connection holds a watch of `type` on `path` (NoWatcher if not). */
-  async checkWatches(path: string, type: WatcherTypeName = 'Any'): Promise<void> {
+  async checkWatches(path: string, type: WatcherTypeName = 'Any', opts?: OpOptions): Promise<void> {
     validatePath(path);
     const body = CheckWatchesRequest.encode({ path: this.serverPath(path), type: watcherTypeCode[type] });
-    await this.request(OpCode.checkWatches, body, path, () => undefined);
+    await this.request(OpCode.checkWatches, body, path, () => undefined, ro(opts));
   }
 
   /** The identities the server associates with this connection. */
-  async whoAmI(): Promise<Array<{ authScheme: string; user: string }>> {
-    return this.request(OpCode.whoAmI, null, undefined, (r) => WhoAmIResponse.read(r).clientInfo);
+  async whoAmI(opts?: OpOptions): Promise<Array<{ authScheme: string; user: string }>> {
+    return this.request(OpCode.whoAmI, null, undefined, (r) => WhoAmIResponse.read(r).clientInfo, ro(opts));
   }
 
   /**
@@ -961,8 +1095,8 @@ export class ZooKeeper extends EventEmitter<ZooKeeperEvents> {
     return done;
   }
 
-  private watchArg(watch: Watcher | true | undefined): [Watcher | null, Promise<WatchedEvent> | null] {
-    if (watch === undefined) return [null, null];
+  private watchArg(watch: Watcher | true | null | undefined): [Watcher | null, Promise<WatchedEvent> | null] {
+    if (watch === undefined || watch === null) return [null, null];
     if (watch === true) {
       let resolve!: (e: WatchedEvent) => void;
       const promise = new Promise<WatchedEvent>((r) => (resolve = r));

@@ -4,7 +4,7 @@ import { Err } from '../protocol/constants.js';
 import { isZooKeeperError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
-import { deleteQuietly, ensurePath, retrying, sortBySequence, waitForDeletion } from './support.js';
+import { deleteQuietly, ensurePath, retrying, sortBySequence, waitForDeletion, waitOptions, waitOrTimeout, type WaitOptions } from './support.js';
 
 export class Barrier {
   constructor(readonly zk: ZooKeeper, readonly path: string) {}
@@ -25,9 +25,10 @@ export class Barrier {
     await deleteQuietly(this.zk, this.path);
   }
 
-  /** Waits until the barrier is removed; false on timeout. */
-  async wait(timeoutMs?: number): Promise<boolean> {
-    return waitForDeletion(this.zk, this.path, timeoutMs);
+  /** Waits until the barrier is removed; false on timeout; an aborted signal rejects with its reason. */
+  async wait(options?: number | WaitOptions): Promise<boolean> {
+    const { timeoutMs, signal } = waitOptions(options);
+    return waitForDeletion(this.zk, this.path, timeoutMs, signal);
   }
 }
 
@@ -46,8 +47,13 @@ export class DoubleBarrier {
     return (await retrying(this.zk, () => this.zk.getChildren(this.path))).filter((c) => c !== READY);
   }
 
-  /** Joins and waits until `memberCount` participants have joined; false on timeout. */
-  async enter(timeoutMs?: number): Promise<boolean> {
+  /**
+   * Joins and waits until `memberCount` participants have joined; false on timeout. On timeout or
+   * abort (rejecting with `signal.reason`) our member node is removed again.
+   */
+  async enter(options?: number | WaitOptions): Promise<boolean> {
+    const { timeoutMs, signal } = waitOptions(options);
+    signal?.throwIfAborted();
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     await ensurePath(this.zk, this.path);
     // Watch "ready" before joining so its creation cannot slip by.
@@ -67,19 +73,29 @@ export class DoubleBarrier {
       return true;
     }
     const remaining = deadline - Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const ok = await Promise.race([
-      ready.watch.then((e) => e.type === 'NodeCreated'),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.min(remaining, 2 ** 31 - 1)))),
-    ]);
-    clearTimeout(timer);
+    let ok: boolean;
+    try {
+      ok = await waitOrTimeout(
+        ready.watch.then((e) => e.type === 'NodeCreated'),
+        Number.isFinite(remaining) ? remaining : undefined,
+        signal,
+      );
+    } catch (e) {
+      await deleteQuietly(this.zk, this.ourPath).catch(() => {});
+      throw e;
+    }
     if (!ok) await deleteQuietly(this.zk, this.ourPath);
     return ok;
   }
 
-  /** Leaves and waits until every participant has left (the ZooKeeper recipe's leave protocol). */
-  async leave(): Promise<void> {
+  /**
+   * Leaves and waits until every participant has left (the ZooKeeper recipe's leave protocol). An
+   * aborted signal stops the wait (our member node may already be gone by then).
+   */
+  async leave(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
     for (;;) {
+      signal?.throwIfAborted();
       const members = sortBySequence(await this.members()).sort();
       if (members.length === 0) break;
       if (members.length === 1 && members[0] === this.id) {
@@ -89,10 +105,10 @@ export class DoubleBarrier {
       const lowest = members[0]!;
       const highest = members[members.length - 1]!;
       if (lowest === this.id) {
-        await waitForDeletion(this.zk, joinPath(this.path, highest));
+        await waitForDeletion(this.zk, joinPath(this.path, highest), undefined, signal);
       } else {
         if (members.includes(this.id)) await deleteQuietly(this.zk, this.ourPath);
-        await waitForDeletion(this.zk, joinPath(this.path, lowest));
+        await waitForDeletion(this.zk, joinPath(this.path, lowest), undefined, signal);
       }
     }
     // Last one out takes the "ready" flag down so the barrier can be used again.

@@ -7,7 +7,7 @@ import { isZooKeeperError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Data } from '../client/types.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
-import { createProtected, ensurePath, isConnectionProblem, retrying, sortBySequence } from './support.js';
+import { createProtected, ensurePath, isConnectionProblem, retrying, sortBySequence, waitOptions, waitOrTimeout, type WaitOptions } from './support.js';
 
 export class DistributedQueue {
   private ensured = false;
@@ -50,21 +50,30 @@ export class DistributedQueue {
     return null;
   }
 
-  /** Removes and returns the head item, waiting for one to arrive; null on timeout. */
-  async take(timeoutMs?: number): Promise<Buffer | null> {
+  /**
+   * Removes and returns the head item, waiting for one to arrive; null on timeout. An aborted signal
+   * rejects with `signal.reason`; it is only checked between items, so an item whose delete was
+   * sent is returned rather than lost.
+   */
+  async take(options?: number | WaitOptions): Promise<Buffer | null> {
+    const { timeoutMs, signal } = waitOptions(options);
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    signal?.throwIfAborted();
     await this.ensure();
     for (;;) {
-      const { children, watch } = await retrying(this.zk, () => this.zk.getChildren(this.path, true));
+      const { children, watch } = await retrying(this.zk, () => this.zk.getChildren(this.path, true, { signal }), signal);
       for (const name of sortBySequence(children)) {
+        signal?.throwIfAborted();
         const got = await this.tryTake(joinPath(this.path, name));
         if (got) return got;
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) return null;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([watch, new Promise((r) => (timer = setTimeout(r, Math.min(remaining, 2 ** 31 - 1))))]);
-      clearTimeout(timer);
+      await waitOrTimeout(
+        watch.then(() => true),
+        Number.isFinite(remaining) ? remaining : undefined,
+        signal,
+      );
       if (this.zk.state === 'expired' || this.zk.state === 'closed') await this.zk.exists(this.path); // throws SessionExpired
     }
   }

@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { basename, joinPath } from '../client/paths.js';
 import type { ConnectedInfo, ZooKeeper } from '../client/ZooKeeper.js';
-import { createProtected, deleteQuietly, retrying, sortBySequence, waitForDeletion } from './support.js';
+import { abortableWait } from '../client/abort.js';
+import { createProtected, deleteQuietly, retrying, sortBySequence, waitForDeletion, waitOptions, type WaitOptions } from './support.js';
 
 export interface LeaderLatchEvents {
   isLeader: [];
@@ -34,14 +35,23 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     return this.leader && this.zk.isConnected;
   }
 
-  async start(): Promise<void> {
+  /** Enters the election. An aborted signal stops the latch and rejects with `signal.reason`. */
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
     if (this.running) return;
     this.running = true;
     this.zk.on('disconnected', this.onDisconnected);
     this.zk.on('connected', this.onConnected);
     this.zk.on('expired', this.onGone);
     this.zk.on('closed', this.onGone);
-    const created = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL');
+    let created: string;
+    try {
+      created = await createProtected(this.zk, this.path, 'latch-', this.id, 'EPHEMERAL_SEQUENTIAL', undefined, signal);
+    } catch (e) {
+      await this.stop(false);
+      throw e;
+    }
     if (!this.running) {
       // close() ran while the node was being created: do not leave it behind.
       await deleteQuietly(this.zk, created).catch(() => {});
@@ -98,23 +108,26 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.emit(v ? 'isLeader' : 'notLeader');
   }
 
-  /** Resolves true once leader, false after `timeoutMs` (or if the latch stops). */
-  waitLeadership(timeoutMs?: number): Promise<boolean> {
+  /**
+   * Resolves true once leader, false after the timeout (or if the latch stops); an aborted signal
+   * rejects with `signal.reason` (the latch keeps its place in the election).
+   */
+  waitLeadership(options?: number | WaitOptions): Promise<boolean> {
+    const { timeoutMs, signal } = waitOptions(options);
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.hasLeadership) return Promise.resolve(true);
     if (!this.running) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (v: boolean) => {
+    return abortableWait<boolean>(signal, (resolve) => {
+      const yes = () => resolve(true);
+      const no = () => resolve(false);
+      this.on('isLeader', yes);
+      this.on('closed', no);
+      const timer = timeoutMs !== undefined ? setTimeout(no, timeoutMs) : undefined;
+      return () => {
         clearTimeout(timer);
         this.off('isLeader', yes);
         this.off('closed', no);
-        resolve(v);
       };
-      const yes = () => done(true);
-      const no = () => done(false);
-      this.on('isLeader', yes);
-      this.on('closed', no);
-      if (timeoutMs !== undefined) timer = setTimeout(no, timeoutMs);
     });
   }
 
@@ -167,7 +180,17 @@ export class LeaderElection {
     private readonly takeLeadership: (signal: AbortSignal) => Promise<void>,
   ) {}
 
-  start(): void {
+  /** Starts competing; an aborted `signal` stops the election as stop() does. */
+  start(options: { signal?: AbortSignal } = {}): void {
+    const { signal } = options;
+    if (signal) {
+      if (signal.aborted) return;
+      const onAbort = () => void this.stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // Drop the listener when the election ends by itself, so a long-lived signal does not keep it.
+      this.loop ??= this.run().finally(() => signal.removeEventListener('abort', onAbort));
+      return;
+    }
     this.loop ??= this.run();
   }
 

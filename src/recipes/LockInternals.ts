@@ -20,16 +20,23 @@ export class LockInternals {
     readonly name: string,
     /** Which names count as contenders (default: all in the directory). */
     readonly isContender: (child: string) => boolean = () => true,
+    /** Makes a fresh unique node name prefix per attempt, replacing the protected `_c_<guid>-<name>`. */
+    readonly makeNamePrefix?: () => string,
   ) {}
 
-  /** Returns true once admitted, false if `timeoutMs` passed first (our node is then removed). */
-  async acquire(rule: AdmissionRule, timeoutMs?: number, data: Buffer | null = null): Promise<boolean> {
+  /**
+   * Returns true once admitted, false if `timeoutMs` passed first. When the wait times out, fails
+   * or is aborted (rejecting with `signal.reason`), our node is deleted before returning.
+   */
+  async acquire(rule: AdmissionRule, timeoutMs?: number, data: Buffer | null = null, signal?: AbortSignal): Promise<boolean> {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    this.ourPath = await createProtected(this.zk, this.dir, this.name, data, 'EPHEMERAL_SEQUENTIAL');
+    this.ourPath = await createProtected(this.zk, this.dir, this.name, data, 'EPHEMERAL_SEQUENTIAL', undefined, signal, this.makeNamePrefix?.());
     const ours = basename(this.ourPath);
     try {
       for (;;) {
-        const children = sortBySequence((await retrying(this.zk, () => this.zk.getChildren(this.dir))).filter(this.isContender));
+        const children = sortBySequence(
+          (await retrying(this.zk, () => this.zk.getChildren(this.dir, null, { signal }), signal)).filter(this.isContender),
+        );
         const idx = children.indexOf(ours);
         if (idx < 0) {
           // Our ephemeral node is gone: the session expired (or someone deleted it).
@@ -42,7 +49,7 @@ export class LockInternals {
           await this.release();
           return false;
         }
-        await waitForDeletion(this.zk, joinPath(this.dir, waitOn), remaining);
+        await waitForDeletion(this.zk, joinPath(this.dir, waitOn), remaining, signal);
       }
     } catch (e) {
       await this.release().catch(() => {});

@@ -6,6 +6,7 @@ import { Err } from '../protocol/constants.js';
 import { isZooKeeperError } from '../client/errors.js';
 import type { Stat, WatchedEvent } from '../client/types.js';
 import type { ConnectedInfo, ZooKeeper } from '../client/ZooKeeper.js';
+import { pushIterator } from '../client/abort.js';
 import { retrying } from './support.js';
 
 export interface NodeData {
@@ -33,6 +34,17 @@ export class NodeCache extends EventEmitter<NodeCacheEvents> {
 
   get(): NodeData | null {
     return this.current;
+  }
+
+  /**
+   * The 'change' events as an async iterator (`for await (const d of cache.changes({ signal }))`),
+   * from the next change on; ends when the iterator is returned or the signal aborts.
+   */
+  changes(options: { signal?: AbortSignal } = {}): AsyncGenerator<NodeData | null, void, undefined> {
+    return pushIterator<NodeData | null>((push) => {
+      this.on('change', push);
+      return () => this.off('change', push);
+    }, options.signal);
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@
 // for their immediate predecessor of either kind.
 import type { ZooKeeper } from '../client/ZooKeeper.js';
 import { LockInternals } from './LockInternals.js';
+import { waitOptions, type WaitOptions } from './support.js';
 
 const READ = 'read-';
 const WRITE = 'write-';
@@ -20,7 +21,7 @@ export class ReadWriteLock {
   }
 }
 
-export class LockHandle {
+export class LockHandle implements AsyncDisposable {
   private internals: LockInternals;
   private held = false;
 
@@ -33,10 +34,17 @@ export class LockHandle {
     this.internals = new LockInternals(zk, path, name);
   }
 
-  async acquire(timeoutMs?: number): Promise<boolean> {
+  /** As Mutex.acquire: a timeout resolves false, an aborted signal rejects after removing our node. */
+  async acquire(options?: number | WaitOptions): Promise<boolean> {
     if (this.held) throw new Error('lock handle already held; create another ReadWriteLock for another holder');
-    this.held = await this.internals.acquire(this.rule, timeoutMs);
+    const { timeoutMs, signal } = waitOptions(options);
+    this.held = await this.internals.acquire(this.rule, timeoutMs, null, signal);
     return this.held;
+  }
+
+  /** `await using` releases the handle if held. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.held) await this.release();
   }
 
   get isHeld(): boolean {

@@ -5,9 +5,10 @@ import { basename } from '../client/paths.js';
 import type { ZooKeeper } from '../client/ZooKeeper.js';
 import { Err } from '../protocol/constants.js';
 import { ZooKeeperError } from '../client/errors.js';
-import { createProtected, deleteQuietly, retrying, sortBySequence } from './support.js';
+import { createProtected, deleteQuietly, retrying, sortBySequence, waitOptions, waitOrTimeout, type WaitOptions } from './support.js';
 
-export interface Lease {
+/** A held lease; `await using lease = await sem.acquire()` returns it at the end of the block. */
+export interface Lease extends AsyncDisposable {
   readonly path: string;
   release(): Promise<void>;
 }
@@ -17,16 +18,22 @@ export class Semaphore {
     if (maxLeases < 1) throw new RangeError('maxLeases must be >= 1');
   }
 
-  /** Waits for a lease; with `timeoutMs`, resolves null when none was free in time. */
-  async acquire(timeoutMs?: number): Promise<Lease | null> {
+  /**
+   * Waits for a lease; with a timeout, resolves null when none was free in time; an aborted signal
+   * rejects with `signal.reason` after removing our node.
+   */
+  async acquire(options?: number | WaitOptions): Promise<Lease | null> {
+    const { timeoutMs, signal } = waitOptions(options);
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    const ourPath = await createProtected(this.zk, this.path, 'lease-', null, 'EPHEMERAL_SEQUENTIAL');
+    const ourPath = await createProtected(this.zk, this.path, 'lease-', null, 'EPHEMERAL_SEQUENTIAL', undefined, signal);
     const ours = basename(ourPath);
-    const lease: Lease = { path: ourPath, release: () => deleteQuietly(this.zk, ourPath) };
+    let released: Promise<void> | null = null;
+    const release = () => (released ??= deleteQuietly(this.zk, ourPath));
+    const lease: Lease = { path: ourPath, release, [Symbol.asyncDispose]: release };
     try {
       for (;;) {
         // Any earlier node going away can admit us, so we watch the directory itself.
-        const { children, watch } = await retrying(this.zk, () => this.zk.getChildren(this.path, true));
+        const { children, watch } = await retrying(this.zk, () => this.zk.getChildren(this.path, true, { signal }), signal);
         const idx = sortBySequence(children).indexOf(ours);
         if (idx < 0) throw new ZooKeeperError(Err.SessionExpired, ourPath);
         if (idx < this.maxLeases) return lease;
@@ -35,9 +42,11 @@ export class Semaphore {
           await lease.release();
           return null;
         }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([watch, new Promise((r) => (timer = setTimeout(r, Math.min(remaining, 2 ** 31 - 1))))]);
-        clearTimeout(timer);
+        await waitOrTimeout(
+          watch.then(() => true),
+          Number.isFinite(remaining) ? remaining : undefined,
+          signal,
+        );
       }
     } catch (e) {
       await lease.release().catch(() => {});

@@ -2,6 +2,7 @@
 // recursive watch on the root. Recursive watches report creates, data changes and deletes of every
 // descendant (never NodeChildrenChanged), which is exactly what the cache needs. After a
 // reconnect there are no catch-up events for persistent watches, so the cache resynchronises.
+import { pushIterator } from '../client/abort.js';
 import { EventEmitter } from 'node:events';
 import { Err } from '../protocol/constants.js';
 import { isZooKeeperError } from '../client/errors.js';
@@ -17,11 +18,17 @@ export interface TreeCacheEvents {
   change: [TreeCacheEventType, string, NodeData | null];
 }
 
+export interface TreeCacheEvent {
+  type: TreeCacheEventType;
+  path: string;
+  data: NodeData | null;
+}
+
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private readonly nodes = new Map<string, NodeData>();
   private running = false;
   private readonly watcher = (ev: WatchedEvent) => {
-    if (!ev.path) return;
+    if (!ev.path || this.depth(ev.path) > this.maxDepth) return;
     if (ev.type === 'NodeDeleted') this.removeSubtree(ev.path);
     else if (ev.type === 'NodeCreated' || ev.type === 'NodeDataChanged') void this.refreshNode(ev.path);
   };
@@ -29,8 +36,31 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     if (info.reconnected) void this.resync().catch(() => {});
   };
 
-  constructor(readonly zk: ZooKeeper, readonly root: string) {
+  /** Levels below the root that are cached (Curator's TreeCache maxDepth); 0 = the root alone. */
+  readonly maxDepth: number;
+
+  constructor(readonly zk: ZooKeeper, readonly root: string, options: { maxDepth?: number } = {}) {
     super();
+    this.maxDepth = options.maxDepth ?? Infinity;
+    if (!(this.maxDepth >= 0)) throw new RangeError('maxDepth must be >= 0');
+  }
+
+  private depth(path: string): number {
+    if (path === this.root) return 0;
+    const rel = this.root === '/' ? path.slice(1) : path.slice(this.root.length + 1);
+    return rel.split('/').length;
+  }
+
+  /**
+   * The 'change' events as an async iterator of `{ type, path, data }`, from the next change on;
+   * ends when the iterator is returned or the signal aborts.
+   */
+  events(options: { signal?: AbortSignal } = {}): AsyncGenerator<TreeCacheEvent, void, undefined> {
+    return pushIterator<TreeCacheEvent>((push) => {
+      const onChange = (type: TreeCacheEventType, path: string, data: NodeData | null) => push({ type, path, data });
+      this.on('change', onChange);
+      return () => this.off('change', onChange);
+    }, options.signal);
   }
 
   async start(): Promise<void> {
@@ -92,7 +122,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   /** Full reload: walks the subtree and reconciles the cache with what is there now. */
   private async resync(): Promise<void> {
     const seen = new Set<string>();
-    const walk = async (path: string): Promise<void> => {
+    const walk = async (path: string, depth: number): Promise<void> => {
       let res;
       try {
         const [d, c] = await Promise.all([retrying(this.zk, () => this.zk.getData(path)), retrying(this.zk, () => this.zk.getChildren(path))]);
@@ -103,9 +133,9 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
       }
       seen.add(path);
       this.set(path, { data: res.d.data, stat: res.d.stat });
-      await Promise.all(res.c.map((child) => walk(joinPath(path, child))));
+      if (depth < this.maxDepth) await Promise.all(res.c.map((child) => walk(joinPath(path, child), depth + 1)));
     };
-    await walk(this.root);
+    await walk(this.root, 0);
     for (const p of [...this.nodes.keys()]) {
       if (!seen.has(p)) {
         const prev = this.nodes.get(p)!;

@@ -1,13 +1,33 @@
 // Coordination recipes built on the client.
-export { Mutex } from './Mutex.js';
+export { Mutex, type LockGuard } from './Mutex.js';
 export { ReadWriteLock, LockHandle } from './ReadWriteLock.js';
 export { Semaphore, type Lease } from './Semaphore.js';
 export { LeaderLatch, LeaderElection, type LeaderLatchEvents } from './LeaderLatch.js';
 export { Barrier, DoubleBarrier } from './Barrier.js';
 export { DistributedQueue } from './DistributedQueue.js';
-export { DistributedCounter } from './DistributedCounter.js';
+export { DistributedCounter, type CounterFormat } from './DistributedCounter.js';
 export { GroupMembership, type GroupEvents } from './GroupMembership.js';
 export { NodeCache, type NodeData, type NodeCacheEvents } from './NodeCache.js';
-export { TreeCache, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
+export { TreeCache, type TreeCacheEvent, type TreeCacheEvents, type TreeCacheEventType } from './TreeCache.js';
 export { LockInternals, type AdmissionRule } from './LockInternals.js';
-export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem } from './support.js';
+export { createProtected, ensurePath, retrying, sortBySequence, isConnectionProblem, type WaitOptions } from './support.js';
+export { SharedCount, type SharedCountEvents, type VersionedValue } from './SharedCount.js';
+export { DistributedAtomicLong, type AtomicValue } from './DistributedAtomicLong.js';
+export {
+  PathChildrenCache,
+  type ChildData,
+  type PathChildrenCacheEvent,
+  type PathChildrenCacheEventType,
+  type PathChildrenCacheEvents,
+} from './PathChildrenCache.js';
+export { SemaphoreV2 } from './SemaphoreV2.js';
+export { Party, ShallowParty } from './Party.js';
+export {
+  ServiceDiscovery,
+  serviceInstance,
+  type ServiceInstance,
+  type ServiceInstanceInput,
+  type ServiceType,
+  type UriSpecPart,
+} from './ServiceDiscovery.js';
+export { CuratorCache, type CachedNode, type CuratorCacheEvent, type CuratorCacheEvents } from './CuratorCache.js';

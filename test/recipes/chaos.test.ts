@@ -1,12 +1,12 @@
 // Recipes under fire: several clients contend, each through its own TCP proxy that the test
 // severs at random and sometimes blocks for longer than the session timeout (so sessions expire).
-// Invariants: at most one lock holder at any time, at most one leader, no lost queue item, no
-// lost or doubled counter increment.
+// Invariants: at most one lock holder at any time, no more semaphore holders than leases, at most
+// one leader, no lost queue item, no lost or doubled counter increment.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZooKeeper } from '../../src/client/index.js';
-import { DistributedCounter, DistributedQueue, LeaderLatch, Mutex } from '../../src/recipes/index.js';
+import { DistributedCounter, DistributedQueue, LeaderLatch, Mutex, SemaphoreV2 } from '../../src/recipes/index.js';
 import { TcpProxy } from '../client/TcpProxy.js';
 import { startServer, type TestServer } from '../support/OurServer.js';
 
@@ -126,6 +126,45 @@ describe('recipes under connection loss and session expiry', () => {
     await chaos.stop();
     await teardown();
     assert.equal(maxHolders, 1);
+    assert.ok(acquisitions > 10, `only ${acquisitions} acquisitions`);
+    assert.ok(chaos.severed + chaos.expiries > 5);
+  });
+
+  test('semaphoreV2: never more holders than leases, progress despite cuts and expiries', async () => {
+    await setup(5);
+    const LEASES = 2;
+    let holders = 0;
+    let maxHolders = 0;
+    let acquisitions = 0;
+    const chaos = startChaos(proxies);
+    const until = Date.now() + 3000;
+    await Promise.all(
+      workers.map(async (w) => {
+        while (Date.now() < until) {
+          const zk = await w.client();
+          let lease;
+          try {
+            lease = await new SemaphoreV2(zk, '/chaos/sem', LEASES).acquire(500);
+          } catch {
+            continue; // session expired while waiting
+          }
+          if (!lease) continue;
+          // As with the mutex, a holder counts only while connected: once disconnected its session
+          // (and lease node) may expire at any moment, so it must consider the lease lost.
+          if (zk.isConnected) {
+            holders++;
+            maxHolders = Math.max(maxHolders, holders);
+            acquisitions++;
+            for (let i = 0; i < 5 && zk.isConnected; i++) await sleep(3);
+            holders--;
+          }
+          await lease.release().catch(() => {});
+        }
+      }),
+    );
+    await chaos.stop();
+    await teardown();
+    assert.ok(maxHolders <= LEASES, `${maxHolders} holders of ${LEASES} leases`);
     assert.ok(acquisitions > 10, `only ${acquisitions} acquisitions`);
     assert.ok(chaos.severed + chaos.expiries > 5);
   });
