@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ServerView } from './ServerView.js';
+import type { QuorumInfo, QuorumMemberInfo, ServerView } from './ServerView.js';
 import type { Connection } from './Connection.js';
 import { VERSION, dataDirs, dirSize, environment, monitorRows } from './FourLetterWords.js';
 import { connBrief, connFull, handleConsole } from './Console.js';
@@ -104,6 +104,87 @@ function setTraceMask(v: ServerView, args: URLSearchParams): Json {
   return { tracemask: jsonLong(mask) };
 }
 
+/** Jackson's rendering of an InetSocketAddress: host:port, an IPv6 literal in brackets. */
+export function socketAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Jackson's rendering of Apache's MultipleAddresses (every bean getter becomes a key). We do not
+ * probe reachability as Apache's ICMP check does: every configured address counts as reachable,
+ * which is what Apache shows for addresses it can reach.
+ */
+function multipleAddresses(addrs: { host: string; port: number }[]): Json {
+  const all = addrs.map((a) => socketAddress(a.host, a.port));
+  const first = all[0] ?? null;
+  return {
+    empty: all.length === 0,
+    all_addresses: all,
+    all_reachable_addresses: all,
+    one: first,
+    reachable_address: first,
+    wildcard_addresses: addrs.map((a) => socketAddress('0.0.0.0', a.port)),
+    all_ports: [...new Set(addrs.map((a) => a.port))],
+    all_host_strings: [...new Set(addrs.map((a) => a.host))],
+    all_reachable_addresses_or_all: all,
+    reachable_or_one: first,
+  };
+}
+
+/** The client address a member line names; this member's own is the bound one (as Apache's QuorumPeer sets it). */
+function memberClientAddress(v: ServerView, q: QuorumInfo, m: QuorumMemberInfo): string {
+  if (m.sid === q.myid) return socketAddress(v.config.clientPortAddress, v.port);
+  return m.clientPort !== undefined ? socketAddress(m.clientHost ?? '0.0.0.0', m.clientPort) : '';
+}
+
+function leaderCommand(v: ServerView): Json {
+  const q = v.quorumInfo?.() ?? null;
+  if (!q) return { error: 'server is not initialized' };
+  const leader = q.members.find((m) => m.sid === q.leaderId);
+  return { is_leader: v.role === 'leader', leader_id: q.leaderId ?? -1, leader_ip: leader?.addresses[0]?.host ?? '' };
+}
+
+function zabState(v: ServerView): Json {
+  const q = v.quorumInfo?.() ?? null;
+  if (!q) return { voting: false, zabstate: '' };
+  const me = q.members.find((m) => m.sid === q.myid);
+  const zxid = BigInt.asIntN(64, BigInt(v.lastZxid));
+  return {
+    myid: v.myid,
+    is_leader: v.role === 'leader',
+    quorum_address: multipleAddresses((me?.addresses ?? []).map((a) => ({ host: a.host, port: a.quorumPort }))),
+    election_address: multipleAddresses((me?.addresses ?? []).map((a) => ({ host: a.host, port: a.electionPort }))),
+    client_address: socketAddress(v.config.clientPortAddress, v.port),
+    voting: me?.type === 'participant',
+    last_zxid: '0x' + BigInt.asUintN(64, zxid).toString(16),
+    zab_epoch: jsonLong(zxid >> 32n),
+    zab_counter: jsonLong(zxid & 0xffffffffn),
+    zabstate: q.zabState,
+  };
+}
+
+function votingView(v: ServerView): Json {
+  const q = v.quorumInfo?.() ?? null;
+  const current: Json = {};
+  for (const m of q?.members ?? []) {
+    if (m.type !== 'participant') continue;
+    current[String(m.sid)] = {
+      server_addresses: m.addresses.map((a) => socketAddress(a.host, a.quorumPort)),
+      election_addresses: m.addresses.map((a) => socketAddress(a.host, a.electionPort)),
+      client_address: memberClientAddress(v, q!, m),
+      learner_type: m.type,
+    };
+  }
+  return { current_config: current };
+}
+
+/** A leader's synced observers; followers and observers have none (ours relay no observers). */
+function observersCommand(v: ServerView): Json {
+  const q = v.quorumInfo?.() ?? null;
+  const synced = v.role === 'leader' && q ? q.observers.filter((o) => o.synced) : [];
+  return { synced_observers: synced.length, observers: synced.map((o) => ({ sid: o.sid })) };
+}
+
 const COMMANDS: Command[] = [
   { names: ['connection_stat_reset', 'crst'], serverRequired: true, run: (v) => {
     for (const c of v.connections) c.resetStats();
@@ -141,8 +222,8 @@ const COMMANDS: Command[] = [
   }) },
   { names: ['is_read_only', 'isro'], serverRequired: true, run: () => ({ read_only: false }) },
   { names: ['last_snapshot', 'lsnp'], serverRequired: true, run: lastSnapshot },
-  // Ensemble-only commands: what a standalone ZooKeeper answers.
-  { names: ['leader', 'lead'], serverRequired: true, run: () => ({ error: 'server is not initialized' }) },
+  // Ensemble commands: real values on a member, a standalone ZooKeeper's answers otherwise.
+  { names: ['leader', 'lead'], serverRequired: true, run: leaderCommand },
   { names: ['monitor', 'mntr'], serverRequired: false, run: monitor },
   { names: ['observer_connection_stat_reset', 'orst'], serverRequired: true, run: () => ({}) },
   { names: ['ruok'], serverRequired: true, run: () => ({}) },
@@ -152,13 +233,13 @@ const COMMANDS: Command[] = [
     ...(await serverStats(v)), connections: [...v.connections].map(connBrief), secure_connections: [],
   }) },
   { names: ['stat_reset', 'srst'], serverRequired: true, run: (v) => (v.stats.reset(), {}) },
-  { names: ['observers', 'obsr'], serverRequired: true, run: () => ({ synced_observers: 0, observers: [] }) },
+  { names: ['observers', 'obsr'], serverRequired: true, run: observersCommand },
   { names: ['system_properties', 'sysp'], serverRequired: false, run: () => {
     // Java's System.getProperties, sorted; Node has no such table, so: its environment description.
     const props = Object.fromEntries(environment().filter(([k]) => k !== 'zookeeper.version' && !k.startsWith('os.memory')));
     return Object.fromEntries(Object.entries({ ...props, 'node.version': process.version }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   } },
-  { names: ['voting_view'], serverRequired: true, run: () => ({ current_config: {} }) },
+  { names: ['voting_view'], serverRequired: true, run: votingView },
   { names: ['watches', 'wchc'], serverRequired: true, run: (v) => {
     const out: Json = {};
     for (const c of v.connections) {
@@ -176,7 +257,7 @@ const COMMANDS: Command[] = [
     const [conns, paths, total] = v.watches.dataSummary();
     return { num_connections: conns, num_paths: paths, num_total_watches: total };
   } },
-  { names: ['zabstate'], serverRequired: false, run: () => ({ voting: false, zabstate: '' }) },
+  { names: ['zabstate'], serverRequired: false, run: zabState },
 ];
 
 /** Primary command names, as /commands lists them. */

@@ -25,6 +25,7 @@ import { followerCommit, type FollowerCommit } from './pipeline/FollowerCommit.j
 import type { RequestPipeline } from './pipeline/RequestPipeline.js';
 import { storageSettings } from './StorageSettings.js';
 import { ZkServer, type ServerLogger } from './ZkServer.js';
+import type { QuorumInfo, ZabState } from './ServerView.js';
 
 export interface PeerLogger extends ServerLogger {
   info(msg: string): void;
@@ -88,6 +89,11 @@ export class QuorumPeer {
   state: ServerState = 'LOOKING';
   private readonly initLimit: number;
   private readonly syncLimit: number;
+  /** The elected leader while a role runs; null while LOOKING (Apache's getLeaderId is -1 then). */
+  private leaderSid: number | null = null;
+  /** Reads the current role's Zab phase (and a leader's observers) for the admin commands. */
+  private zabState: () => ZabState = () => 'election';
+  private observersNow: () => QuorumInfo['observers'] = () => [];
 
   constructor(readonly config: ServerConfig, opts: QuorumPeerOptions) {
     if (config.serverId === undefined) throw new Error('a quorum member needs a myid');
@@ -114,6 +120,12 @@ export class QuorumPeer {
       },
       { logger: opts.logger, runtime: this.runtime, onFatal: opts.onFatal, quorumMember: true, auditLogDir: opts.auditLogDir },
     );
+    const members = [...config.servers.values()].map((sv) => ({
+      sid: sv.id, addresses: sv.addresses, type: sv.type, clientHost: sv.clientHost, clientPort: sv.clientPort,
+    }));
+    this.server.quorumInfoSource = () => ({
+      myid: this.myId, zabState: this.zabState(), leaderId: this.leaderSid, members, observers: this.observersNow(),
+    });
   }
 
   private get me(): PeerAddr {
@@ -137,6 +149,9 @@ export class QuorumPeer {
   private async look(): Promise<void> {
     if (this.stopped) return;
     this.state = 'LOOKING';
+    this.leaderSid = null;
+    this.zabState = () => 'election';
+    this.observersNow = () => [];
     this.lookingSince = this.runtime.clock.now();
     this.logger.info('LOOKING');
     const db = this.server.db;
@@ -148,6 +163,8 @@ export class QuorumPeer {
     this.lastElectionMs = took;
     this.elections++;
     this.state = state;
+    this.leaderSid = Number(vote.leader);
+    this.zabState = () => 'discovery';
     const gen = ++this.generation;
     this.roleStarted = this.runtime.clock.now();
     this.logger.info(state);
@@ -237,6 +254,12 @@ export class QuorumPeer {
       syncLimit: this.syncLimit,
       config: membershipText(this.peers),
     });
+    // Apache's leader: DISCOVERY until a quorum acks the epoch, SYNCHRONIZATION until it acks NEWLEADER.
+    this.zabState = () => {
+      const st = core.state;
+      return st === 'established' ? 'broadcast' : st === 'newLeaderAck' ? 'synchronization' : st === 'stopped' ? 'election' : 'discovery';
+    };
+    this.observersNow = () => core.learners().filter((l) => l.type === 'observer').map((l) => ({ sid: l.sid, synced: l.state === 'upToDate' && l.synced }));
     let stage: LeaderCommit<SnapshotBody> | null = null;
     let pipeline: RequestPipeline | null = null;
     const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
@@ -343,6 +366,10 @@ export class QuorumPeer {
       lastLoggedZxid: BigInt(Math.max(db.lastProcessedZxid, lastLogged)),
       initLimit: this.initLimit, syncLimit: this.syncLimit,
     });
+    this.zabState = () => {
+      const st = core.state;
+      return st === 'idle' || st === 'awaitLeaderInfo' ? 'discovery' : st === 'broadcast' ? 'broadcast' : st === 'lost' ? 'election' : 'synchronization';
+    };
     let stage: FollowerCommit<SnapshotBody> | null = null;
     const storage = {
       ...this.epochStore(),

@@ -31,6 +31,8 @@ export interface ServerView extends StatsSource {
   proposalSizes?(): { last: number; min: number; max: number };
   /** A leader's figures for mntr (learners, synced followers/observers, pending syncs, uptime); null otherwise. */
   leaderFigures?(): LeaderFigures | null;
+  /** An ensemble member's view of the quorum (leader, zabstate, voting_view, observers commands); null standalone. */
+  quorumInfo?(): QuorumInfo | null;
   /**
    * The id operators see (conf serverId, configuration server_id, zabstate myid), as
    * ZooKeeperServer.getServerId: myid in an ensemble, 0 for a standalone server whatever myid says.
@@ -69,4 +71,30 @@ export interface LeaderFigures {
   pendingSyncs: number;
   /** ms since this leader was established. */
   leaderUptimeMs: number;
+}
+
+/** ZooKeeper 3.8's QuorumPeer.ZabState, lowercased as the zabstate command shows it. */
+export type ZabState = 'election' | 'discovery' | 'synchronization' | 'broadcast';
+
+/** One server.N line as the member read it. */
+export interface QuorumMemberInfo {
+  sid: number;
+  /** Each (quorum, election) address pair; more than one only with multiAddress.enabled. */
+  addresses: { host: string; quorumPort: number; electionPort: number }[];
+  type: 'participant' | 'observer';
+  /** From the line's `;[host:]port` part, if it has one. */
+  clientHost?: string | undefined;
+  clientPort?: number | undefined;
+}
+
+/** What an ensemble member knows about its quorum, read when an admin command asks. */
+export interface QuorumInfo {
+  myid: number;
+  zabState: ZabState;
+  /** The elected leader's sid, or null while electing. */
+  leaderId: number | null;
+  /** Every member of the configuration, this one included. */
+  members: QuorumMemberInfo[];
+  /** A leader's connected observers (sid and whether synced); empty on other roles. */
+  observers: { sid: number; synced: boolean }[];
 }

@@ -22,7 +22,7 @@ import { AdminServer } from './AdminServer.js';
 import { MetricsServer, metricsSettings } from './MetricsServer.js';
 import { RequestPipeline } from './pipeline/RequestPipeline.js';
 import { standaloneCommit, type CommitSink, type CommitStage } from './pipeline/Commit.js';
-import { DEFAULT_TRACE_MASK, type LeaderFigures, type LastSnapshot, type ServerRole, type ServerView } from './ServerView.js';
+import { DEFAULT_TRACE_MASK, type LeaderFigures, type LastSnapshot, type QuorumInfo, type ServerRole, type ServerView } from './ServerView.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import { FileTxnLog } from '../storage/TxnLog.js';
 import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
@@ -272,6 +272,12 @@ export class ZkServer implements ServerView {
   leaderFiguresSource: (() => LeaderFigures) | null = null;
   leaderFigures(): LeaderFigures | null {
     return this.role === 'leader' && this.leaderFiguresSource ? this.leaderFiguresSource() : null;
+  }
+
+  /** Set by a quorum member for its whole life: what the quorum admin commands show. */
+  quorumInfoSource: (() => QuorumInfo) | null = null;
+  quorumInfo(): QuorumInfo | null {
+    return this.quorumInfoSource?.() ?? null;
   }
 
   get snapshotterRef(): SnapshotterLike | undefined {

@@ -23,6 +23,7 @@ export async function allocatePorts(ids: number[]): Promise<Map<number, MemberPo
 /** Writes `<dir>/data/myid` and `<dir>/zoo.cfg` for member `id`; returns the config file and data dir. */
 export function writeMemberConfig(
   dir: string, id: number, ports: Map<number, MemberPorts>, tickTime = 200, observers: ReadonlySet<number> = new Set(),
+  extra: Record<string, string | number | boolean> = {},
 ): { cfgFile: string; dataDir: string } {
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
@@ -33,6 +34,7 @@ export function writeMemberConfig(
   };
   for (const [o, p] of ports) cfg[`server.${o}`] = `${HOST}:${p.quorum}:${p.election}${observers.has(o) ? ':observer' : ''}`;
   if (observers.has(id)) cfg.peerType = 'observer';
+  Object.assign(cfg, extra);
   const cfgFile = path.join(dir, 'zoo.cfg');
   writeZooCfg(cfgFile, cfg);
   return { cfgFile, dataDir };

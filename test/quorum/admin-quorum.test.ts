@@ -1,0 +1,119 @@
+// The AdminServer's quorum commands (leader, zabstate, voting_view, observers) on a 3-member
+// ensemble of our servers answer with the member's real quorum values, in the JSON shapes an
+// Apache ZooKeeper 3.8 member gives (keys and their order as captured from a 3-member Apache
+// ensemble with admin.enableServer=true; see APACHE_* below).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fourLetterWord, freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
+import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
+import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
+import { call, connectNzk, type NzkClient } from '../support/nzk.js';
+
+/** Key order of Apache 3.8's answers on a quorum member (Jackson writes them in put() / getter order). */
+export const APACHE_LEADER_KEYS = ['is_leader', 'leader_id', 'leader_ip', 'command', 'error'];
+export const APACHE_ZABSTATE_KEYS = [
+  'myid', 'is_leader', 'quorum_address', 'election_address', 'client_address', 'voting',
+  'last_zxid', 'zab_epoch', 'zab_counter', 'zabstate', 'command', 'error',
+];
+export const APACHE_MULTIPLE_ADDRESSES_KEYS = [
+  'empty', 'all_addresses', 'all_reachable_addresses', 'one', 'reachable_address', 'wildcard_addresses',
+  'all_ports', 'all_host_strings', 'all_reachable_addresses_or_all', 'reachable_or_one',
+];
+export const APACHE_VOTING_MEMBER_KEYS = ['server_addresses', 'election_addresses', 'client_address', 'learner_type'];
+export const APACHE_OBSERVERS_KEYS = ['synced_observers', 'observers', 'command', 'error'];
+
+async function getJson(adminPort: number, name: string): Promise<Record<string, any>> {
+  const res = await fetch(`http://${HOST}:${adminPort}/commands/${name}`);
+  assert.equal(res.status, 200, name);
+  return (await res.json()) as Record<string, any>;
+}
+
+test('quorum admin commands answer with each member\'s real values in Apache 3.8\'s shapes', { skip: !ourZkAvailable() && 'dist CLI missing', timeout: 90000 }, async () => {
+  const ids = [1, 2, 3];
+  const ports = await allocatePorts(ids);
+  const adminPorts = new Map<number, number>();
+  for (const id of ids) adminPorts.set(id, await freePort());
+  const root = makeTempDir('admin-quorum-');
+  const members: RunningServer[] = [];
+  const idOf = new Map<RunningServer, number>();
+  let client: NzkClient | null = null;
+  try {
+    const started = await Promise.allSettled(ids.map((id) => {
+      const { cfgFile } = writeMemberConfig(path.join(root, `m${id}`), id, ports, 200, new Set(), {
+        'admin.enableServer': true, 'admin.serverAddress': HOST, 'admin.serverPort': adminPorts.get(id)!,
+      });
+      const dataDir = path.join(path.dirname(cfgFile), 'data');
+      return startServerProcess(`admin-member-${id}`, process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], HOST,
+        ports.get(id)!.client, dataDir, false, makeTempDir('admin-quorum-log-'), { startTimeoutMs: 30000 }).then((m) => {
+        idOf.set(m, id);
+        return m;
+      });
+    }));
+    for (const s of started) if (s.status === 'fulfilled') members.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    const { leader, followers } = await waitForRoles(members, 20000);
+    const leaderId = idOf.get(leader)!;
+
+    // Some writes, so the zxid's counter is not zero.
+    client = await connectNzk(followers[0]!.connectString);
+    for (let i = 0; i < 3; i++) await call(client, 'create', `/aq${i}`, Buffer.from('x'));
+
+    for (const m of members) {
+      const id = idOf.get(m)!;
+      const admin = adminPorts.get(id)!;
+      const p = ports.get(id)!;
+      const isLeader = m === leader;
+
+      const lead = await getJson(admin, 'leader');
+      assert.deepEqual(Object.keys(lead), APACHE_LEADER_KEYS);
+      assert.deepEqual(lead, { is_leader: isLeader, leader_id: leaderId, leader_ip: HOST, command: 'leader', error: null });
+      assert.deepEqual(await getJson(admin, 'lead'), { ...lead, command: 'leader' });
+
+      // The zxid in zabstate is the one srvr shows at the same moment (no writes in between).
+      const zxid = BigInt(/Zxid: (0x[0-9a-f]+)\n/.exec(await fourLetterWord(m.host, m.port, 'srvr'))![1]!);
+      const zab = await getJson(admin, 'zabstate');
+      assert.deepEqual(Object.keys(zab), APACHE_ZABSTATE_KEYS);
+      assert.equal(zab.myid, id);
+      assert.equal(zab.is_leader, isLeader);
+      assert.deepEqual(Object.keys(zab.quorum_address), APACHE_MULTIPLE_ADDRESSES_KEYS);
+      const q = `${HOST}:${p.quorum}`;
+      assert.deepEqual(zab.quorum_address, {
+        empty: false, all_addresses: [q], all_reachable_addresses: [q], one: q, reachable_address: q,
+        wildcard_addresses: [`0.0.0.0:${p.quorum}`], all_ports: [p.quorum], all_host_strings: [HOST],
+        all_reachable_addresses_or_all: [q], reachable_or_one: q,
+      });
+      assert.deepEqual(zab.election_address.all_addresses, [`${HOST}:${p.election}`]);
+      assert.deepEqual(zab.election_address.all_ports, [p.election]);
+      assert.equal(zab.client_address, `${HOST}:${p.client}`);
+      assert.equal(zab.voting, true);
+      assert.equal(zab.last_zxid, `0x${zxid.toString(16)}`);
+      assert.equal(zab.zab_epoch, Number(zxid >> 32n));
+      assert.equal(zab.zab_counter, Number(zxid & 0xffffffffn));
+      assert.ok(zab.zab_epoch >= 1 && zab.zab_counter >= 3, `epoch ${zab.zab_epoch}, counter ${zab.zab_counter}`);
+      assert.equal(zab.zabstate, 'broadcast');
+
+      const vv = await getJson(admin, 'voting_view');
+      assert.deepEqual(Object.keys(vv), ['current_config', 'command', 'error']);
+      assert.deepEqual(Object.keys(vv.current_config), ['1', '2', '3']);
+      for (const o of ids) {
+        const op = ports.get(o)!;
+        const view = vv.current_config[String(o)];
+        assert.deepEqual(Object.keys(view), APACHE_VOTING_MEMBER_KEYS);
+        assert.deepEqual(view, {
+          server_addresses: [`${HOST}:${op.quorum}`], election_addresses: [`${HOST}:${op.election}`],
+          // As Apache's: only the member's own entry knows a client address (the lines name none).
+          client_address: o === id ? `${HOST}:${p.client}` : '', learner_type: 'participant',
+        });
+      }
+
+      const obs = await getJson(admin, 'observers');
+      assert.deepEqual(Object.keys(obs), APACHE_OBSERVERS_KEYS);
+      assert.equal(obs.synced_observers, 0);
+      assert.deepEqual(obs.observers, []);
+    }
+  } finally {
+    client?.close();
+    await Promise.all(members.map((m) => m.stop()));
+  }
+});
