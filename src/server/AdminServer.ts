@@ -150,7 +150,8 @@ function zabState(v: ServerView): Json {
   const me = q.members.find((m) => m.sid === q.myid);
   const zxid = BigInt.asIntN(64, BigInt(v.lastZxid));
   return {
-    myid: v.myid,
+    // The member's myid even while it elects (v.myid says 0 until a role starts).
+    myid: q.myid,
     is_leader: v.role === 'leader',
     quorum_address: multipleAddresses((me?.addresses ?? []).map((a) => ({ host: a.host, port: a.quorumPort }))),
     election_address: multipleAddresses((me?.addresses ?? []).map((a) => ({ host: a.host, port: a.electionPort }))),
@@ -271,12 +272,13 @@ const NOT_SERVING = 'This ZooKeeper instance is not currently serving requests';
 /**
  * Why the server does not serve clients now, or null when it does. Standalone: started and its
  * storage has not failed (a failed log stops acknowledging writes before `running` turns false).
- * An ensemble member additionally needs an established leader, which `running` will say once
- * quorum roles exist (ZooKeeperServer.isRunning is false on a peer that is not synced).
+ * An ensemble member additionally needs an established role (ZooKeeperServer.isRunning is false
+ * on a peer that is electing or not yet synced).
  */
 export function notServingReason(view: ServerView): string | null {
   if (view.fatalError) return `storage failed: ${view.fatalError.message}`;
   if (!view.running) return 'not running';
+  if (view.serving === false) return 'no established quorum role (electing or syncing with the leader)';
   return null;
 }
 

@@ -42,6 +42,8 @@ export interface ServerView extends StatsSource {
   readonly port: number;
   /** Serving client requests; most admin commands refuse to run otherwise. */
   readonly running: boolean;
+  /** An ensemble member serves clients only while its role is established (synced with a leader); standalone: from start. */
+  readonly serving?: boolean;
   /** The storage failure that stopped (or is stopping) the server: it serves no more even if `running` still says so. */
   readonly fatalError?: Error | null;
   /** Highest zxid applied to the tree. */

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { fourLetterWord, freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
 import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
@@ -115,5 +116,37 @@ test('quorum admin commands answer with each member\'s real values in Apache 3.8
   } finally {
     client?.close();
     await Promise.all(members.map((m) => m.stop()));
+  }
+});
+
+test('a member without a quorum: zabstate says election, the serving-only quorum commands refuse', { skip: !ourZkAvailable() && 'dist CLI missing', timeout: 60000 }, async () => {
+  const ports = await allocatePorts([1, 2, 3]);
+  const adminPort = await freePort();
+  const root = makeTempDir('admin-quorum-alone-');
+  const { cfgFile } = writeMemberConfig(path.join(root, 'm1'), 1, ports, 200, new Set(), {
+    'admin.enableServer': true, 'admin.serverAddress': HOST, 'admin.serverPort': adminPort,
+  });
+  // Alone it never serves (the harness waits for srvr to serve), so it is spawned here and the admin port says when it is up.
+  const child = spawn(process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    let zab: Record<string, any> | null = null;
+    const deadline = Date.now() + 20000;
+    while (!zab && Date.now() < deadline) {
+      zab = await getJson(adminPort, 'zabstate').catch(() => null);
+      if (!zab) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(zab, 'the admin server answered');
+    assert.deepEqual(Object.keys(zab), APACHE_ZABSTATE_KEYS);
+    assert.equal(zab.myid, 1);
+    assert.equal(zab.is_leader, false);
+    assert.equal(zab.voting, true);
+    assert.equal(zab.zabstate, 'election');
+    for (const name of ['leader', 'voting_view', 'observers']) {
+      assert.deepEqual(await getJson(adminPort, name), { command: name, error: 'This ZooKeeper instance is not currently serving requests' });
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 });
