@@ -183,7 +183,14 @@ function votingView(v: ServerView): Json {
 function observersCommand(v: ServerView): Json {
   const q = v.quorumInfo?.() ?? null;
   const synced = v.role === 'leader' && q ? q.observers.filter((o) => o.synced) : [];
-  return { synced_observers: synced.length, observers: synced.map((o) => ({ sid: o.sid })) };
+  return {
+    synced_observers: synced.length,
+    observers: synced.map((o) => ({
+      remote_socket_address: o.remoteAddress, sid: o.sid, established: o.established, queued_packets: o.queuedPackets,
+      queued_packets_size: o.queuedBytes, packets_received: o.packetsReceived, packets_sent: o.packetsSent,
+      requests: o.requests, last_zxid: jsonLong(o.lastZxid),
+    })),
+  };
 }
 
 const COMMANDS: Command[] = [

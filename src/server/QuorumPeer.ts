@@ -259,7 +259,6 @@ export class QuorumPeer {
       const st = core.state;
       return st === 'established' ? 'broadcast' : st === 'newLeaderAck' ? 'synchronization' : st === 'stopped' ? 'election' : 'discovery';
     };
-    this.observersNow = () => core.learners().filter((l) => l.type === 'observer').map((l) => ({ sid: l.sid, synced: l.state === 'upToDate' && l.synced }));
     let stage: LeaderCommit<SnapshotBody> | null = null;
     let pipeline: RequestPipeline | null = null;
     const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
@@ -270,6 +269,11 @@ export class QuorumPeer {
       },
     });
     this.listener = listener;
+    this.observersNow = () => core.learners().filter((l) => l.type === 'observer').flatMap((l) => {
+      const st = listener.stats(l.sid);
+      // Our channel writes each packet to the socket at once: no packet queue, only unsent bytes.
+      return st ? [{ sid: l.sid, synced: l.state === 'upToDate' && l.synced, queuedPackets: 0, ...st }] : [];
+    });
     await listener.listen();
     if (gen !== this.generation) return;
     // Apache's proposal BufferStats: the size of each PROPOSAL's data, once per proposal.

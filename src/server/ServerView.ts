@@ -97,6 +97,23 @@ export interface QuorumInfo {
   leaderId: number | null;
   /** Every member of the configuration, this one included. */
   members: QuorumMemberInfo[];
-  /** A leader's connected observers (sid and whether synced); empty on other roles. */
-  observers: { sid: number; synced: boolean }[];
+  /** A leader's connected observers; empty on other roles. */
+  observers: ObserverInfo[];
+}
+
+/** An observer connected to this leader (Apache's LearnerHandler.getLearnerHandlerInfo figures). */
+export interface ObserverInfo {
+  sid: number;
+  synced: boolean;
+  /** "/host:port" of the observer's end of the connection. */
+  remoteAddress: string;
+  /** Wall-clock ms when its connection was accepted. */
+  established: number;
+  queuedPackets: number;
+  queuedBytes: number;
+  packetsReceived: number;
+  packetsSent: number;
+  requests: number;
+  /** The zxid of the last packet sent to it that carried one; -1 before any. */
+  lastZxid: bigint;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fourLetterWord, freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
-import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
+import { HOST, allocatePorts, srvrMode, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 
@@ -23,6 +23,10 @@ export const APACHE_MULTIPLE_ADDRESSES_KEYS = [
 ];
 export const APACHE_VOTING_MEMBER_KEYS = ['server_addresses', 'election_addresses', 'client_address', 'learner_type'];
 export const APACHE_OBSERVERS_KEYS = ['synced_observers', 'observers', 'command', 'error'];
+export const APACHE_OBSERVER_INFO_KEYS = [
+  'remote_socket_address', 'sid', 'established', 'queued_packets', 'queued_packets_size', 'packets_received',
+  'packets_sent', 'requests', 'last_zxid',
+];
 
 async function getJson(adminPort: number, name: string): Promise<Record<string, any>> {
   const res = await fetch(`http://${HOST}:${adminPort}/commands/${name}`);
@@ -148,5 +152,78 @@ test('a member without a quorum: zabstate says election, the serving-only quorum
   } finally {
     child.kill('SIGTERM');
     await exited;
+  }
+});
+
+test('with an observer: the leader lists it with its connection figures; voting_view and zabstate leave it out of the vote', { skip: !ourZkAvailable() && 'dist CLI missing', timeout: 90000 }, async () => {
+  const ids = [1, 2, 3, 4];
+  const observers = new Set([4]);
+  const ports = await allocatePorts(ids);
+  const adminPorts = new Map<number, number>();
+  for (const id of ids) adminPorts.set(id, await freePort());
+  const root = makeTempDir('admin-quorum-obs-');
+  const members = new Map<number, RunningServer>();
+  let client: NzkClient | null = null;
+  const before = Date.now();
+  try {
+    const started = await Promise.allSettled(ids.map((id) => {
+      const { cfgFile, dataDir } = writeMemberConfig(path.join(root, `m${id}`), id, ports, 200, observers, {
+        'admin.enableServer': true, 'admin.serverAddress': HOST, 'admin.serverPort': adminPorts.get(id)!,
+      });
+      return startServerProcess(`admin-obs-${id}`, process.execPath, [OUR_ZK_CLI, 'start-foreground', cfgFile], HOST,
+        ports.get(id)!.client, dataDir, false, makeTempDir('admin-quorum-log-'), { startTimeoutMs: 30000 });
+    }));
+    started.forEach((s, i) => s.status === 'fulfilled' && members.set(ids[i]!, s.value));
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    let modes: (string | null)[] = [];
+    const deadline = Date.now() + 20000;
+    while (Date.now() < deadline) {
+      modes = await Promise.all(ids.map((id) => srvrMode(members.get(id)!)));
+      if (modes[3] === 'observer' && modes.filter((m) => m === 'leader').length === 1 && modes.filter((m) => m === 'follower').length === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const leaderId = ids[modes.indexOf('leader')]!;
+    assert.equal(modes[3], 'observer', `modes ${JSON.stringify(modes)}`);
+
+    // A write through the observer is forwarded to the leader as a REQUEST, and its INFORM comes back.
+    client = await connectNzk(members.get(4)!.connectString);
+    await call(client, 'create', '/via-observer', Buffer.from('o'));
+    const leaderZab = await getJson(adminPorts.get(leaderId)!, 'zabstate');
+
+    let obs = await getJson(adminPorts.get(leaderId)!, 'observers');
+    const obsDeadline = Date.now() + 5000;
+    while (obs.synced_observers !== 1 && Date.now() < obsDeadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      obs = await getJson(adminPorts.get(leaderId)!, 'observers');
+    }
+    assert.deepEqual(Object.keys(obs), APACHE_OBSERVERS_KEYS);
+    assert.equal(obs.synced_observers, 1);
+    assert.equal(obs.observers.length, 1);
+    const info = obs.observers[0];
+    assert.deepEqual(Object.keys(info), APACHE_OBSERVER_INFO_KEYS);
+    assert.equal(info.sid, 4);
+    assert.match(info.remote_socket_address, /^\/127\.0\.0\.1:\d+$/);
+    assert.ok(info.established >= before && info.established <= Date.now(), `established ${info.established}`);
+    assert.equal(info.queued_packets, 0);
+    assert.ok(info.queued_packets_size >= 0);
+    assert.ok(info.packets_received >= 2 && info.packets_sent >= 3, `received ${info.packets_received}, sent ${info.packets_sent}`);
+    // createSession and the create, both forwarded by the observer.
+    assert.ok(info.requests >= 2, `requests ${info.requests}`);
+    assert.equal(`0x${info.last_zxid.toString(16)}`, leaderZab.last_zxid, 'the last packet to the observer carried the newest zxid (its INFORM)');
+
+    // Followers and the observer itself list no observers (as Apache's, which do not relay them).
+    for (const id of ids.filter((i) => i !== leaderId)) {
+      assert.deepEqual(await getJson(adminPorts.get(id)!, 'observers'), { synced_observers: 0, observers: [], command: 'observers', error: null });
+    }
+    const oz = await getJson(adminPorts.get(4)!, 'zabstate');
+    assert.deepEqual([oz.myid, oz.is_leader, oz.voting, oz.zabstate], [4, false, false, 'broadcast']);
+    assert.deepEqual(await getJson(adminPorts.get(4)!, 'leader'), { is_leader: false, leader_id: leaderId, leader_ip: HOST, command: 'leader', error: null });
+    for (const id of ids) {
+      const vv = await getJson(adminPorts.get(id)!, 'voting_view');
+      assert.deepEqual(Object.keys(vv.current_config), ['1', '2', '3'], `voting_view on ${id}`);
+    }
+  } finally {
+    client?.close();
+    await Promise.all([...members.values()].map((m) => m.stop()));
   }
 });

@@ -37,9 +37,28 @@ export function toWire(m: PeerMessage): WireZabMessage {
 }
 
 /** One quorum connection: encode out, decode in, report the end once. */
+/** One learner connection's traffic as the leader sees it (Apache's LearnerHandler figures for the observers command). */
+export interface LearnerConnectionStats {
+  /** As Java's InetSocketAddress.toString: "/host:port". */
+  remoteAddress: string;
+  /** Wall-clock ms when the connection was accepted. */
+  established: number;
+  packetsReceived: number;
+  packetsSent: number;
+  requests: number;
+  /** The zxid of the last packet sent that carried one (> 0); -1 before any. */
+  lastZxid: bigint;
+  /** Bytes written but not yet handed to the kernel (this channel has no packet queue of its own). */
+  queuedBytes: number;
+}
+
 export class QuorumChannel {
   private readonly decoder: ZabStreamDecoder;
   private closed = false;
+  readonly established = Date.now();
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastSentZxid = -1n;
 
   constructor(
     readonly socket: net.Socket,
@@ -54,7 +73,10 @@ export class QuorumChannel {
       if (this.closed) return;
       this.decoder.push(chunk);
       try {
-        for (let m = this.decoder.next(); m && !this.closed; m = this.decoder.next()) this.onMessage(fromWire(m));
+        for (let m = this.decoder.next(); m && !this.closed; m = this.decoder.next()) {
+          this.packetsReceived++;
+          this.onMessage(fromWire(m));
+        }
       } catch (e) {
         this.close(`bad packet: ${(e as Error).message}`);
       }
@@ -70,6 +92,8 @@ export class QuorumChannel {
   send(m: PeerMessage): void {
     if (this.closed) return;
     this.socket.write(encodeZabMessage(toWire(m)));
+    this.packetsSent++;
+    if ('zxid' in m && m.zxid > 0n) this.lastSentZxid = m.zxid;
   }
 
   close(reason: string): void {
@@ -85,6 +109,7 @@ export class LeaderListener {
   private server: net.Server | null = null;
   private readonly bySid = new Map<number, QuorumChannel>();
   private readonly all = new Set<QuorumChannel>();
+  private readonly requestsOf = new WeakMap<QuorumChannel, number>();
 
   constructor(
     private readonly host: string,
@@ -123,6 +148,7 @@ export class LeaderListener {
           this.bySid.get(sid)?.close('replaced by a new connection');
           this.bySid.set(sid, ch);
         }
+        if (m.type === 'REQUEST') this.requestsOf.set(ch, (this.requestsOf.get(ch) ?? 0) + 1);
         this.events.message(sid, m);
       },
       (reason) => {
@@ -134,6 +160,22 @@ export class LeaderListener {
       },
     );
     this.all.add(ch);
+  }
+
+  /** The current connection of learner `sid`, or null. */
+  stats(sid: number): LearnerConnectionStats | null {
+    const ch = this.bySid.get(sid);
+    if (!ch) return null;
+    const host = ch.socket.remoteAddress ?? '';
+    return {
+      remoteAddress: `/${host.includes(':') ? `[${host}]` : host}:${ch.socket.remotePort ?? 0}`,
+      established: ch.established,
+      packetsReceived: ch.packetsReceived,
+      packetsSent: ch.packetsSent,
+      requests: this.requestsOf.get(ch) ?? 0,
+      lastZxid: ch.lastSentZxid,
+      queuedBytes: ch.socket.writableLength,
+    };
   }
 
   send(sid: number, m: PeerMessage): void {
