@@ -1,6 +1,7 @@
 // AdminServer: ZooKeeper's HTTP command interface (/commands/<name> → JSON), with Apache
-// ZooKeeper 3.8's command names (Commands.java) and, for the ensemble-only ones, the answer a
-// standalone ZooKeeper gives. Commands may answer asynchronously (dirs, last_snapshot, monitor).
+// ZooKeeper 3.8's command names (Commands.java). The ensemble commands (leader, zabstate,
+// voting_view, observers) show a member's quorum through ServerView.quorumInfo and a standalone
+// ZooKeeper's answers without one. Commands may answer asynchronously (dirs, last_snapshot, monitor).
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
