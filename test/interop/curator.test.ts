@@ -1,0 +1,246 @@
+// Cross-client interop with Apache Curator 5.4 (Debian's libcurator-*-java): a small Java program,
+// test/interop/curator/CuratorProbe.java, is compiled with javac at test time and driven line by
+// line over stdin while our Node client works on the same paths of our server. Nothing is skipped:
+// CI (.ci/run) installs javac and the Curator jars, so their absence is a failure.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { ZooKeeper } from '../../src/client/index.js';
+import { Mutex } from '../../src/recipes/Mutex.js';
+import { LeaderLatch } from '../../src/recipes/LeaderLatch.js';
+import { SharedCount } from '../../src/recipes/SharedCount.js';
+import { DistributedAtomicLong } from '../../src/recipes/DistributedAtomicLong.js';
+import { ServiceDiscovery } from '../../src/recipes/ServiceDiscovery.js';
+import { startOurZk, type RunningServer } from '../support/OurZk.js';
+import { INTEROP_SRC } from './harness.js';
+
+const JARS = [
+  'curator-client',
+  'curator-framework',
+  'curator-recipes',
+  'curator-x-discovery',
+  'zookeeper',
+  'zookeeper-jute',
+  'guava',
+  'slf4j-api',
+  // Keeps ZooKeeper's and Curator's logging off stdout, which carries the probe's answers.
+  'slf4j-nop',
+  'jackson-core',
+  'jackson-databind',
+  'jackson-annotations',
+].map((j) => `/usr/share/java/${j}.jar`);
+
+type Reply = Record<string, unknown> & { cmd: string; ok?: boolean; error?: string };
+
+/** One running CuratorProbe: `send` writes a command and resolves with its PROBE answer. */
+class Probe {
+  private readonly replies: Reply[] = [];
+  private waiter: ((r: Reply | null) => void) | null = null;
+  private exited = false;
+  readonly log: string[] = [];
+
+  constructor(private readonly child: ChildProcess) {
+    const onLine = (line: string) => {
+      this.log.push(line);
+      if (!line.startsWith('PROBE ')) return;
+      const r = JSON.parse(line.slice(6)) as Reply;
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(r);
+      } else this.replies.push(r);
+    };
+    readline.createInterface({ input: child.stdout! }).on('line', onLine);
+    readline.createInterface({ input: child.stderr! }).on('line', (l) => this.log.push(`stderr: ${l}`));
+    child.on('exit', () => {
+      this.exited = true;
+      this.waiter?.(null);
+      this.waiter = null;
+    });
+  }
+
+  /** Next answer, or a failure naming the command after `timeoutMs` (every wait is bounded). */
+  next(what: string, timeoutMs = 30000): Promise<Reply> {
+    const queued = this.replies.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.exited) return Promise.reject(new Error(`CuratorProbe exited before answering ${what}:\n${this.log.join('\n')}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(new Error(`CuratorProbe gave no answer to ${what} within ${timeoutMs} ms:\n${this.log.join('\n')}`));
+      }, timeoutMs);
+      this.waiter = (r) => {
+        clearTimeout(timer);
+        if (r) resolve(r);
+        else reject(new Error(`CuratorProbe exited before answering ${what}:\n${this.log.join('\n')}`));
+      };
+    });
+  }
+
+  /** Sends a command and requires it to have succeeded on the Java side. */
+  async send(cmd: string, timeoutMs?: number): Promise<Reply> {
+    this.child.stdin!.write(cmd + '\n');
+    const r = await this.next(cmd, timeoutMs);
+    assert.equal(r.ok, true, `Curator failed "${cmd}": ${r.error}`);
+    return r;
+  }
+
+  async quit(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin!.end('quit\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
+
+let classDir: string;
+let server: RunningServer;
+
+before(async () => {
+  const missing = ['/usr/bin/javac', '/usr/bin/java', ...JARS].filter((f) => !fs.existsSync(f));
+  assert.deepEqual(missing, [], 'javac/java or Curator jars missing (apt-get install libcurator-recipes-java libcurator-discovery-java)');
+  classDir = fs.mkdtempSync(path.join(os.tmpdir(), 'curator-probe-'));
+  const src = path.join(INTEROP_SRC, 'curator', 'CuratorProbe.java');
+  const c = spawnSync('/usr/bin/javac', ['-nowarn', '-d', classDir, '-cp', JARS.join(':'), src], { encoding: 'utf8', timeout: 120000 });
+  assert.equal(c.status, 0, `javac failed:\n${c.stdout}${c.stderr}`);
+  server = await startOurZk({ tickTime: 500 });
+});
+
+after(async () => {
+  await server?.stop();
+  if (classDir) fs.rmSync(classDir, { recursive: true, force: true });
+});
+
+async function startProbe(): Promise<Probe> {
+  const child = spawn('/usr/bin/java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', [classDir, ...JARS].join(':'), 'CuratorProbe', server.connectString], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const p = new Probe(child);
+  const hello = await p.next('hello (connecting)', 60000);
+  assert.equal(hello.connected, true, `Curator did not connect to our server:\n${p.log.join('\n')}`);
+  return p;
+}
+
+async function withBoth(fn: (java: Probe, zk: ZooKeeper) => Promise<void>): Promise<void> {
+  const java = await startProbe();
+  const zk = await ZooKeeper.connect(server.connectString, { sessionTimeout: 10000 });
+  try {
+    await fn(java, zk);
+  } finally {
+    await zk.close().catch(() => {});
+    await java.quit();
+  }
+}
+
+test('our Mutex and Curator InterProcessMutex exclude each other on one path', { timeout: 120000 }, () =>
+  withBoth(async (java, zk) => {
+    const lockPath = '/interop/curator/mutex';
+    // Java holds: ours must not get in.
+    assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
+    const ours = new Mutex(zk, lockPath);
+    assert.equal(await ours.acquire(700), false, 'our Mutex acquired a lock Curator holds');
+    // Ours waits while Java holds; Java's release lets it in.
+    const waiting = ours.acquire(10000);
+    await new Promise((r) => setTimeout(r, 300));
+    // Curator sees our waiting node as a contender behind its own.
+    const nodes = (await java.send(`mutex.nodes ${lockPath}`)).nodes as string[];
+    assert.equal(nodes.length, 2, `Curator's participant nodes: ${JSON.stringify(nodes)}`);
+    await java.send(`mutex.release ${lockPath}`);
+    assert.equal(await waiting, true, 'our Mutex did not get the lock after Curator released it');
+    // Ours holds: Curator must not get in, then gets in once we release.
+    assert.equal((await java.send(`mutex.acquire ${lockPath} 700`)).acquired, false, 'Curator acquired a lock our Mutex holds');
+    await ours.release();
+    assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
+    await java.send(`mutex.release ${lockPath}`);
+  }),
+);
+
+test('our LeaderLatch and Curator LeaderLatch elect exactly one leader together', { timeout: 120000 }, () =>
+  withBoth(async (java, zk) => {
+    const latchPath = '/interop/curator/latch';
+    await java.send(`latch.start ${latchPath} java-1`);
+    assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
+    const ours = new LeaderLatch(zk, latchPath, 'node-1');
+    await ours.start();
+    assert.equal(await ours.waitLeadership(700), false, 'two leaders: ours and Curator');
+    assert.equal(await ours.getLeaderId(), 'java-1');
+    assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-1');
+    // Curator steps down: ours takes over, and Curator names it leader.
+    await java.send(`latch.close ${latchPath}`);
+    assert.equal(await ours.waitLeadership(5000), true);
+    await java.send(`latch.start ${latchPath} java-2`);
+    assert.equal((await java.send(`latch.await ${latchPath} 700`)).leader, false, 'two leaders: Curator and ours');
+    const st = await java.send(`latch.state ${latchPath}`);
+    assert.deepEqual([st.leader, st.leaderId], [false, 'node-1']);
+    assert.equal(ours.hasLeadership, true);
+    // We step down: Curator's latch takes over.
+    await ours.close();
+    assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
+    assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-2');
+  }),
+);
+
+test('SharedCount (4-byte int) and DistributedAtomicLong (8-byte long) are read and written both ways', { timeout: 120000 }, () =>
+  withBoth(async (java, zk) => {
+    const countPath = '/interop/curator/count';
+    await java.send(`count.set ${countPath} 42`);
+    assert.equal((await java.send(`raw.get ${countPath}`)).hex, '0000002a');
+    const ours = new SharedCount(zk, countPath, 0);
+    await ours.start();
+    assert.equal(ours.getCount(), 42);
+    await ours.setCount(-7);
+    await ours.close();
+    assert.equal((await java.send(`count.get ${countPath}`)).value, -7);
+
+    const longPath = '/interop/curator/long';
+    const j1 = await java.send(`along.add ${longPath} 5`);
+    assert.deepEqual([j1.succeeded, j1.pre, j1.post], [true, '0', '5']);
+    const al = new DistributedAtomicLong(zk, longPath);
+    assert.equal(await al.get(), 5n);
+    const big = 2n ** 40n + 3n; // needs more than 4 bytes
+    const o1 = await al.add(big);
+    assert.deepEqual([o1.succeeded, o1.postValue], [true, big + 5n]);
+    const j2 = await java.send(`along.get ${longPath}`);
+    assert.equal(j2.value, String(big + 5n));
+    const j3 = await java.send(`along.add ${longPath} -${big + 10n}`);
+    assert.equal(j3.post, '-5');
+    assert.equal(await al.get(), -5n);
+    assert.equal((await java.send(`raw.get ${longPath}`)).hex, 'fffffffffffffffb');
+  }),
+);
+
+test('service discovery: Curator registrations are found by ours and ours by Curator', { timeout: 120000 }, () =>
+  withBoth(async (java, zk) => {
+    const base = '/interop/curator/services';
+    const reg = await java.send(`sd.register ${base} billing java-id-1 10.0.0.1 8080 zone eu`);
+    const sd = new ServiceDiscovery<Record<string, string>>(zk, base);
+    const found = await sd.queryForInstances('billing');
+    assert.equal(found.length, 1);
+    const f = found[0]!;
+    assert.deepEqual(
+      [f.name, f.id, f.address, f.port, f.sslPort, f.serviceType, f.enabled, f.payload],
+      // Curator's ServiceInstance.payload carries Jackson type info (@JsonTypeInfo, use CLASS), so
+      // the stored JSON names the Java class; a Node reader sees that property as it is stored.
+      ['billing', 'java-id-1', '10.0.0.1', 8080, null, 'DYNAMIC', true, { '@class': 'java.util.HashMap', zone: 'eu' }],
+    );
+    assert.equal(f.registrationTimeUTC, (reg.instance as Record<string, unknown>).registrationTimeUTC);
+
+    await sd.registerService({ name: 'billing', id: 'node-id-1', address: '10.0.0.2', port: 9090, payload: { zone: 'us' } });
+    await sd.registerService({ name: 'search', id: 'node-id-2', address: '10.0.0.3', port: 7070 });
+    const q = await java.send(`sd.query ${base} billing`);
+    const byId = Object.fromEntries((q.instances as Record<string, unknown>[]).map((i) => [i.id, i]));
+    assert.deepEqual(Object.keys(byId).sort(), ['java-id-1', 'node-id-1']);
+    const n = byId['node-id-1']!;
+    assert.deepEqual(
+      [n.name, n.address, n.port, n.sslPort, n.serviceType, n.enabled, n.payload],
+      ['billing', '10.0.0.2', 9090, null, 'DYNAMIC', true, { zone: 'us' }],
+    );
+    assert.deepEqual((q.names as string[]).sort(), ['billing', 'search']);
+  }),
+);
