@@ -212,6 +212,14 @@ for (const [serverName, start] of SERVERS) {
       await ours.setCount(-7);
       await ours.close();
       assert.equal((await java.send(`count.get ${countPath}`)).value, -7);
+      // A versioned write from a stale view loses against Curator's write, as in Curator.
+      const stale = new SharedCount(zk, countPath, 0);
+      await stale.start();
+      const seen = stale.getVersionedValue();
+      await java.send(`count.set ${countPath} 100`);
+      assert.equal(await stale.trySetCount(seen, 5), false, 'trySetCount with a stale version succeeded');
+      await stale.close();
+      assert.equal((await java.send(`count.get ${countPath}`)).value, 100);
 
       const longPath = '/interop/curator/long';
       const j1 = await java.send(`along.add ${longPath} 5`);
@@ -264,6 +272,10 @@ for (const [serverName, start] of SERVERS) {
       // read an absent `enabled` as true and Curator ignores properties it does not know.
       const keysOf = async (id: string) => Object.keys(JSON.parse((await zk.getData(`${base}/billing/${id}`)).data!.toString('utf8')));
       assert.deepEqual(await keysOf('node-id-1'), [...(await keysOf('java-id-1')), 'enabled']);
+
+      // Curator's instance (DYNAMIC: ephemeral, and unregistered by close) leaves with the Java process; ours stays.
+      await java.quit();
+      assert.deepEqual((await sd.queryForInstances('billing')).map((i) => i.id), ['node-id-1']);
     }),
   );
   });
