@@ -153,130 +153,130 @@ for (const [serverName, start] of SERVERS) {
       await server?.stop();
     });
 
-  test('our Mutex and Curator InterProcessMutex exclude each other on one path', { timeout: 120000 }, () =>
-    withBoth(server, async (java, zk) => {
-      const lockPath = '/interop/curator/mutex';
-      // Java holds: ours must not get in.
-      assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
-      const ours = new Mutex(zk, lockPath);
-      assert.equal(await ours.acquire(700), false, 'our Mutex acquired a lock Curator holds');
-      // Ours waits while Java holds; Java's release lets it in.
-      const waiting = ours.acquire(10000);
-      await new Promise((r) => setTimeout(r, 300));
-      // Curator sees our waiting node as a contender behind its own.
-      const nodes = (await java.send(`mutex.nodes ${lockPath}`)).nodes as string[];
-      assert.equal(nodes.length, 2, `Curator's participant nodes: ${JSON.stringify(nodes)}`);
-      await java.send(`mutex.release ${lockPath}`);
-      assert.equal(await waiting, true, 'our Mutex did not get the lock after Curator released it');
-      // Ours holds: Curator must not get in, then gets in once we release.
-      assert.equal((await java.send(`mutex.acquire ${lockPath} 700`)).acquired, false, 'Curator acquired a lock our Mutex holds');
-      await ours.release();
-      assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
-      await java.send(`mutex.release ${lockPath}`);
-    }),
-  );
+    test('our Mutex and Curator InterProcessMutex exclude each other on one path', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const lockPath = '/interop/curator/mutex';
+        // Java holds: ours must not get in.
+        assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
+        const ours = new Mutex(zk, lockPath);
+        assert.equal(await ours.acquire(700), false, 'our Mutex acquired a lock Curator holds');
+        // Ours waits while Java holds; Java's release lets it in.
+        const waiting = ours.acquire(10000);
+        await new Promise((r) => setTimeout(r, 300));
+        // Curator sees our waiting node as a contender behind its own.
+        const nodes = (await java.send(`mutex.nodes ${lockPath}`)).nodes as string[];
+        assert.equal(nodes.length, 2, `Curator's participant nodes: ${JSON.stringify(nodes)}`);
+        await java.send(`mutex.release ${lockPath}`);
+        assert.equal(await waiting, true, 'our Mutex did not get the lock after Curator released it');
+        // Ours holds: Curator must not get in, then gets in once we release.
+        assert.equal((await java.send(`mutex.acquire ${lockPath} 700`)).acquired, false, 'Curator acquired a lock our Mutex holds');
+        await ours.release();
+        assert.equal((await java.send(`mutex.acquire ${lockPath} 5000`)).acquired, true);
+        await java.send(`mutex.release ${lockPath}`);
+      }),
+    );
 
-  test('our LeaderLatch and Curator LeaderLatch elect exactly one leader together', { timeout: 120000 }, () =>
-    withBoth(server, async (java, zk) => {
-      const latchPath = '/interop/curator/latch';
-      await java.send(`latch.start ${latchPath} java-1`);
-      assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
-      const ours = new LeaderLatch(zk, latchPath, 'node-1');
-      await ours.start();
-      assert.equal(await ours.waitLeadership(700), false, 'two leaders: ours and Curator');
-      assert.equal(await ours.getLeaderId(), 'java-1');
-      assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-1');
-      // Curator steps down: ours takes over, and Curator names it leader.
-      await java.send(`latch.close ${latchPath}`);
-      assert.equal(await ours.waitLeadership(5000), true);
-      await java.send(`latch.start ${latchPath} java-2`);
-      assert.equal((await java.send(`latch.await ${latchPath} 700`)).leader, false, 'two leaders: Curator and ours');
-      const st = await java.send(`latch.state ${latchPath}`);
-      assert.deepEqual([st.leader, st.leaderId], [false, 'node-1']);
-      assert.equal(ours.hasLeadership, true);
-      // We step down: Curator's latch takes over.
-      await ours.close();
-      assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
-      assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-2');
-    }),
-  );
+    test('our LeaderLatch and Curator LeaderLatch elect exactly one leader together', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const latchPath = '/interop/curator/latch';
+        await java.send(`latch.start ${latchPath} java-1`);
+        assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
+        const ours = new LeaderLatch(zk, latchPath, 'node-1');
+        await ours.start();
+        assert.equal(await ours.waitLeadership(700), false, 'two leaders: ours and Curator');
+        assert.equal(await ours.getLeaderId(), 'java-1');
+        assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-1');
+        // Curator steps down: ours takes over, and Curator names it leader.
+        await java.send(`latch.close ${latchPath}`);
+        assert.equal(await ours.waitLeadership(5000), true);
+        await java.send(`latch.start ${latchPath} java-2`);
+        assert.equal((await java.send(`latch.await ${latchPath} 700`)).leader, false, 'two leaders: Curator and ours');
+        const st = await java.send(`latch.state ${latchPath}`);
+        assert.deepEqual([st.leader, st.leaderId], [false, 'node-1']);
+        assert.equal(ours.hasLeadership, true);
+        // We step down: Curator's latch takes over.
+        await ours.close();
+        assert.equal((await java.send(`latch.await ${latchPath} 5000`)).leader, true);
+        assert.equal((await java.send(`latch.state ${latchPath}`)).leaderId, 'java-2');
+      }),
+    );
 
-  test('SharedCount (4-byte int) and DistributedAtomicLong (8-byte long) are read and written both ways', { timeout: 120000 }, () =>
-    withBoth(server, async (java, zk) => {
-      const countPath = '/interop/curator/count';
-      await java.send(`count.set ${countPath} 42`);
-      assert.equal((await java.send(`raw.get ${countPath}`)).hex, '0000002a');
-      const ours = new SharedCount(zk, countPath, 0);
-      await ours.start();
-      assert.equal(ours.getCount(), 42);
-      await ours.setCount(-7);
-      await ours.close();
-      assert.equal((await java.send(`count.get ${countPath}`)).value, -7);
-      // A versioned write from a stale view loses against Curator's write, as in Curator.
-      const stale = new SharedCount(zk, countPath, 0);
-      await stale.start();
-      const seen = stale.getVersionedValue();
-      await java.send(`count.set ${countPath} 100`);
-      assert.equal(await stale.trySetCount(seen, 5), false, 'trySetCount with a stale version succeeded');
-      await stale.close();
-      assert.equal((await java.send(`count.get ${countPath}`)).value, 100);
+    test('SharedCount (4-byte int) and DistributedAtomicLong (8-byte long) are read and written both ways', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const countPath = '/interop/curator/count';
+        await java.send(`count.set ${countPath} 42`);
+        assert.equal((await java.send(`raw.get ${countPath}`)).hex, '0000002a');
+        const ours = new SharedCount(zk, countPath, 0);
+        await ours.start();
+        assert.equal(ours.getCount(), 42);
+        await ours.setCount(-7);
+        await ours.close();
+        assert.equal((await java.send(`count.get ${countPath}`)).value, -7);
+        // A versioned write from a stale view loses against Curator's write, as in Curator.
+        const stale = new SharedCount(zk, countPath, 0);
+        await stale.start();
+        const seen = stale.getVersionedValue();
+        await java.send(`count.set ${countPath} 100`);
+        assert.equal(await stale.trySetCount(seen, 5), false, 'trySetCount with a stale version succeeded');
+        await stale.close();
+        assert.equal((await java.send(`count.get ${countPath}`)).value, 100);
 
-      const longPath = '/interop/curator/long';
-      const j1 = await java.send(`along.add ${longPath} 5`);
-      assert.deepEqual([j1.succeeded, j1.pre, j1.post], [true, '0', '5']);
-      const al = new DistributedAtomicLong(zk, longPath);
-      assert.equal(await al.get(), 5n);
-      const big = 2n ** 40n + 3n; // needs more than 4 bytes
-      const o1 = await al.add(big);
-      assert.deepEqual([o1.succeeded, o1.postValue], [true, big + 5n]);
-      const j2 = await java.send(`along.get ${longPath}`);
-      assert.equal(j2.value, String(big + 5n));
-      const j3 = await java.send(`along.add ${longPath} -${big + 10n}`);
-      assert.equal(j3.post, '-5');
-      assert.equal(await al.get(), -5n);
-      assert.equal((await java.send(`raw.get ${longPath}`)).hex, 'fffffffffffffffb');
-    }),
-  );
+        const longPath = '/interop/curator/long';
+        const j1 = await java.send(`along.add ${longPath} 5`);
+        assert.deepEqual([j1.succeeded, j1.pre, j1.post], [true, '0', '5']);
+        const al = new DistributedAtomicLong(zk, longPath);
+        assert.equal(await al.get(), 5n);
+        const big = 2n ** 40n + 3n; // needs more than 4 bytes
+        const o1 = await al.add(big);
+        assert.deepEqual([o1.succeeded, o1.postValue], [true, big + 5n]);
+        const j2 = await java.send(`along.get ${longPath}`);
+        assert.equal(j2.value, String(big + 5n));
+        const j3 = await java.send(`along.add ${longPath} -${big + 10n}`);
+        assert.equal(j3.post, '-5');
+        assert.equal(await al.get(), -5n);
+        assert.equal((await java.send(`raw.get ${longPath}`)).hex, 'fffffffffffffffb');
+      }),
+    );
 
-  test('service discovery: Curator registrations are found by ours and ours by Curator', { timeout: 120000 }, () =>
-    withBoth(server, async (java, zk) => {
-      const base = '/interop/curator/services';
-      const reg = await java.send(`sd.register ${base} billing java-id-1 10.0.0.1 8080 zone eu`);
-      const sd = new ServiceDiscovery<Record<string, string>>(zk, base);
-      const found = await sd.queryForInstances('billing');
-      assert.equal(found.length, 1);
-      const f = found[0]!;
-      assert.deepEqual(
-        [f.name, f.id, f.address, f.port, f.sslPort, f.serviceType, f.enabled, f.payload],
-        // Curator's ServiceInstance.payload carries Jackson type info (@JsonTypeInfo, use CLASS), so
-        // the stored JSON names the Java class; a Node reader sees that property as it is stored.
-        ['billing', 'java-id-1', '10.0.0.1', 8080, null, 'DYNAMIC', true, { '@class': 'java.util.HashMap', zone: 'eu' }],
-      );
-      assert.equal(f.registrationTimeUTC, (reg.instance as Record<string, unknown>).registrationTimeUTC);
+    test('service discovery: Curator registrations are found by ours and ours by Curator', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const base = '/interop/curator/services';
+        const reg = await java.send(`sd.register ${base} billing java-id-1 10.0.0.1 8080 zone eu`);
+        const sd = new ServiceDiscovery<Record<string, string>>(zk, base);
+        const found = await sd.queryForInstances('billing');
+        assert.equal(found.length, 1);
+        const f = found[0]!;
+        assert.deepEqual(
+          [f.name, f.id, f.address, f.port, f.sslPort, f.serviceType, f.enabled, f.payload],
+          // Curator's ServiceInstance.payload carries Jackson type info (@JsonTypeInfo, use CLASS), so
+          // the stored JSON names the Java class; a Node reader sees that property as it is stored.
+          ['billing', 'java-id-1', '10.0.0.1', 8080, null, 'DYNAMIC', true, { '@class': 'java.util.HashMap', zone: 'eu' }],
+        );
+        assert.equal(f.registrationTimeUTC, (reg.instance as Record<string, unknown>).registrationTimeUTC);
 
-      await sd.registerService({ name: 'billing', id: 'node-id-1', address: '10.0.0.2', port: 9090, payload: { zone: 'us' } });
-      await sd.registerService({ name: 'search', id: 'node-id-2', address: '10.0.0.3', port: 7070 });
-      const q = await java.send(`sd.query ${base} billing`);
-      const byId = Object.fromEntries((q.instances as Record<string, unknown>[]).map((i) => [i.id, i]));
-      assert.deepEqual(Object.keys(byId).sort(), ['java-id-1', 'node-id-1']);
-      const n = byId['node-id-1']!;
-      assert.deepEqual(
-        [n.name, n.address, n.port, n.sslPort, n.serviceType, n.enabled, n.payload],
-        ['billing', '10.0.0.2', 9090, null, 'DYNAMIC', true, { zone: 'us' }],
-      );
-      assert.deepEqual((q.names as string[]).sort(), ['billing', 'search']);
+        await sd.registerService({ name: 'billing', id: 'node-id-1', address: '10.0.0.2', port: 9090, payload: { zone: 'us' } });
+        await sd.registerService({ name: 'search', id: 'node-id-2', address: '10.0.0.3', port: 7070 });
+        const q = await java.send(`sd.query ${base} billing`);
+        const byId = Object.fromEntries((q.instances as Record<string, unknown>[]).map((i) => [i.id, i]));
+        assert.deepEqual(Object.keys(byId).sort(), ['java-id-1', 'node-id-1']);
+        const n = byId['node-id-1']!;
+        assert.deepEqual(
+          [n.name, n.address, n.port, n.sslPort, n.serviceType, n.enabled, n.payload],
+          ['billing', '10.0.0.2', 9090, null, 'DYNAMIC', true, { zone: 'us' }],
+        );
+        assert.deepEqual((q.names as string[]).sort(), ['billing', 'search']);
 
-      // The stored JSON has the same properties in the same order whoever wrote it, except that
-      // Curator 5.4's default serializer (JsonInstanceSerializer(Class), "compatible serialization
-      // mode") leaves out `enabled`, which ours writes as Curator's non-compatible mode does; both
-      // read an absent `enabled` as true and Curator ignores properties it does not know.
-      const keysOf = async (id: string) => Object.keys(JSON.parse((await zk.getData(`${base}/billing/${id}`)).data!.toString('utf8')));
-      assert.deepEqual(await keysOf('node-id-1'), [...(await keysOf('java-id-1')), 'enabled']);
+        // The stored JSON has the same properties in the same order whoever wrote it, except that
+        // Curator 5.4's default serializer (JsonInstanceSerializer(Class), "compatible serialization
+        // mode") leaves out `enabled`, which ours writes as Curator's non-compatible mode does; both
+        // read an absent `enabled` as true and Curator ignores properties it does not know.
+        const keysOf = async (id: string) => Object.keys(JSON.parse((await zk.getData(`${base}/billing/${id}`)).data!.toString('utf8')));
+        assert.deepEqual(await keysOf('node-id-1'), [...(await keysOf('java-id-1')), 'enabled']);
 
-      // Curator's instance (DYNAMIC: ephemeral, and unregistered by close) leaves with the Java process; ours stays.
-      await java.quit();
-      assert.deepEqual((await sd.queryForInstances('billing')).map((i) => i.id), ['node-id-1']);
-    }),
-  );
+        // Curator's instance (DYNAMIC: ephemeral, and unregistered by close) leaves with the Java process; ours stays.
+        await java.quit();
+        assert.deepEqual((await sd.queryForInstances('billing')).map((i) => i.id), ['node-id-1']);
+      }),
+    );
   });
 }
