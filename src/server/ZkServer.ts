@@ -317,7 +317,7 @@ export class ZkServer implements ServerView {
     }
     const prom = metricsSettings(this.config.raw);
     if (prom) {
-      this.metrics = new MetricsServer(this, prom.host, prom.port);
+      this.metrics = new MetricsServer(this, prom);
       try {
         await this.metrics.start();
       } catch (e) {

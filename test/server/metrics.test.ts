@@ -385,3 +385,45 @@ test('pipeline figures measure the traffic: watches fired, watch bytes, reads pe
     await srv.stop();
   }
 });
+
+test('the scrape adds the Node runtime figures (exportJvmInfo), measured from this process; exportJvmInfo=false leaves them out', async () => {
+  const srv = await startServer({ ...ADMIN, raw: PROM });
+  const quiet = await startServer({ ...ADMIN, raw: new Map([...PROM, ['metricsProvider.exportJvmInfo', 'false']]) });
+  try {
+    // Garbage to collect, and a stall the event-loop monitor must see (it samples every 10 ms).
+    for (let i = 0; i < 50; i++) new Array(100000).fill({ i });
+    await new Promise((r) => setTimeout(r, 30));
+    const until = Date.now() + 60;
+    while (Date.now() < until);
+    await new Promise((r) => setTimeout(r, 30));
+    const text = await (await fetch(`http://127.0.0.1:${srv.server.metrics!.port}/metrics`)).text();
+    const value = (name: string): number => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      assert.ok(m, `${name} in the scrape`);
+      return Number(m[1]);
+    };
+    for (const [name, type] of [
+      ['process_cpu_seconds_total', 'counter'], ['process_resident_memory_bytes', 'gauge'], ['process_open_fds', 'gauge'],
+      ['process_max_fds', 'gauge'], ['process_start_time_seconds', 'gauge'], ['nodejs_heap_size_used_bytes', 'gauge'],
+      ['nodejs_eventloop_lag_max_seconds', 'gauge'], ['nodejs_eventloop_lag_p99_seconds', 'gauge'], ['nodejs_gc_duration_seconds', 'histogram'],
+    ]) assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'));
+    const cpu = process.cpuUsage();
+    assert.ok(value('process_cpu_seconds_total') > 0 && value('process_cpu_seconds_total') <= (cpu.user + cpu.system) / 1e6 + 0.01);
+    const rss = process.memoryUsage.rss();
+    assert.ok(Math.abs(value('process_resident_memory_bytes') - rss) < rss / 2, 'RSS near what the process reports');
+    // Sockets come and go between the scrape and this count; a constant would still be far off.
+    assert.ok(Math.abs(value('process_open_fds') - fs.readdirSync('/proc/self/fd').length) <= 2, 'open descriptors of this process');
+    assert.ok(Math.abs(value('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())) <= 1);
+    assert.ok(value('nodejs_eventloop_lag_max_seconds') >= 0.05, 'the 60 ms busy loop shows as event-loop delay');
+    assert.ok(/^nodejs_gc_duration_seconds_count\{kind="\w+"\} [1-9]/m.test(text), 'collections were observed');
+    // The ZooKeeper figures are still there, and the runtime ones are not in mntr.
+    assert.match(text, /^# TYPE readlatency summary$/m);
+    assert.doesNotMatch(await word(srv.port, 'mntr'), /^zk_(process|nodejs)_/m);
+    const plain = await (await fetch(`http://127.0.0.1:${quiet.server.metrics!.port}/metrics`)).text();
+    assert.match(plain, /^# TYPE readlatency summary$/m);
+    assert.doesNotMatch(plain, /^(# TYPE )?(process|nodejs)_/m);
+  } finally {
+    await srv.stop();
+    await quiet.stop();
+  }
+});
