@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { QuorumInfo, QuorumMemberInfo, ServerView } from './ServerView.js';
 import type { Connection } from './Connection.js';
 import { VERSION, dataDirs, dirSize, environment, monitorRows } from './FourLetterWords.js';
-import { connBrief, connFull, handleConsole } from './Console.js';
+import { closeConsole, connBrief, connFull, handleConsole } from './Console.js';
 import { BackupCommands } from './Backup.js';
 
 type Json = Record<string, unknown>;
@@ -395,6 +395,7 @@ export class AdminServer {
 
   async stop(): Promise<void> {
     if (!this.http) return;
+    await closeConsole(this.view); // console logins hold ZooKeeper sessions of their own
     this.http.closeAllConnections();
     await new Promise<void>((r) => this.http!.close(() => r()));
     this.http = null;

@@ -1,19 +1,24 @@
-// Read-only web console on the AdminServer: one self-contained page at /console and the JSON it
-// reads from /console/api/*. Every node read is checked as a ZooKeeper client connecting from the
-// same peer address would be checked (its only identity is ip:<address>), so the console never
-// shows data that such a client could not read.
-import crypto from 'node:crypto';
+// The web console on the AdminServer: a page at /console (static files in console/static), the
+// JSON API under /console/api/*, and digest login. A logged-in user acts through a ZooKeeper
+// session of their own (console/Sessions.ts), so ACLs, version checks and audit apply as to any
+// client. Without a login, node reads are checked with the HTTP peer's ip identity only, as a
+// client connecting from that address would be, and nothing can be changed.
 import type http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Sessions, COOKIE, sameToken, type Login } from './console/Sessions.js';
+import * as Api from './console/Api.js';
+import { chartSample, ensembleView } from './console/Figures.js';
 import type { ServerView } from './ServerView.js';
 import type { Connection } from './Connection.js';
 import { monitorRows } from './FourLetterWords.js';
 import { hasPerm, maskDigests } from './AclCheck.js';
 import { normaliseAddress, type Identity } from '../auth/AuthProviders.js';
 import { Perm } from '../protocol/constants.js';
-import type { Stat } from '../protocol/records.js';
 
 /** Bytes of node data the console returns; larger values are cut and flagged `truncated`. */
-export const CONSOLE_DATA_LIMIT = 64 * 1024;
+export const CONSOLE_DATA_LIMIT = Api.DATA_LIMIT;
 
 type Json = Record<string, unknown>;
 
@@ -47,54 +52,6 @@ export function connFull(c: Connection): Json {
   };
 }
 
-const hex = (n: number | bigint): string => '0x' + BigInt.asUintN(64, BigInt(n)).toString(16);
-
-function statJson(s: Stat): Json {
-  return {
-    czxid: hex(s.czxid),
-    mzxid: hex(s.mzxid),
-    pzxid: hex(s.pzxid),
-    ctime: new Date(s.ctime).toISOString(),
-    mtime: new Date(s.mtime).toISOString(),
-    version: s.version,
-    cversion: s.cversion,
-    aversion: s.aversion,
-    ephemeralOwner: hex(s.ephemeralOwner),
-    dataLength: s.dataLength,
-    numChildren: s.numChildren,
-  };
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Text unless the bytes are not UTF-8 or hold control characters other than tab/CR/LF. */
-function dataJson(data: Buffer | null): Json {
-  const full = data ?? Buffer.alloc(0);
-  const truncated = full.length > CONSOLE_DATA_LIMIT;
-  const shown = truncated ? full.subarray(0, CONSOLE_DATA_LIMIT) : full;
-  let utf8: string | null = null;
-  try {
-    // The cut may split a character; the text then stops before it.
-    const text = strictUtf8.decode(truncated ? shown.subarray(0, completeUtf8Length(shown)) : shown);
-    // eslint-disable-next-line no-control-regex
-    if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) utf8 = text;
-  } catch {
-    utf8 = null;
-  }
-  return { utf8, base64: shown.toString('base64'), binary: utf8 === null, length: full.length, truncated };
-}
-
-/** Length of `b` without a trailing incomplete UTF-8 sequence. */
-function completeUtf8Length(b: Buffer): number {
-  for (let j = b.length - 1; j >= 0 && j >= b.length - 4; j--) {
-    const byte = b[j]!;
-    if ((byte & 0xc0) === 0x80) continue;
-    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return b.length - j < need ? j : b.length;
-  }
-  return b.length;
-}
-
 function validPath(p: string): boolean {
   if (!p.startsWith('/') || p.includes('\u0000')) return false;
   if (p === '/') return true;
@@ -116,10 +73,10 @@ export function nodeView(zk: ServerView, path: string, ids: Identity[]): [number
     200,
     {
       path,
-      stat: statJson(node.stat()),
+      stat: Api.statJson(node.stat()),
       // As getACL: a reader without ADMIN sees digest ids with the hash masked.
       acl: (admin ? acl : maskDigests(acl)).map((a) => ({ perms: a.perms, scheme: a.id.scheme, id: a.id.id })),
-      data: dataJson(node.data),
+      data: Api.dataJson(node.data),
       children: [...node.children].sort(),
     },
   ];
@@ -131,7 +88,7 @@ export async function statsView(zk: ServerView): Promise<Json> {
   for (const [k, v] of await monitorRows(zk)) monitor[k] = v;
   return {
     ...monitor,
-    zxid: hex(zk.lastZxid),
+    zxid: '0x' + BigInt.asUintN(64, BigInt(zk.lastZxid)).toString(16),
     watch_summary: { num_connections: conns, num_paths: paths, num_total_watches: total },
   };
 }
@@ -140,244 +97,249 @@ export function connectionsView(zk: ServerView): Json {
   return { connections: [...zk.connections].map(connFull) };
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string, extra: http.OutgoingHttpHeaders = {}): void {
+
+// ---------------------------------------------------------------- static files
+
+const ASSETS: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+};
+
+/**
+ * The static files: next to this module once the build has copied them (dist/, and so the npm
+ * package), else in the source tree (a plain `tsc` build, as the tests run it).
+ */
+export function assetDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, 'console', 'static'), path.resolve(here, '..', '..', '..', 'src', 'server', 'console', 'static')];
+  return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0]!;
+}
+
+const assetCache = new Map<string, Buffer>();
+function asset(name: string): Buffer | null {
+  let b = assetCache.get(name);
+  if (!b) {
+    try {
+      b = fs.readFileSync(path.join(assetDir(), name));
+    } catch {
+      return null;
+    }
+    assetCache.set(name, b);
+  }
+  return b;
+}
+
+// Scripts and styles only from this server; no inline code, no framing, no foreign requests.
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// ---------------------------------------------------------------- HTTP plumbing
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
     ...extra,
   });
   res.end(body);
 }
 
-const json = (res: http.ServerResponse, status: number, body: Json): void =>
-  send(res, status, 'application/json', JSON.stringify(body) + '\n');
+const json = (res: http.ServerResponse, status: number, body: Json, extra: http.OutgoingHttpHeaders = {}): void =>
+  send(res, status, 'application/json', JSON.stringify(body) + '\n', extra);
+
+/** Request bodies larger than this are refused (an import of a large subtree fits). */
+export const MAX_BODY = 16 * 1024 * 1024;
+
+function readJson(req: http.IncomingMessage): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (d: Buffer) => {
+      if (failed) return;
+      size += d.length;
+      if (size > MAX_BODY) {
+        failed = true;
+        reject(new Api.HttpError(413, { error: 'TooLarge', message: `request body over ${MAX_BODY} bytes` }));
+        req.resume();
+        return;
+      }
+      chunks.push(d);
+    });
+    req.on('error', (e) => !failed && reject(e));
+    req.on('end', () => {
+      if (failed) return;
+      let v: unknown;
+      try {
+        v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        reject(new Api.HttpError(400, { error: 'BadRequest', message: 'body is not valid JSON' }));
+        return;
+      }
+      if (!v || typeof v !== 'object' || Array.isArray(v)) reject(new Api.HttpError(400, { error: 'BadRequest', message: 'body must be a JSON object' }));
+      else resolve(v as Json);
+    });
+  });
+}
+
+/**
+ * A state-changing request must come from the console's own page: JSON (a cross-site form cannot
+ * send it without a CORS preflight, which is never granted), from this origin when the browser
+ * says where it comes from, and, once logged in, with the login's CSRF token.
+ */
+function originProblem(req: http.IncomingMessage): string | null {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') return 'content-type must be application/json';
+  const site = req.headers['sec-fetch-site'];
+  if (site && site !== 'same-origin' && site !== 'none') return `cross-site request (${site})`;
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null') {
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return 'bad Origin header';
+    }
+    if (host !== req.headers.host) return `Origin ${origin} is not this console`;
+  } else if (origin === 'null') return 'opaque Origin';
+  return null;
+}
+
+const cookie = (value: string, maxAge: number): string =>
+  `${COOKIE}=${value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`;
+
+// ---------------------------------------------------------------- routing
+
+const consoles = new WeakMap<ServerView, Sessions>();
+function sessionsOf(view: ServerView): Sessions {
+  let s = consoles.get(view);
+  if (!s) {
+    s = new Sessions(view);
+    consoles.set(view, s);
+  }
+  return s;
+}
+
+/** Ends every console login of this server (the AdminServer stops). */
+export async function closeConsole(view: ServerView): Promise<void> {
+  const s = consoles.get(view);
+  consoles.delete(view);
+  await s?.close();
+}
 
 /** Serve /console and /console/api/*; the caller routes only those paths here. */
 export function handleConsole(zk: ServerView, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    send(res, 405, 'text/plain', 'Method Not Allowed\n', { allow: 'GET, HEAD' });
-    return;
-  }
-  const p = url.pathname;
-  if (p === '/console' || p === '/console/') {
-    send(res, 200, 'text/html; charset=utf-8', PAGE, { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' });
-    return;
-  }
-  if (!zk.running) {
-    json(res, 503, { error: 'This ZooKeeper instance is not currently serving requests' });
-    return;
-  }
-  switch (p) {
-    case '/console/api/node': {
-      const ids: Identity[] = [{ scheme: 'ip', id: normaliseAddress(req.socket.remoteAddress) }];
-      const [status, body] = nodeView(zk, url.searchParams.get('path') ?? '/', ids);
-      json(res, status, body);
+  route(zk, req, res, url).catch((e: unknown) => {
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
-    case '/console/api/stats':
-      statsView(zk).then(
-        (body) => json(res, 200, body),
-        (e: Error) => json(res, 500, { error: e.message }),
-      );
-      return;
-    case '/console/api/connections':
-      json(res, 200, connectionsView(zk));
-      return;
+    if (e instanceof Api.HttpError) json(res, e.status, e.body);
+    else json(res, 500, { error: 'InternalError', message: (e as Error)?.message ?? String(e) });
+  });
+}
+
+const READS = new Set(['/console/api/node', '/console/api/stats', '/console/api/connections', '/console/api/metrics',
+  '/console/api/ensemble', '/console/api/session', '/console/api/search', '/console/api/export']);
+const WRITES = new Set(['/console/api/login', '/console/api/logout', '/console/api/create', '/console/api/set',
+  '/console/api/acl', '/console/api/delete', '/console/api/import']);
+
+async function route(zk: ServerView, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+  const p = url.pathname;
+  const method = req.method ?? 'GET';
+  if (p === '/console' || p === '/console/' || p.startsWith('/console/static/')) {
+    if (method !== 'GET' && method !== 'HEAD') return send(res, 405, 'text/plain', 'Method Not Allowed\n', { allow: 'GET, HEAD' });
+    if (p === '/console') return send(res, 308, 'text/plain', 'see /console/\n', { location: '/console/' });
+    const name = p === '/console/' ? 'index.html' : p.slice('/console/static/'.length);
+    const type = ASSETS[name];
+    const body = type ? asset(name) : null;
+    if (!type || !body) return send(res, 404, 'text/plain', 'Not Found\n');
+    return send(res, 200, type, body, { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' });
+  }
+  if (READS.has(p)) {
+    if (method !== 'GET' && method !== 'HEAD') return send(res, 405, 'text/plain', 'Method Not Allowed\n', { allow: 'GET, HEAD' });
+  } else if (WRITES.has(p)) {
+    if (method !== 'POST') return send(res, 405, 'text/plain', 'Method Not Allowed\n', { allow: 'POST' });
+  } else {
+    return json(res, 404, { error: 'Not Found' });
+  }
+  const sessions = sessionsOf(zk);
+  const login = sessions.find(req.headers.cookie);
+  if (method === 'POST') {
+    const why = originProblem(req);
+    if (why) return json(res, 403, { error: 'CsrfRejected', message: why });
+    if (p !== '/console/api/login') {
+      if (!login) return json(res, 401, { error: 'NotLoggedIn', message: 'log in first' });
+      if (!sameToken(req.headers['x-csrf-token'] as string | undefined, login.csrf)) {
+        return json(res, 403, { error: 'CsrfRejected', message: 'missing or wrong X-CSRF-Token' });
+      }
+    }
+  }
+  if (p === '/console/api/session') {
+    if (!login) return json(res, 401, { error: 'NotLoggedIn' });
+    return json(res, 200, { user: login.user, csrf: login.csrf });
+  }
+  if (p === '/console/api/logout') {
+    sessions.drop(login!.id);
+    return json(res, 200, { loggedOut: true }, { 'set-cookie': cookie('', 0) });
+  }
+  if (!zk.running || zk.serving === false) {
+    return json(res, 503, { error: 'NotServing', message: 'This ZooKeeper instance is not currently serving requests' });
+  }
+  switch (p) {
+    case '/console/api/login': return doLogin(sessions, req, res, login);
+    case '/console/api/stats': return json(res, 200, await statsView(zk));
+    case '/console/api/connections': return json(res, 200, connectionsView(zk));
+    case '/console/api/metrics': return json(res, 200, await chartSample(zk));
+    case '/console/api/ensemble': return json(res, 200, await ensembleView(zk));
+    case '/console/api/node': {
+      const nodePath = url.searchParams.get('path') ?? '/';
+      if (login) return json(res, 200, await Api.getNode(login.zk, Api.path(nodePath)));
+      const ids: Identity[] = [{ scheme: 'ip', id: normaliseAddress(req.socket.remoteAddress) }];
+      const [status, body] = nodeView(zk, nodePath, ids);
+      return json(res, status, body);
+    }
+  }
+  if (!login) return json(res, 401, { error: 'NotLoggedIn', message: 'log in first' });
+  switch (p) {
+    case '/console/api/search': {
+      const q = url.searchParams.get('q') ?? '';
+      if (!q) throw new Api.HttpError(400, { error: 'BadRequest', message: '"q" is required' });
+      return json(res, 200, await Api.search(login.zk, Api.path(url.searchParams.get('path') ?? '/'), q));
+    }
+    case '/console/api/export': {
+      const root = Api.path(url.searchParams.get('path') ?? '/');
+      const name = root === '/' ? 'root' : root.slice(1).replace(/[^A-Za-z0-9._-]+/g, '_');
+      return json(res, 200, await Api.exportTree(login.zk, root), { 'content-disposition': `attachment; filename="zk-export-${name}.json"` });
+    }
+  }
+  const body = await readJson(req);
+  switch (p) {
+    case '/console/api/create': return json(res, 200, await Api.createNode(login.zk, body));
+    case '/console/api/set': return json(res, 200, await Api.setNodeData(login.zk, body));
+    case '/console/api/acl': return json(res, 200, await Api.setNodeAcl(login.zk, body));
+    case '/console/api/delete': return json(res, 200, await Api.deleteNode(login.zk, body));
+    case '/console/api/import': return json(res, 200, await Api.importTree(login.zk, body));
   }
   json(res, 404, { error: 'Not Found' });
 }
 
-// ---- the page ----
-// Client code builds every element with textContent; no server or znode text reaches innerHTML.
-
-const STYLE = `
-*{box-sizing:border-box}body{margin:0;font:13px/1.4 system-ui,sans-serif;color:#222;background:#f4f5f7}
-header{background:#263238;color:#fff;padding:8px 14px;display:flex;gap:16px;align-items:baseline}
-header h1{font-size:16px;margin:0}#status{font-size:12px;color:#b0bec5}
-main{display:grid;grid-template-columns:minmax(240px,1fr) 2fr;gap:10px;padding:10px}
-section{background:#fff;border:1px solid #dde;border-radius:4px;padding:8px 10px;overflow:auto}
-h2{font-size:13px;margin:0 0 6px;text-transform:uppercase;color:#546e7a}
-#tree{max-height:60vh}#tree ul{list-style:none;margin:0;padding-left:16px}#tree>ul{padding-left:0}
-.row{cursor:pointer;white-space:nowrap;padding:1px 2px;border-radius:2px}.row:hover{background:#eceff1}
-.row.sel{background:#cfd8dc}.tog{display:inline-block;width:14px;color:#78909c}.locked{color:#b71c1c}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:2px 6px;border-bottom:1px solid #eee;font-size:12px}
-th{color:#546e7a;font-weight:600}pre{background:#fafafa;border:1px solid #eee;padding:6px;max-height:40vh;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
-.err{color:#b71c1c;font-weight:600}.wide{grid-column:1 / -1}.kv td:first-child{color:#546e7a;width:40%}
-#panels{display:grid;grid-template-columns:1fr 1fr;gap:10px}
-`;
-
-const SCRIPT = `
-'use strict';
-var API = '/console/api/';
-function el(tag, text, cls) {
-  var e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  if (cls) e.className = cls;
-  return e;
-}
-function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
-function getJson(path) {
-  return fetch(API + path, { cache: 'no-store' }).then(function (r) {
-    return r.json().then(function (b) { return { status: r.status, body: b }; });
-  });
-}
-function childPath(parent, name) { return parent === '/' ? '/' + name : parent + '/' + name; }
-function kvTable(rows) {
-  var t = el('table', null, 'kv');
-  rows.forEach(function (r) {
-    var tr = el('tr');
-    tr.appendChild(el('td', r[0]));
-    tr.appendChild(el('td', r[1]));
-    t.appendChild(tr);
-  });
-  return t;
-}
-function hexDump(b64) {
-  var bin = atob(b64), lines = [];
-  for (var off = 0; off < bin.length; off += 16) {
-    var hx = [], asc = '';
-    for (var i = off; i < Math.min(off + 16, bin.length); i++) {
-      var c = bin.charCodeAt(i);
-      hx.push((c < 16 ? '0' : '') + c.toString(16));
-      asc += c >= 32 && c < 127 ? bin[i] : '.';
-    }
-    lines.push(('0000000' + off.toString(16)).slice(-8) + '  ' + hx.join(' ').padEnd(48) + '  ' + asc);
+async function doLogin(sessions: Sessions, req: http.IncomingMessage, res: http.ServerResponse, old: Login | null): Promise<void> {
+  const body = await readJson(req);
+  const user = body.user;
+  const password = body.password;
+  if (typeof user !== 'string' || !user || user.includes(':') || user.length > 256) {
+    throw new Api.HttpError(400, { error: 'BadRequest', message: '"user" must be a non-empty name without ":"' });
   }
-  return lines.join('\\n');
+  if (typeof password !== 'string' || password.length > 1024) throw new Api.HttpError(400, { error: 'BadRequest', message: '"password" must be a string' });
+  let login: Login;
+  try {
+    login = await sessions.login(user, password);
+  } catch (e) {
+    throw new Api.HttpError(503, { error: 'LoginFailed', message: `no ZooKeeper session: ${(e as Error).message}` });
+  }
+  if (old) sessions.drop(old.id);
+  json(res, 200, { user: login.user, csrf: login.csrf }, { 'set-cookie': cookie(login.id, 24 * 3600) });
 }
-function permString(p) {
-  return (p & 1 ? 'r' : '-') + (p & 2 ? 'w' : '-') + (p & 4 ? 'c' : '-') + (p & 8 ? 'd' : '-') + (p & 16 ? 'a' : '-');
-}
-
-var selectedRow = null;
-function showNode(path, row) {
-  if (selectedRow) selectedRow.classList.remove('sel');
-  selectedRow = row; if (row) row.classList.add('sel');
-  var box = document.getElementById('node');
-  clear(box);
-  box.appendChild(el('h2', path));
-  getJson('node?path=' + encodeURIComponent(path)).then(function (r) {
-    var n = r.body;
-    if (n.error) { box.appendChild(el('p', n.error, 'err')); return; }
-    var d = n.data;
-    box.appendChild(el('h2', 'Data (' + d.length + ' bytes' + (d.truncated ? ', first 64 KiB shown' : '') + ', ' + (d.binary ? 'hex' : 'UTF-8') + ')'));
-    box.appendChild(el('pre', d.binary ? hexDump(d.base64) : d.utf8));
-    box.appendChild(el('h2', 'Stat'));
-    var s = n.stat;
-    box.appendChild(kvTable(Object.keys(s).map(function (k) { return [k, s[k]]; })));
-    box.appendChild(el('h2', 'ACL'));
-    var t = el('table');
-    var hr = el('tr'); ['scheme', 'id', 'perms'].forEach(function (h) { hr.appendChild(el('th', h)); }); t.appendChild(hr);
-    n.acl.forEach(function (a) {
-      var tr = el('tr');
-      tr.appendChild(el('td', a.scheme)); tr.appendChild(el('td', a.id)); tr.appendChild(el('td', permString(a.perms)));
-      t.appendChild(tr);
-    });
-    box.appendChild(t);
-  }).catch(function (e) { box.appendChild(el('p', 'request failed: ' + e, 'err')); });
-}
-
-function treeItem(path, name) {
-  var li = el('li');
-  var row = el('div', null, 'row');
-  var tog = el('span', '+', 'tog');
-  row.appendChild(tog);
-  row.appendChild(el('span', name));
-  row.dataset.path = path;
-  li.appendChild(row);
-  var loaded = false, open = false, sub = null;
-  tog.addEventListener('click', function (ev) {
-    ev.stopPropagation();
-    if (open) { sub.style.display = 'none'; open = false; tog.textContent = '+'; return; }
-    if (loaded) { sub.style.display = ''; open = true; tog.textContent = '-'; return; }
-    getJson('node?path=' + encodeURIComponent(path)).then(function (r) {
-      loaded = true;
-      if (r.body.error) { tog.textContent = r.body.error === 'NoAuth' ? '!' : 'x'; row.classList.add('locked'); row.title = r.body.error; return; }
-      sub = el('ul');
-      r.body.children.forEach(function (c) { sub.appendChild(treeItem(childPath(path, c), c)); });
-      if (!r.body.children.length) tog.textContent = ' ';
-      else { tog.textContent = '-'; open = true; }
-      li.appendChild(sub);
-    });
-  });
-  row.addEventListener('click', function () { showNode(path, row); });
-  return li;
-}
-
-var SERVER_KEYS = [['mode', 'server_state'], ['znodes', 'znode_count'], ['connections', 'num_alive_connections'],
-  ['outstanding', 'outstanding_requests'], ['latency min', 'min_latency'], ['latency avg', 'avg_latency'],
-  ['latency max', 'max_latency'], ['watches', 'watch_count'], ['zxid', 'zxid'], ['uptime (s)', 'uptime'], ['version', 'version']];
-function refreshStats() {
-  return getJson('stats').then(function (r) {
-    var s = r.body, box = document.getElementById('server');
-    clear(box); box.appendChild(el('h2', 'Server'));
-    box.appendChild(kvTable(SERVER_KEYS.map(function (k) {
-      var v = s[k[1]];
-      return [k[0], k[1] === 'uptime' ? Math.round(v / 1000) : v];
-    })));
-    var w = s.watch_summary, wb = document.getElementById('watches');
-    clear(wb); wb.appendChild(el('h2', 'Watches'));
-    wb.appendChild(kvTable([['connections watching', w.num_connections], ['watched paths', w.num_paths], ['total watches', w.num_total_watches]]));
-    document.getElementById('status').textContent = 'updated ' + new Date().toLocaleTimeString();
-  });
-}
-var CONN_COLS = [['address', 'remote_socket_address'], ['session', 'session_id'], ['last op', 'last_operation'],
-  ['queued', 'outstanding_requests'], ['recv', 'packets_received'], ['sent', 'packets_sent'],
-  ['lat min', 'min_latency'], ['lat avg', 'avg_latency'], ['lat max', 'max_latency']];
-function refreshConnections() {
-  return getJson('connections').then(function (r) {
-    var box = document.getElementById('conns');
-    clear(box); box.appendChild(el('h2', 'Connections (' + r.body.connections.length + ')'));
-    var t = el('table'), hr = el('tr');
-    CONN_COLS.forEach(function (c) { hr.appendChild(el('th', c[0])); }); t.appendChild(hr);
-    r.body.connections.forEach(function (c) {
-      var tr = el('tr');
-      CONN_COLS.forEach(function (col) {
-        var v = c[col[1]];
-        tr.appendChild(el('td', typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v));
-      });
-      t.appendChild(tr);
-    });
-    box.appendChild(t);
-  });
-}
-function refresh() {
-  Promise.all([refreshStats(), refreshConnections()]).catch(function (e) {
-    document.getElementById('status').textContent = 'refresh failed: ' + e;
-  });
-}
-var rootUl = el('ul');
-document.getElementById('tree').appendChild(rootUl);
-var rootLi = treeItem('/', '/');
-rootUl.appendChild(rootLi);
-rootLi.querySelector('.tog').click();
-showNode('/', rootLi.querySelector('.row'));
-refresh();
-setInterval(refresh, 3000);
-`;
-
-const PAGE = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ZooKeeper console</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><h1>ZooKeeper console</h1><span id="status">loading</span></header>
-<main>
-<section id="tree"><h2>Tree</h2></section>
-<section id="node"></section>
-<div id="panels" class="wide"><section id="server"><h2>Server</h2></section><section id="watches"><h2>Watches</h2></section></div>
-<section id="conns" class="wide"><h2>Connections</h2></section>
-</main>
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-
-const sha256 = (s: string): string => crypto.createHash('sha256').update(s, 'utf8').digest('base64');
-// Only the page's own inline style and script run; it may talk only to this server.
-const PAGE_CSP = `default-src 'none'; script-src 'sha256-${sha256(SCRIPT)}'; style-src 'sha256-${sha256(STYLE)}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;

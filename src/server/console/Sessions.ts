@@ -1,0 +1,128 @@
+// Console logins. Each browser login holds its own ZooKeeper session on this server's client
+// port, authenticated with addAuth('digest', user:password), so every read and write the console
+// makes is checked by the server against that user's ACL identities exactly as any client's.
+// The browser keeps only an opaque id in an HttpOnly SameSite=Strict cookie; state-changing
+// requests must also carry the login's CSRF token, which only the console's own page can read.
+import crypto from 'node:crypto';
+import { ZooKeeper } from '../../client/index.js';
+import type { ServerView } from '../ServerView.js';
+
+export const COOKIE = 'zkconsole';
+/** A login unused this long is closed, ending its ZooKeeper session. */
+export const IDLE_MS = 15 * 60 * 1000;
+/** Logins held at once; the least recently used one goes first past this. */
+export const MAX_LOGINS = 64;
+
+export interface Login {
+  readonly id: string;
+  readonly csrf: string;
+  readonly user: string;
+  readonly zk: ZooKeeper;
+  lastUsed: number;
+}
+
+/** Where the console's own client connects: the bound client port, on loopback when bound to a wildcard. */
+export function clientAddress(view: ServerView): string {
+  const a = view.config.clientPortAddress;
+  const host = !a || a === '0.0.0.0' || a === '::' ? '127.0.0.1' : a;
+  return host.includes(':') ? `[${host}]:${view.port}` : `${host}:${view.port}`;
+}
+
+export class Sessions {
+  private readonly logins = new Map<string, Login>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly view: ServerView) {}
+
+  get size(): number {
+    return this.logins.size;
+  }
+
+  /** Opens a ZooKeeper session for `user` and authenticates it; rejects if the server is not serving. */
+  async login(user: string, password: string): Promise<Login> {
+    if (this.closed) throw new Error('console closed');
+    const zk = await ZooKeeper.connect(clientAddress(this.view), { sessionTimeout: 30000, connectTimeout: 5000, requestTimeout: 10000 });
+    try {
+      await zk.addAuth('digest', `${user}:${password}`);
+    } catch (e) {
+      await zk.close();
+      throw e;
+    }
+    if (this.closed) {
+      await zk.close();
+      throw new Error('console closed');
+    }
+    const login: Login = {
+      id: crypto.randomBytes(32).toString('base64url'),
+      csrf: crypto.randomBytes(32).toString('base64url'),
+      user,
+      zk,
+      lastUsed: Date.now(),
+    };
+    this.logins.set(login.id, login);
+    // The session is useless once the server has expired it; forget the login then.
+    zk.on('expired', () => this.drop(login.id));
+    while (this.logins.size > MAX_LOGINS) this.drop(this.logins.keys().next().value!);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), 60_000);
+      this.sweeper.unref();
+    }
+    return login;
+  }
+
+  /** The login named by the request's cookie, refreshed as most recently used. */
+  find(cookieHeader: string | undefined): Login | null {
+    const id = readCookie(cookieHeader, COOKIE);
+    if (!id) return null;
+    const l = this.logins.get(id);
+    if (!l) return null;
+    if (Date.now() - l.lastUsed > IDLE_MS) {
+      this.drop(id);
+      return null;
+    }
+    l.lastUsed = Date.now();
+    this.logins.delete(id);
+    this.logins.set(id, l);
+    return l;
+  }
+
+  drop(id: string): void {
+    const l = this.logins.get(id);
+    if (!l) return;
+    this.logins.delete(id);
+    void l.zk.close();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, l] of this.logins) if (now - l.lastUsed > IDLE_MS) this.drop(id);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    const all = [...this.logins.values()];
+    this.logins.clear();
+    await Promise.all(all.map((l) => l.zk.close()));
+  }
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** Constant-time comparison of two tokens. */
+export function sameToken(a: string | undefined, b: string): boolean {
+  if (typeof a !== 'string') return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
