@@ -582,7 +582,7 @@
     var max = 1;
     samples.forEach(function (s) { c.series.forEach(function (se) { var v = s[se.key]; if (typeof v === 'number' && v > max) max = v; }); });
     max = max * 1.15;
-    var left = 36, bottom = h - 14, top = 4, span = w - left - 4;
+    var left = 36, bottom = h - 14, top = 10, span = w - left - 4;
     g.strokeStyle = '#eceff1'; g.fillStyle = '#90a4ae'; g.font = '10px sans-serif'; g.lineWidth = 1;
     [0, 0.5, 1].forEach(function (f) {
       var y = bottom - f * (bottom - top);
