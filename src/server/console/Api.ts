@@ -253,7 +253,8 @@ export const EXPORT_FORMAT = 'zookeeper-console-export';
 interface ExportNode {
   /** Relative to the export root: '' for the root itself, '/a/b' below it. */
   path: string;
-  data: string;
+  /** Base64; null for a node whose data is null (kept distinct from empty, as the wire does). */
+  data: string | null;
   acl: Json[];
   ephemeral?: boolean;
 }
@@ -283,7 +284,7 @@ export async function exportTree(z: ZooKeeper, root: string): Promise<Json> {
         continue;
       }
       const rel = r.p === root ? '' : root === '/' ? r.p : r.p.slice(root.length);
-      const n: ExportNode = { path: rel, data: (r.d.data ?? Buffer.alloc(0)).toString('base64'), acl: aclJson(r.a.acl) };
+      const n: ExportNode = { path: rel, data: r.d.data === null ? null : r.d.data.toString('base64'), acl: aclJson(r.a.acl) };
       if (r.d.stat.ephemeralOwner !== 0n) n.ephemeral = true;
       nodes.push(n);
       for (const c of [...r.c].sort()) next.push(childPath(r.p, c));
@@ -315,7 +316,8 @@ export async function importTree(z: ZooKeeper, body: Json): Promise<Json> {
     } catch (e) {
       throw bad(`export.nodes[${i}]: ${(e as Error).message}`);
     }
-    return { full, data: decodeData({ data: o.data ?? '', encoding: 'base64' }), acl: decodeAcl(o.acl), ephemeral: o.ephemeral === true };
+    const data = o.data === null ? null : decodeData({ data: o.data ?? '', encoding: 'base64' });
+    return { full, data, acl: decodeAcl(o.acl), ephemeral: o.ephemeral === true };
   });
   // Shallow first, so a parent exists before its children are made.
   plan.sort((a, b) => a.full.split('/').length - b.full.split('/').length);
