@@ -107,12 +107,13 @@ const ASSETS: Record<string, string> = {
 };
 
 /**
- * The static files: next to this module once the build has copied them (dist/, and so the npm
- * package), else in the source tree (a plain `tsc` build, as the tests run it).
+ * The static files: in the source tree when there is one (a checkout, where a plain `tsc` build
+ * never copies them and a copy in dist/ could be stale), else next to this module, where
+ * `npm run build` / `prepare` copies them (dist/, and so the npm package).
  */
 export function assetDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, 'console', 'static'), path.resolve(here, '..', '..', '..', 'src', 'server', 'console', 'static')];
+  const candidates = [path.resolve(here, '..', '..', '..', 'src', 'server', 'console', 'static'), path.join(here, 'console', 'static')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0]!;
 }
 

@@ -59,6 +59,7 @@ test('console in Chromium: login, browse, create, stale edit refused, ACL, delet
     await anon.create('/app', Buffer.from('app root'), { acl: OPEN });
     await anon.create('/app/config', Buffer.from('{"replicas":3,"name":"svc"}'), { acl: OPEN });
     await anon.create('/app/blob', Buffer.from([0, 1, 2, 0xfe, 0xff]), { acl: OPEN });
+    await anon.create('/<img src=x id=pwned>', Buffer.from('<b id="bold">markup</b>'), { acl: OPEN });
     await alice.create('/secret', Buffer.from('for alice only'), { acl: [{ perms: Perm.ALL, id: { scheme: 'digest', id: digestId('alice:secret') } }] });
 
     const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
@@ -83,6 +84,11 @@ test('console in Chromium: login, browse, create, stale edit refused, ACL, delet
 
     // -- browse: the tree lists the root's children; alice's identity reads /secret
     await until('root children', async () => (await page.locator('#tree .tnode').allTextContents()).some((t) => t.includes('app')));
+    // Znode names and data reach the page as text, never as markup.
+    await until('markup-named node listed', async () => (await page.locator('#tree .tnode').allTextContents()).some((t) => t.includes('<img src=x id=pwned>')));
+    await goTo(page, '/<img src=x id=pwned>');
+    assert.equal(await page.locator('#data').inputValue(), '<b id="bold">markup</b>');
+    assert.equal(await page.locator('#pwned, #bold').count(), 0);
     await goTo(page, '/secret');
     assert.equal(await page.locator('#data').inputValue(), 'for alice only');
     await goTo(page, '/app/config');

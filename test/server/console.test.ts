@@ -3,6 +3,11 @@
 // identity. The logged-in API is in console-api.test.ts, the browser in console-browser.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { assetDir } from '../../src/server/Console.js';
 import { startServer, type TestServer } from '../support/OurServer.js';
 import { RawClient } from '../support/RawClient.js';
 import { Err, OpCode, Perm } from '../../src/protocol/constants.js';
@@ -235,4 +240,22 @@ test('stats and connections reflect a connected client and its watch', async () 
     }
     assert.fail('connection count never dropped to 0');
   });
+});
+
+test('the build copies the static files next to the compiled console; a checkout serves them from src/', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'console-assets-'));
+  try {
+    const script = path.resolve('scripts', 'copy-console-assets.mjs');
+    await new Promise<void>((resolve, reject) => execFile(process.execPath, [script, out], (e) => (e ? reject(e) : resolve())));
+    const src = path.resolve('src', 'server', 'console', 'static');
+    const names = fs.readdirSync(src).sort();
+    assert.deepEqual(names, ['console.css', 'console.js', 'index.html']);
+    for (const n of names) assert.deepEqual(fs.readFileSync(path.join(out, 'src', 'server', 'console', 'static', n)), fs.readFileSync(path.join(src, n)), n);
+    // In this checkout the running console reads src/ (never a stale copy in dist/).
+    const dir = assetDir();
+    assert.equal(dir, src);
+    assert.ok(fs.existsSync(path.join(dir, 'index.html')));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
