@@ -337,7 +337,7 @@ async function doLogin(sessions: Sessions, req: http.IncomingMessage, res: http.
   if (typeof password !== 'string' || password.length > 1024) throw new Api.HttpError(400, { error: 'BadRequest', message: '"password" must be a string' });
   let login: Login;
   try {
-    login = await sessions.login(user, password);
+    login = await sessions.login(user, password, normaliseAddress(req.socket.remoteAddress));
   } catch (e) {
     throw new Api.HttpError(503, { error: 'LoginFailed', message: `no ZooKeeper session: ${(e as Error).message}` });
   }

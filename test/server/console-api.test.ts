@@ -4,6 +4,7 @@
 // chart figures and the standalone ensemble view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { startServer, type TestServer } from '../support/OurServer.js';
 import { ZooKeeper, Perm, type ACL } from '../../src/client/index.js';
 import { digestId } from '../../src/auth/AuthProviders.js';
@@ -364,4 +365,36 @@ test('the AdminServer stopping ends console logins (no client left reconnecting)
   const started = Date.now();
   await srv.stop();
   assert.ok(Date.now() - started < 5000, 'stop does not wait on console sessions');
+});
+
+/** A POST/GET from a chosen local address (127.0.0.2 is loopback too on Linux). */
+function fromAddress(localAddress: string, url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a login acts with the browser\'s ip identity, not the console\'s own loopback address', async () => {
+  await withConsole(async (_srv, base, zk) => {
+    await zk.create('/local-only', Buffer.from('for 127.0.0.1'), { acl: [{ perms: Perm.ALL, id: { scheme: 'ip', id: '127.0.0.1' } }] });
+    await zk.create('/dot2-only', Buffer.from('for 127.0.0.2'), { acl: [{ perms: Perm.ALL, id: { scheme: 'ip', id: '127.0.0.2' } }] });
+    const login = async (addr: string): Promise<string> => {
+      const r = await fromAddress(addr, `${base}/api/login`, 'POST', { 'content-type': 'application/json' }, JSON.stringify({ user: 'u', password: 'p' }));
+      assert.equal(r.status, 200);
+      return String(r.headers['set-cookie']![0]).split(';')[0]!;
+    };
+    const read = async (addr: string, cookie: string, p: string) => (await fromAddress(addr, `${base}/api/node?path=${encodeURIComponent(p)}`, 'GET', { cookie })).status;
+    const local = await login('127.0.0.1');
+    const dot2 = await login('127.0.0.2');
+    assert.equal(await read('127.0.0.1', local, '/local-only'), 200);
+    assert.equal(await read('127.0.0.1', local, '/dot2-only'), 403);
+    assert.equal(await read('127.0.0.2', dot2, '/local-only'), 403, 'a browser elsewhere does not get the console\'s loopback identity');
+    assert.equal(await read('127.0.0.2', dot2, '/dot2-only'), 200);
+  });
 });

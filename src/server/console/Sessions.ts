@@ -3,9 +3,16 @@
 // makes is checked by the server against that user's ACL identities exactly as any client's.
 // The browser keeps only an opaque id in an HttpOnly SameSite=Strict cookie; state-changing
 // requests must also carry the login's CSRF token, which only the console's own page can read.
+//
+// That client connects over loopback, so the server would give its connection the identity
+// ip:127.0.0.1 — more than the browser has when it is elsewhere. Each time the client
+// (re)connects, the server-side connection of its session is re-identified with the browser's
+// address instead, synchronously in the client's 'connected' event, before the client can send a
+// request on it (both ends run in this process; the server reads the socket in a later turn).
 import crypto from 'node:crypto';
 import { ZooKeeper } from '../../client/index.js';
 import type { ServerView } from '../ServerView.js';
+import type { Identity } from '../../auth/AuthProviders.js';
 
 export const COOKIE = 'zkconsole';
 /** A login unused this long is closed, ending its ZooKeeper session. */
@@ -40,10 +47,15 @@ export class Sessions {
   }
 
   /** Opens a ZooKeeper session for `user` and authenticates it; rejects if the server is not serving. */
-  async login(user: string, password: string): Promise<Login> {
+  async login(user: string, password: string, browserAddress: string): Promise<Login> {
     if (this.closed) throw new Error('console closed');
-    const zk = await ZooKeeper.connect(clientAddress(this.view), { sessionTimeout: 30000, connectTimeout: 5000, requestTimeout: 10000 });
+    const zk = new ZooKeeper(clientAddress(this.view), { sessionTimeout: 30000, requestTimeout: 10000 });
+    zk.on('connected', () => {
+      // Never act with an identity the browser does not have: no rebinding, no session.
+      if (!this.rebind(zk.getSessionId(), browserAddress)) void zk.close();
+    });
     try {
+      await zk.waitConnected({ timeoutMs: 5000 });
       await zk.addAuth('digest', `${user}:${password}`);
     } catch (e) {
       await zk.close();
@@ -69,6 +81,18 @@ export class Sessions {
       this.sweeper.unref();
     }
     return login;
+  }
+
+  /** Gives the server-side connection of `sessionId` the browser's ip identity in place of its own. */
+  private rebind(sessionId: bigint, browserAddress: string): boolean {
+    for (const c of this.view.connections) {
+      if (c.sessionId !== sessionId || c.closed) continue;
+      const ids: Identity[] = c.identities.filter((i) => i.scheme !== 'ip');
+      c.identities.length = 0;
+      c.identities.push({ scheme: 'ip', id: browserAddress }, ...ids);
+      return true;
+    }
+    return false;
   }
 
   /** The login named by the request's cookie, refreshed as most recently used. */
