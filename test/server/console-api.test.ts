@@ -398,3 +398,19 @@ test('a login acts with the browser\'s ip identity, not the console\'s own loopb
     assert.equal(await read('127.0.0.2', dot2, '/dot2-only'), 200);
   });
 });
+
+test('one address cannot pile up logins: its oldest is closed past 16, other addresses keep theirs', async () => {
+  await withConsole(async (srv, base) => {
+    const r = await fromAddress('127.0.0.2', `${base}/api/login`, 'POST', { 'content-type': 'application/json' }, JSON.stringify({ user: 'keep', password: 'me' }));
+    assert.equal(r.status, 200);
+    const otherCookie = String(r.headers['set-cookie']![0]).split(';')[0]!;
+    const before = srv.server.tracker.sessions.size;
+    const first = new Browser(base);
+    await first.login('u', 'p');
+    for (let i = 0; i < 16; i++) assert.equal((await new Browser(base).login(`u${i}`, 'p')).status, 200);
+    assert.equal((await first.get('session')).status, 401, 'the oldest login of the address went');
+    assert.equal((await fromAddress('127.0.0.2', `${base}/api/session`, 'GET', { cookie: otherCookie })).status, 200, 'another address keeps its login');
+    for (let i = 0; i < 100 && srv.server.tracker.sessions.size > before + 16; i++) await sleep(20);
+    assert.equal(srv.server.tracker.sessions.size, before + 16, 'and its ZooKeeper session was closed');
+  });
+});

@@ -17,13 +17,17 @@ import type { Identity } from '../../auth/AuthProviders.js';
 export const COOKIE = 'zkconsole';
 /** A login unused this long is closed, ending its ZooKeeper session. */
 export const IDLE_MS = 15 * 60 * 1000;
-/** Logins held at once; the least recently used one goes first past this. */
-export const MAX_LOGINS = 64;
+/** Logins held at once; past this, new logins are refused (others' logins are never evicted). */
+export const MAX_LOGINS = 256;
+/** Logins one browser address holds; its least recently used one goes first past this. */
+export const MAX_LOGINS_PER_ADDRESS = 16;
 
 export interface Login {
   readonly id: string;
   readonly csrf: string;
   readonly user: string;
+  /** The browser's address, whose ip identity the login's connection carries. */
+  readonly address: string;
   readonly zk: ZooKeeper;
   lastUsed: number;
 }
@@ -49,6 +53,10 @@ export class Sessions {
   /** Opens a ZooKeeper session for `user` and authenticates it; rejects if the server is not serving. */
   async login(user: string, password: string, browserAddress: string): Promise<Login> {
     if (this.closed) throw new Error('console closed');
+    const mine = [...this.logins.values()].filter((l) => l.address === browserAddress);
+    // Least recently used first (find() moves a used login to the end).
+    for (let i = 0; i <= mine.length - MAX_LOGINS_PER_ADDRESS; i++) this.drop(mine[i]!.id);
+    if (this.logins.size >= MAX_LOGINS) throw new Error(`${MAX_LOGINS} console logins are open already`);
     const zk = new ZooKeeper(clientAddress(this.view), { sessionTimeout: 30000, requestTimeout: 10000 });
     zk.on('connected', () => {
       // Never act with an identity the browser does not have: no rebinding, no session.
@@ -69,13 +77,13 @@ export class Sessions {
       id: crypto.randomBytes(32).toString('base64url'),
       csrf: crypto.randomBytes(32).toString('base64url'),
       user,
+      address: browserAddress,
       zk,
       lastUsed: Date.now(),
     };
     this.logins.set(login.id, login);
     // The session is useless once the server has expired it; forget the login then.
     zk.on('expired', () => this.drop(login.id));
-    while (this.logins.size > MAX_LOGINS) this.drop(this.logins.keys().next().value!);
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.sweep(), 60_000);
       this.sweeper.unref();
