@@ -8,6 +8,8 @@ import path from 'node:path';
 import { freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
 import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
 import { ZooKeeper } from '../../src/client/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,6 +88,27 @@ test('console on an ensemble: write through a follower, ensemble view with roles
     // Every member agrees on the zxid once nothing is being written.
     assert.equal(new Set(view.members.map((m: any) => m.zxid)).size, 1);
     assert.notEqual(view.members[0].zxid, '0x0');
+
+    // The same view in the page, kept as an artefact: one row per member, this one marked.
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      await page.goto(base.replace(/api\/$/, ''));
+      await page.locator('#login-user').fill('ops');
+      await page.locator('#login-password').fill('pw');
+      await page.locator('#login-password').press('Enter');
+      await page.locator('#login-dlg').waitFor({ state: 'hidden' });
+      await page.keyboard.press('3');
+      await page.locator('#ensemble tbody tr:nth-child(3)').waitFor();
+      const rows = await page.locator('#ensemble tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      assert.deepEqual(rows.map((r) => r[1]), ids.map((id) => (id === leaderId ? 'leader' : 'follower')));
+      assert.ok(rows.some((r) => r[0] === `${idOf.get(follower)} (this)`));
+      assert.match((await page.locator('#ensemble-summary').textContent())!, new RegExp(`Ensemble of 3 .* leader: ${leaderId} .* broadcast`));
+      fs.mkdirSync(path.resolve('test-artifacts', 'console'), { recursive: true });
+      await page.screenshot({ path: path.resolve('test-artifacts', 'console', '08-ensemble-3-members.png') });
+    } finally {
+      await browser.close();
+    }
   } finally {
     await Promise.all(members.map((m) => m.stop()));
   }
