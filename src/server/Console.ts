@@ -107,14 +107,31 @@ const ASSETS: Record<string, string> = {
 };
 
 /**
+ * This module's own file, from a stack frame: `import.meta` would not compile in the package's
+ * CommonJS build, and `__filename` does not exist in the ES module one.
+ */
+function moduleFile(): string | null {
+  const frame = (new Error().stack ?? '').split('\n').find((l) => /Console\.(js|ts)\b/.test(l));
+  const m = frame && /((?:file:\/\/)?\/[^():]*Console\.(?:js|ts))/.exec(frame);
+  if (!m) return null;
+  return m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+}
+
+/**
  * The static files: in the source tree when there is one (a checkout, where a plain `tsc` build
- * never copies them and a copy in dist/ could be stale), else next to this module, where
- * `npm run build` / `prepare` copies them (dist/, and so the npm package).
+ * never copies them and a copy in dist/ could be stale), else next to the compiled module, where
+ * `npm run build` / `prepare` copies them (dist/src, and so the npm package; the CommonJS build
+ * in dist/cjs uses that same copy).
  */
 export function assetDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.resolve(here, '..', '..', '..', 'src', 'server', 'console', 'static'), path.join(here, 'console', 'static')];
-  return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0]!;
+  const file = moduleFile();
+  const here = file ? path.dirname(file) : process.cwd();
+  const candidates = [
+    path.resolve(here, '..', '..', '..', 'src', 'server', 'console', 'static'),
+    path.join(here, 'console', 'static'),
+    path.resolve(here, '..', '..', 'src', 'server', 'console', 'static'),
+  ];
+  return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[1]!;
 }
 
 const assetCache = new Map<string, Buffer>();
