@@ -47,9 +47,12 @@ test('ensemble view: self, srvr answers, unreachable and address-less members; l
     assert.deepEqual(by.get(1), { sid: 1, self: true, type: 'participant', address: '127.0.0.1:3001:4001', clientAddress: '127.0.0.1:2181', role: 'follower', zxid: '0x20000000c', lag: 4, source: 'self' });
     assert.deepEqual([by.get(2).role, by.get(2).zxid, by.get(2).lag, by.get(2).source], ['leader', '0x200000010', 0, 'srvr']);
     assert.deepEqual([by.get(3).role, by.get(3).zxid, by.get(3).lag], ['follower', '0x1000000ff', null], 'an older epoch has no comparable lag');
-    assert.deepEqual([by.get(4).role, by.get(4).zxid, by.get(4).source], ['follower', null, 'unreachable']);
+    assert.deepEqual([by.get(4).role, by.get(4).zxid, by.get(4).source], [null, null, 'unreachable'], 'a member that does not answer has no role we could vouch for');
     assert.ok(by.get(4).error);
-    assert.deepEqual([by.get(5).role, by.get(5).clientAddress, by.get(5).source], ['follower', null, 'quorum']);
+    assert.deepEqual([by.get(5).role, by.get(5).clientAddress, by.get(5).source], [null, null, 'quorum']);
+    // The leader is known from this member's own view even when it cannot be asked.
+    const noAddresses = (await ensembleView(view({ ...q, members: [member(1, 2181), member(2)] }, 1))) as any;
+    assert.deepEqual(noAddresses.members.map((m: any) => [m.sid, m.role, m.source]), [[1, 'follower', 'self'], [2, 'leader', 'quorum']]);
   } finally {
     await leader.close();
     await oldEpoch.close();

@@ -42,7 +42,7 @@ export interface MemberRow {
   sid: number;
   self: boolean;
   type: 'participant' | 'observer' | 'standalone';
-  /** leader / follower / observer / standalone, or null when neither this member nor the member itself says. */
+  /** leader / follower / observer / standalone as the member says (srvr), or 'leader' from this member's view; null when unknown. */
   role: string | null;
   address: string;
   clientAddress: string | null;
@@ -106,7 +106,8 @@ export async function ensembleView(view: ServerView): Promise<Record<string, unk
     const address = a ? `${a.host}:${a.quorumPort}:${a.electionPort}` : '-';
     const host = clientHostOf(m);
     const clientAddress = host ? `${host}:${m.clientPort}` : null;
-    const known = m.sid === q.leaderId ? 'leader' : m.type === 'observer' ? 'observer' : q.leaderId === null ? null : 'follower';
+    // Without the member's own answer, only its leadership is known here (this member follows it).
+    const known = m.sid === q.leaderId ? 'leader' : null;
     const base = { sid: m.sid, self: m.sid === q.myid, type: m.type, address, clientAddress };
     if (m.sid === q.myid) return { ...base, role: view.role, zxid: hex(me), lag: null, source: 'self' };
     if (!host) return { ...base, role: known, zxid: null, lag: null, source: 'quorum' };
