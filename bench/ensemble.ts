@@ -5,6 +5,7 @@
 //   node dist/bench/run.js --ensemble [--sessions 9] [--depth 16] [--duration 5] [--warmup 2]
 //        [--workloads getData,setData,mix90/10] [--failover-trials 3] [--tick 2000]
 //        [--servers apache,ours] [--cpu-prof DIR]   (profile our members with node --cpu-prof)
+//        [--keep-logs]   (members log at INFO; logs and data kept, paths printed)
 // Sessions are spread over the members (session i on member i % 3). Server CPU per op is the sum
 // of the three members' user+system time (/proc/PID/stat) over the workload, divided by its ops.
 // Fail-over: with writers on both followers, the leader is SIGKILLed; the figure is the time from
@@ -39,6 +40,8 @@ export interface EnsembleBenchOptions {
   /** The first of 100 ports this run may use: apache gets base..base+49, ours base+50..base+99. */
   basePort: number;
   cpuProfDir: string;
+  /** Log at INFO and keep the members' logs and data (their paths are printed); for diagnosis. */
+  keepLogs: boolean;
 }
 
 interface Member {
@@ -58,6 +61,7 @@ class Ensemble {
     private readonly ports: Map<number, MemberPorts>,
     tickTime: number,
     private readonly cpuProfDir: string,
+    readonly keepLogs: boolean,
   ) {
     this.root = makeTempDir(`ensbench-${impl}-`);
     for (const id of IDS) {
@@ -71,14 +75,16 @@ class Ensemble {
     const workDir = makeTempDir(`ensbench-${this.impl}${m.id}-${m.runs++}-`);
     const port = this.ports.get(m.id)!.client;
     // Both at WARN: per-request logging would cost either side CPU that is not the server's work.
+    const level = this.keepLogs ? 'info' : 'warn';
+    if (this.keepLogs) process.stdout.write(`${this.impl}${m.id} log: ${path.join(workDir, `${this.impl}${m.id}.log`)}\n`);
     if (this.impl === 'apache') {
-      const args = ['-Xmx512m', '-cp', APACHE_ZK_CLASSPATH, '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      const args = ['-Xmx512m', '-cp', APACHE_ZK_CLASSPATH, `-Dorg.slf4j.simpleLogger.defaultLogLevel=${level}`, '-Dorg.slf4j.simpleLogger.showDateTime=true',
         '-Dzookeeper.jmx.log4j.disable=true', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', m.cfgFile];
       return startServerProcess(`apache${m.id}`, '/usr/bin/java', args, HOST, port, m.dataDir, false, workDir, { startTimeoutMs: 90000 });
     }
     const nodeArgs = this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : [];
     return startServerProcess(`ours${m.id}`, process.execPath, [...nodeArgs, OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
-      workDir, { startTimeoutMs: 90000, env: { ZOO_LOG4J_PROP: 'WARN,CONSOLE' } });
+      workDir, { startTimeoutMs: 90000, env: { ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` } });
   }
 
   /** Starts all members at once (a member serves only with a quorum) and waits for the roles. */
@@ -115,6 +121,7 @@ class Ensemble {
 
   async restart(m: Member): Promise<void> {
     await m.server!.stop({ keepDataDir: true });
+    if (this.keepLogs) process.stdout.write(`${this.impl}${m.id} restarted\n`);
     m.server = await this.startMember(m);
   }
 
@@ -129,8 +136,8 @@ class Ensemble {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => s.stop()));
-    fs.rmSync(this.root, { recursive: true, force: true });
+    await Promise.all(this.servers.map((s) => s.stop({ keepDataDir: this.keepLogs })));
+    if (!this.keepLogs) fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
 
@@ -222,6 +229,7 @@ async function failoverTrial(ens: Ensemble, depth: number, dataSize: number, key
   if (acked === 0) throw new Error(`${ens.impl}: no write acknowledged before the kill`);
   killedAt = process.hrtime.bigint();
   ens.kill(leader);
+  if (ens.keepLogs) process.stdout.write(`${ens.impl}${leader.id} SIGKILLed at ${new Date().toISOString()}\n`);
   const deadline = Date.now() + 60000;
   while (firstOk === 0n && Date.now() < deadline) await sleep(5);
   running = false;
@@ -262,7 +270,7 @@ export async function runEnsembleBench(o: EnsembleBenchOptions): Promise<number>
   const t0 = Date.now();
   try {
     for (const impl of impls) {
-      const e = new Ensemble(impl, portsFrom(o.basePort + (impl === 'apache' ? 0 : 50)), o.tickTime, o.cpuProfDir);
+      const e = new Ensemble(impl, portsFrom(o.basePort + (impl === 'apache' ? 0 : 50)), o.tickTime, o.cpuProfDir, o.keepLogs);
       ensembles.set(impl, e);
     }
     // Started one after the other: three JVMs and three nodes starting together on two cores

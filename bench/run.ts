@@ -121,6 +121,7 @@ const entry = ensemble
         failoverTrials: Number(arg('failover-trials', '3')),
         tickTime: Number(arg('tick', '2000')),
         basePort: Number(arg('base-port', '25100')),
+        keepLogs: process.argv.includes('--keep-logs'),
       }).then((errors) => {
         if (errors > 0) process.exitCode = 1;
       })
