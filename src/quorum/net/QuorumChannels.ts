@@ -237,8 +237,14 @@ export class LeaderListener {
   }
 }
 
-/** A learner's dial to the leader's quorum port, retried until `deadline` (ms since the epoch). */
-export function dialLeader(host: string, port: number, deadline: number, retryMs = 200): Promise<net.Socket> {
+/**
+ * A learner's dial to the leader's quorum port, retried until `deadline` (ms since the epoch).
+ * Learner and leader decide at the same moment, so the first dial often comes before the leader
+ * listens: retries start after 10 ms and back off to `retryMs` (Apache's
+ * leaderConnectDelayDuringRetryMs, 100 ms), so that fail-over does not wait out a fixed delay.
+ */
+export function dialLeader(host: string, port: number, deadline: number, retryMs = 100): Promise<net.Socket> {
+  let delay = Math.min(10, retryMs);
   return new Promise((resolve, reject) => {
     const attempt = () => {
       const s = net.connect({ host, port });
@@ -248,8 +254,11 @@ export function dialLeader(host: string, port: number, deadline: number, retryMs
       });
       s.once('error', (e) => {
         s.destroy();
-        if (Date.now() + retryMs > deadline) reject(new Error(`cannot connect to the leader at ${host}:${port}: ${e.message}`));
-        else setTimeout(attempt, retryMs);
+        if (Date.now() + delay > deadline) reject(new Error(`cannot connect to the leader at ${host}:${port}: ${e.message}`));
+        else {
+          setTimeout(attempt, delay);
+          delay = Math.min(delay * 2, retryMs);
+        }
       });
     };
     attempt();
