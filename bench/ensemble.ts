@@ -2,7 +2,7 @@
 // ensemble, both running on this machine for the whole run. Workloads alternate between the two
 // (apache, ours, apache, ours, ...) so that load from other processes on a shared machine falls on
 // both alike; compare the ratios, not the absolute numbers.
-//   node dist/bench/run.js --ensemble [--sessions 9] [--depth 16] [--duration 5] [--warmup 2]
+//   node dist/bench/run.js --ensemble [--sessions 9] [--depth 16] [--duration 5] [--warmup 3]
 //        [--workloads getData,setData,mix90/10] [--failover-trials 3] [--tick 2000]
 //        [--servers apache,ours] [--cpu-prof DIR]   (profile our members with node --cpu-prof)
 //        [--keep-logs]   (members log at INFO; logs and data kept, paths printed)
