@@ -33,15 +33,22 @@ export class BenchClient {
   sessionId = 0n;
   closed = false;
 
-  static async connect(host: string, port: number, timeoutMs = 30000): Promise<BenchClient> {
+  /** `openTimeoutMs`: give up (and close) when no session is established by then; 0 = wait. */
+  static async connect(host: string, port: number, timeoutMs = 30000, openTimeoutMs = 0): Promise<BenchClient> {
     const c = new BenchClient();
-    await c.open(host, port, timeoutMs);
+    await c.open(host, port, timeoutMs, openTimeoutMs);
     return c;
   }
 
-  private open(host: string, port: number, timeoutMs: number): Promise<void> {
+  private open(host: string, port: number, timeoutMs: number, openTimeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.onConnected = (e) => (e ? reject(e) : resolve());
+      // A member between leaders may accept TCP and then say nothing: bound the wait.
+      const timer = openTimeoutMs > 0 ? setTimeout(() => this.destroy(new Error('session not established in time')), openTimeoutMs) : null;
+      this.onConnected = (e) => {
+        if (timer) clearTimeout(timer);
+        if (e) reject(e);
+        else resolve();
+      };
       this.sock = net.connect({ host, port });
       this.sock.setNoDelay(true);
       this.sock.on('data', (d) => this.onData(d));
@@ -57,6 +64,12 @@ export class BenchClient {
     });
   }
 
+  /** Drops the connection at once; everything in flight fails with ConnectionLoss. */
+  destroy(e = new Error('destroyed')): void {
+    this.fail(e);
+    this.sock.destroy();
+  }
+
   private fail(e: Error): void {
     if (this.closed) return;
     this.closed = true;
@@ -65,10 +78,12 @@ export class BenchClient {
       this.onConnected = null;
     }
     // Fail everything in flight with ConnectionLoss (-4).
-    for (let i = this.head; i < this.dones.length; i++) this.dones[i]!(-4, 0n);
+    // Emptied first, so that the callbacks see inFlight === 0 once the last one runs.
+    const failed = this.dones.slice(this.head);
     this.dones = [];
     this.starts = [];
     this.head = 0;
+    for (const done of failed) done(-4, 0n);
   }
 
   private flushScheduled = false;

@@ -5,9 +5,16 @@ import { BenchClient } from './BenchClient.js';
 export type WorkloadName = 'getData' | 'setData' | 'create+delete' | 'mix90/10';
 export const WORKLOADS: WorkloadName[] = ['getData', 'setData', 'create+delete', 'mix90/10'];
 
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
 export interface LoadOptions {
   host: string;
   port: number;
+  /** Members of an ensemble: session i connects to endpoints[i % n] (default: host:port only). */
+  endpoints?: Endpoint[];
   sessions: number;
   depth: number;
   maxOps: number;
@@ -47,7 +54,8 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promise<LoadResult> {
-  const clients = await Promise.all(Array.from({ length: opts.sessions }, () => BenchClient.connect(opts.host, opts.port)));
+  const eps = opts.endpoints?.length ? opts.endpoints : [{ host: opts.host, port: opts.port }];
+  const clients = await Promise.all(Array.from({ length: opts.sessions }, (_, i) => BenchClient.connect(eps[i % eps.length]!.host, eps[i % eps.length]!.port)));
   const data = Buffer.alloc(opts.dataSize, 0x62);
   const lat = new Float64Array(opts.maxOps);
   let issued = 0;

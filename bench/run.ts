@@ -5,10 +5,12 @@
 //                          [--warmup 3] [--cpu-prof DIR]   (profile our server with node --cpu-prof)
 // The table also gives each server process's CPU time per operation (from /proc), which is
 // steadier than ops/s on a busy machine.
+//   node dist/bench/run.js --ensemble [...]   3-member ensembles instead (see bench/ensemble.ts)
 import fs from 'node:fs';
 import { startApacheZk, apacheZkAvailable } from '../test/support/ApacheZk.js';
 import { startOurZk, ourZkAvailable } from '../test/support/OurZk.js';
 import type { RunningServer } from '../test/support/ServerProcess.js';
+import { runEnsembleBench } from './ensemble.js';
 import { prepare, runWorkload, WORKLOADS, type LoadOptions, type LoadResult, type WorkloadName } from './Workload.js';
 
 function arg(name: string, def: string): string {
@@ -16,16 +18,18 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
-const sessions = Number(arg('sessions', '8'));
+const ensemble = process.argv.includes('--ensemble');
+const sessions = Number(arg('sessions', ensemble ? '9' : '8'));
 const depth = Number(arg('depth', '16'));
-const maxOps = Number(arg('ops', '200000'));
-const durationMs = Number(arg('duration', '10')) * 1000;
+const maxOps = Number(arg('ops', ensemble ? '1000000' : '200000'));
+const durationMs = Number(arg('duration', ensemble ? '5' : '10')) * 1000;
 const dataSize = Number(arg('size', '100'));
 const keys = Number(arg('keys', '1000'));
 const warmupS = Number(arg('warmup', '3'));
 const cpuProfDir = arg('cpu-prof', '');
 const servers = arg('servers', 'apache,ours').split(',');
-const workloads = arg('workloads', WORKLOADS.join(',')).split(',') as WorkloadName[];
+const workloads = arg('workloads', (ensemble ? ['getData', 'setData', 'mix90/10'] : WORKLOADS).join(',')).split(',') as WorkloadName[];
+for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
 
 /** CPU time (user + system, ms) the server process has used so far; null where /proc is missing. */
 function serverCpuMs(pid: number): number | null {
@@ -110,7 +114,20 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
+const entry = ensemble
+  ? () =>
+      runEnsembleBench({
+        sessions, depth, maxOps, durationMs, dataSize, keys, warmupS, workloads, servers, cpuProfDir,
+        failoverTrials: Number(arg('failover-trials', '3')),
+        tickTime: Number(arg('tick', '2000')),
+        basePort: Number(arg('base-port', '25100')),
+        keepLogs: process.argv.includes('--keep-logs'),
+      }).then((errors) => {
+        if (errors > 0) process.exitCode = 1;
+      })
+  : main;
+
+entry().catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -183,6 +183,10 @@ export class QuorumPeer {
     // observer waits observer.election.DelayMs (200 ms) as Apache's does.
     let pause = this.runtime.clock.now() - this.roleStarted < 1000 ? this.config.tickTime : 0;
     if (this.state === 'OBSERVING') pause = Math.max(pause, 200);
+    // LOOKING for the election at once (as Apache's peer is once its follower loop exits), so the
+    // notifications of members that noticed first wait for our round instead of being answered
+    // with the dead leader's vote, which cost a 200 ms notification timeout in fail-over.
+    this.election.becomeLooking();
     void this.endRole().then(async () => {
       await this.fastForward();
       if (pause > 0) await new Promise<void>((r) => this.runtime.scheduler.after(pause, r));

@@ -97,6 +97,8 @@ export class FastLeaderElection {
   private token = 0;
   /** Notifications that arrived while LOOKING before the election loop started. */
   private early: Array<{ from: bigint; n: Notification }> = [];
+  /** Voters the wiring reports it cannot reach (see peerReachable). */
+  private unreachable = new Set<bigint>();
 
   constructor(opts: ElectionOptions) {
     this.myId = opts.myId;
@@ -181,6 +183,7 @@ export class FastLeaderElection {
   /** A notification from `from` (the connection's sid). */
   receive(from: bigint, n: Notification): ElectionOutput[] {
     const out: ElectionOutput[] = [];
+    this.unreachable.delete(from);
     // A non-voter (observer) is answered at once with our vote and never counted.
     if (!this.validVoter(from)) {
       const v = this.current ?? makeVote(this.myId, this.history.lastLoggedZxid, -1n, this.history.currentEpoch);
@@ -213,13 +216,47 @@ export class FastLeaderElection {
     return out;
   }
 
+  /**
+   * The wiring's news about a voter's election connection: `false` when dialing it failed, `true`
+   * when it is heard from again. Not in Apache, which always waits finalizeWait (200 ms) once a
+   * quorum agrees: when every voter except unreachable ones has voted for our proposal, no
+   * notification can come within the wait that would change it, so we decide at once. That is the
+   * common fail-over (the dead leader is the one voter missing) and saves the whole wait. Without
+   * such news the core behaves exactly as Apache's.
+   */
+  peerReachable(sid: bigint, reachable: boolean): ElectionOutput[] {
+    const out: ElectionOutput[] = [];
+    if (!this.validVoter(sid) || sid === this.myId) return out;
+    if (reachable) this.unreachable.delete(sid);
+    else this.unreachable.add(sid);
+    if (!reachable && this.running && this.finalizing && this.onlyUnreachableMissing()) this.decideProposal(out);
+    return out;
+  }
+
+  /** Some voter is unreachable, and every other voter's vote of this round equals our proposal. */
+  private onlyUnreachableMissing(): boolean {
+    if (this.unreachable.size === 0) return false;
+    const mine = makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch);
+    for (const sid of this.verifier.voters) {
+      if (this.unreachable.has(sid)) continue;
+      const v = this.recvset.get(sid);
+      if (!v || !votesEqual(mine, v)) return false;
+    }
+    return true;
+  }
+
+  /** The end of finalizeWait: our proposal wins. */
+  private decideProposal(out: ElectionOutput[]): void {
+    const vote = makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch);
+    this.decide(out, this.peerStateFor(this.proposed.leader), vote, this.acks(this.recvset, vote), 'election');
+  }
+
   /** The election timer fired; haveDelivered = some peer's send queue is empty (QuorumCnxManager.haveDelivered). */
   timeout(token: number, haveDelivered: boolean): ElectionOutput[] {
     const out: ElectionOutput[] = [];
     if (!this.running || token !== this.token) return out;
     if (this.finalizing) {
-      const vote = makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch);
-      this.decide(out, this.peerStateFor(this.proposed.leader), vote, this.acks(this.recvset, vote), 'election');
+      this.decideProposal(out);
       return out;
     }
     if (haveDelivered) this.sendNotifications(out);
@@ -297,7 +334,8 @@ export class FastLeaderElection {
     const mine = makeVote(this.proposed.leader, this.proposed.zxid, this.clock, this.proposed.peerEpoch);
     if (this.hasQuorum(this.recvset, mine)) {
       this.finalizing = true;
-      this.arm(out, this.finalizeWait);
+      if (this.onlyUnreachableMissing()) this.decideProposal(out);
+      else this.arm(out, this.finalizeWait);
     }
   }
 

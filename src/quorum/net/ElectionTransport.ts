@@ -223,10 +223,15 @@ export class ElectionTransport {
     let connected = false;
     const conn = this.track(s, false, (c) => {
       connected = true;
+      this.runElection(this.election.peerReachable(sid, true));
       this.runConns(this.conns.dialed(sid, c));
     });
     s.once('close', () => {
-      if (!connected && !this.stopped) this.runConns(this.conns.dialFailed(sid));
+      if (connected || this.stopped) return;
+      this.runConns(this.conns.dialFailed(sid));
+      // A refused dial is how a member learns at once that a voter (often the dead leader) is gone:
+      // the election core then need not wait out finalizeWait for it.
+      this.runElection(this.election.peerReachable(sid, false));
     });
     void conn;
   }

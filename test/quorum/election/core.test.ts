@@ -215,3 +215,45 @@ test('notifications before the loop starts wait for it; bad intervals are refuse
   assert.equal(sends(out).length, 6);
   assert.throws(() => new FastLeaderElection({ myId: 1n, learnerType: 'participant', verifier: new QuorumMaj([1n]), minNotificationIntervalMs: 0 }), /intervals/);
 });
+
+test('finalize wait is skipped when the only voters missing are ones the wiring could not reach', () => {
+  // The dead leader (1) is unreachable: once 2 and 3 agree there is nothing to wait for.
+  const c = core(3n);
+  c.startLooking({ lastLoggedZxid: 5n, currentEpoch: 1n });
+  c.receive(3n, looking(3n, 5n, 1n, 1n));
+  assert.equal(decided(c.peerReachable(1n, false)).length, 0, 'no quorum yet');
+  let out = c.receive(2n, looking(3n, 5n, 1n, 1n));
+  assert.deepEqual(decided(out).map((d) => [d.state, d.vote.leader, d.voters]), [['LEADING', 3n, [2n, 3n]]]);
+  assert.equal(c.state, 'LEADING', 'decided without a finalize wait');
+  assert.equal(out.at(-1)!.type, 'decided');
+
+  // The quorum first, the failed dial later: the failure ends the wait.
+  const f = core(2n);
+  f.startLooking({ lastLoggedZxid: 5n, currentEpoch: 1n });
+  f.receive(2n, looking(2n, 5n, 1n, 1n));
+  out = f.receive(3n, looking(3n, 5n, 1n, 1n));
+  assert.equal(f.proposal.leader, 3n);
+  f.receive(2n, looking(3n, 5n, 1n, 1n));
+  assert.equal(decided(out).length, 0);
+  out = f.peerReachable(1n, false);
+  assert.deepEqual(decided(out).map((d) => [d.state, d.vote.leader]), [['FOLLOWING', 3n]]);
+
+  // A voter heard from again counts as reachable: the wait is Apache's 200 ms again.
+  const g = core(3n);
+  g.peerReachable(1n, false);
+  g.startLooking({ lastLoggedZxid: 5n, currentEpoch: 1n });
+  g.receive(1n, looking(1n, 0n, 1n, 0n));
+  g.receive(3n, looking(3n, 5n, 1n, 1n));
+  out = g.receive(2n, looking(3n, 5n, 1n, 1n));
+  assert.equal(decided(out).length, 0, '1 voted for someone else: wait');
+  assert.deepEqual(timers(out).map((t) => t.delayMs).at(-1), 200);
+
+  // Without news from the wiring nothing changes (the existing finalize test), and a reachable
+  // voter that has not voted yet keeps the wait.
+  const h = core(3n);
+  h.startLooking({ lastLoggedZxid: 5n, currentEpoch: 1n });
+  h.receive(3n, looking(3n, 5n, 1n, 1n));
+  out = h.receive(2n, looking(3n, 5n, 1n, 1n));
+  assert.equal(decided(out).length, 0);
+  assert.equal(decided(h.peerReachable(1n, true)).length, 0);
+});
