@@ -9,7 +9,7 @@ import type { Connection } from './Connection.js';
 import type { ServerView } from './ServerView.js';
 import { javaDate } from '../util/javaText.js';
 import { javaDouble } from '../metrics/javaFormat.js';
-import { mntrValue } from '../metrics/ZkMetrics.js';
+import { GAUGE_NAMES, mntrValue } from '../metrics/ZkMetrics.js';
 import { ALL_FOUR_LETTER_WORDS } from '../config/ServerConfig.js';
 import { storageDirs } from './StorageSettings.js';
 
@@ -37,21 +37,64 @@ export function dataDirs(view: Pick<ServerView, 'config'>): { snapDir: string; l
   return { snapDir: path.resolve(d.snapDir), logDir: path.resolve(d.logDir) };
 }
 
-/** mntr: version and state, then every registry metric in ZooKeeper's order. */
+/**
+ * A quorum member's state and Zab phase as QuorumPeer.getDetailedPeerState words it
+ * ("following - broadcast"); the phase is left out while electing.
+ */
+export function peerState(role: string, zab: string): string {
+  const state = role === 'leader' ? 'leading' : role === 'follower' ? 'following' : role === 'observer' ? 'observing' : 'looking';
+  return zab === 'election' ? state : `${state} - ${zab}`;
+}
+
+/**
+ * The gauge section of a leader's mntr as Apache ZooKeeper 3.8 lists it: LeaderZooKeeperServer's
+ * gauges and quorum_size join the registry's gauge map and come out in its hash order (recorded
+ * from a live 3.8 leader), not after the standalone gauges.
+ */
+const LEADER_GAUGE_ORDER = [
+  'ephemerals_count', 'num_alive_connections', 'avg_latency', 'min_proposal_size', 'outstanding_requests', 'znode_count',
+  'global_sessions', 'non_mtls_remote_conn_count', 'last_client_response_size', 'packets_sent', 'packets_received',
+  'max_proposal_size', 'max_client_response_size', 'synced_followers', 'connection_drop_probability', 'watch_count',
+  'synced_non_voting_followers', 'synced_observers', 'auth_failed_count', 'min_latency', 'max_file_descriptor_count',
+  'approximate_data_size', 'open_file_descriptor_count', 'last_proposal_size', 'pending_syncs', 'leader_uptime',
+  'local_sessions', 'uptime', 'max_latency', 'outstanding_tls_handshake', 'learners', 'min_client_response_size',
+  'non_mtls_local_conn_count', 'quorum_size',
+] as const;
+
+/**
+ * mntr: version and state (and a member's peer state), then every registry metric in ZooKeeper's
+ * order; a member adds quorum_size to the gauges (followers and observers at their end), a leader
+ * its learner and proposal gauges.
+ */
 export async function monitorRows(view: ServerView): Promise<Array<[string, string | number, boolean]>> {
   const rows: Array<[string, string | number, boolean]> = [['version', VERSION, false], ['server_state', view.role, false]];
-  for (const e of await view.stats.metrics.monitorEntries()) rows.push(e);
-  const lead = view.leaderFigures?.();
+  const quorum = view.quorumInfo?.() ?? null;
+  const entries = await view.stats.metrics.monitorEntries();
+  if (!quorum) {
+    for (const e of entries) rows.push(e);
+    return rows;
+  }
+  rows.push(['peer_state', peerState(view.role, quorum.zabState), false]);
+  if (view.role === 'observer' && quorum.leaderId !== null) rows.push(['observer_master_id', quorum.leaderId, false]);
+  const gauges = entries.slice(0, GAUGE_NAMES.length);
+  const rest = entries.slice(GAUGE_NAMES.length);
+  const quorumSize = quorum.members.filter((m) => m.type === 'participant').length;
+  const lead = view.role === 'leader' ? view.leaderFigures?.() ?? null : null;
   if (lead) {
     // LeaderZooKeeperServer's gauges (3.8 names; 3.4's zk_followers became zk_learners).
     const p = view.proposalSizes?.() ?? { last: -1, min: -1, max: -1 };
-    rows.push(
-      ['learners', lead.learners, false], ['synced_followers', lead.syncedFollowers, false],
-      ['synced_non_voting_followers', lead.syncedNonVotingFollowers, false], ['synced_observers', lead.syncedObservers, false],
-      ['pending_syncs', lead.pendingSyncs, false], ['leader_uptime', lead.leaderUptimeMs, false],
-      ['last_proposal_size', p.last, false], ['max_proposal_size', p.max, false], ['min_proposal_size', p.min, false],
-    );
+    const extra = new Map<string, number>([
+      ['learners', lead.learners], ['synced_followers', lead.syncedFollowers],
+      ['synced_non_voting_followers', lead.syncedNonVotingFollowers], ['synced_observers', lead.syncedObservers],
+      ['pending_syncs', lead.pendingSyncs], ['leader_uptime', lead.leaderUptimeMs],
+      ['last_proposal_size', p.last], ['max_proposal_size', p.max], ['min_proposal_size', p.min], ['quorum_size', quorumSize],
+    ]);
+    const byName = new Map(gauges.map((g) => [g[0], g]));
+    for (const name of LEADER_GAUGE_ORDER) rows.push(byName.get(name) ?? [name, extra.get(name)!, false]);
+  } else {
+    rows.push(...gauges, ['quorum_size', quorumSize, false]);
   }
+  rows.push(...rest);
   return rows;
 }
 

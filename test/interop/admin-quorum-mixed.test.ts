@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
+import { fourLetterWord, freePort, makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { APACHE_ZK_CLASSPATH, apacheZkAvailable } from '../support/ApacheZk.js';
 import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
@@ -137,6 +137,26 @@ test('quorum admin commands of ours and of an Apache 3.8 member in one ensemble:
 
     // observers: none in this ensemble, on Apache's leader and our followers alike.
     for (const id of ids) assert.deepEqual(await get(id, 'observers'), { synced_observers: 0, observers: [], command: 'observers', error: null });
+
+    // mntr: every member lists the same keys in the same order, up to the leader's own gauges, and
+    // words its peer state as QuorumPeer.getDetailedPeerState does.
+    const mntr = new Map<number, Map<string, string>>();
+    for (const id of ids) {
+      const text = await fourLetterWord(HOST, ports.get(id)!.client, 'mntr', 5000);
+      mntr.set(id, new Map(text.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string])));
+    }
+    assert.equal(mntr.get(3)!.get('zk_peer_state'), 'leading - broadcast', 'Apache\'s leader');
+    const LEADER_ONLY = new Set(['zk_learners', 'zk_synced_followers', 'zk_synced_non_voting_followers', 'zk_synced_observers',
+      'zk_pending_syncs', 'zk_leader_uptime', 'zk_last_proposal_size', 'zk_min_proposal_size', 'zk_max_proposal_size']);
+    // Per-namespace and per-learner summaries depend on the traffic each member saw.
+    const fixedKeys = (m: Map<string, string>) => [...m.keys()].filter((k) => !/_per_namespace$|^zk_[a-z0-9]+_\d+_/.test(k));
+    const apacheKeys = fixedKeys(mntr.get(3)!).filter((k) => !LEADER_ONLY.has(k));
+    for (const id of [1, 2]) {
+      const m = mntr.get(id)!;
+      assert.equal(m.get('zk_peer_state'), 'following - broadcast', `our follower ${id}`);
+      assert.equal(m.get('zk_quorum_size'), mntr.get(3)!.get('zk_quorum_size'), `quorum_size on ${id}`);
+      assert.deepEqual(fixedKeys(m), apacheKeys, `mntr keys and their order on ${id}, as Apache's leader without its own gauges`);
+    }
   } finally {
     await zk?.close().catch(() => {});
     for (const m of members.values()) await m.stop();

@@ -12,6 +12,12 @@ import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const APACHE_MNTR_HEAD = JSON.parse(fs.readFileSync(path.resolve(process.cwd(), 'test/quorum/apache-3.8-mntr-head.json'), 'utf8')) as Record<string, string[]>;
+/** mntr's keys before the first counter: version, states and the gauges, in the order printed. */
+const mntrHead = (m: Map<string, string>): string[] => {
+  const keys = [...m.keys()];
+  return keys.slice(0, keys.indexOf('zk_proposal_count'));
+};
 
 async function startMember(_id: number, cfgFile: string, port: number): Promise<RunningServer> {
   const logDir = makeTempDir('ensemble-log-');
@@ -86,6 +92,12 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     const fm = await mntrOf(followers[0]!);
     assert.equal(fm.get('zk_server_state'), 'follower');
     assert.equal(fm.has('zk_learners'), false);
+    // Each role's state and gauge keys in the order a live Apache 3.8 member of that role prints them.
+    assert.deepEqual(mntrHead(lm), APACHE_MNTR_HEAD.leader);
+    assert.deepEqual(mntrHead(fm), APACHE_MNTR_HEAD.follower);
+    assert.equal(lm.get('zk_peer_state'), 'leading - broadcast');
+    assert.equal(fm.get('zk_peer_state'), 'following - broadcast');
+    assert.equal(lm.get('zk_quorum_size'), '3');
     const took = members.map((m) => Number(/LEADER ELECTION TOOK - (\d+) MS/.exec(logOf(m))![1]));
     for (const t of took) assert.ok(t >= 0 && t < 20000, `election time ${t}`);
     console.log(`initial election took ${took.join('/')} ms (per member, as logged); roles seen ${Date.now() - t0} ms after all served`);
@@ -256,6 +268,12 @@ test('an observer: Mode observer, learns commits by INFORM, forwards writes and 
     await lead.setData('/o', Buffer.from('from-leader'));
     await obs.sync('/o');
     assert.equal((await obs.getData('/o')).data?.toString(), 'from-leader');
+    // mntr on the observer: its peer state, the leader it observes, and the gauges in Apache 3.8's order.
+    const om = new Map((await fourLetterWord(observer.host, observer.port, 'mntr')).split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+    assert.deepEqual(mntrHead(om), APACHE_MNTR_HEAD.observer);
+    assert.equal(om.get('zk_peer_state'), 'observing - broadcast');
+    assert.equal(om.get('zk_observer_master_id'), String(ids.find((id) => ports.get(id)!.client === leader.port)));
+    assert.equal(om.get('zk_quorum_size'), '3');
   } finally {
     for (const c of clients) await c.close().catch(() => {});
     for (const m of members) await m.stop({ keepDataDir: true });
