@@ -69,11 +69,15 @@ function install(dir: string): void {
   installs.push(`${path.basename(dir)}: unpacked (dependencies not in npm's offline cache)`);
 }
 
-function tsconfig(module: 'Node16' | 'NodeNext'): string {
+function tsconfig(module: 'Node16' | 'NodeNext' | 'CommonJS'): string {
   return JSON.stringify({
     compilerOptions: {
       module,
-      moduleResolution: module,
+      // CommonJS: the pre-`exports` resolution (node10) older projects still use, which reads
+      // `types` and `typesVersions` instead of the exports map.
+      moduleResolution: module === 'CommonJS' ? 'Node10' : module,
+      // Our declarations default-import node modules (node16 implies this; node10 projects set it).
+      esModuleInterop: true,
       target: 'ES2022',
       strict: true,
       noEmit: true,
@@ -86,8 +90,8 @@ function tsconfig(module: 'Node16' | 'NodeNext'): string {
 }
 
 /** Type-checks a consumer and returns the declaration files of our package tsc read. */
-function typecheck(dir: string): string[] {
-  const { stdout } = run(process.execPath, [TSC, '-p', '.', '--listFiles'], { cwd: dir, what: `tsc in ${path.basename(dir)}` });
+function typecheck(dir: string, project = '.'): string[] {
+  const { stdout } = run(process.execPath, [TSC, '-p', project, '--listFiles'], { cwd: dir, what: `tsc -p ${project} in ${path.basename(dir)}` });
   return stdout
     .split('\n')
     .filter((f) => f.includes(`node_modules/${PKG.name}/`))
@@ -249,6 +253,13 @@ ${EXERCISE}
     }
     assert.ok(!cjsDecls.some((f) => f.startsWith('dist/src/')), 'CommonJS consumer reads no ESM declarations');
     assert.ok(!esmDecls.some((f) => f.startsWith('dist/cjs/')), 'ESM consumer reads no CommonJS declarations');
+    fs.mkdirSync(path.join(cjs, 'node10'));
+    fs.writeFileSync(path.join(cjs, 'node10', 'tsconfig.json'), tsconfig('CommonJS'));
+    fs.writeFileSync(path.join(cjs, 'node10', 'check.ts'), CHECK_TS(PKG.name));
+    const node10Decls = typecheck(cjs, 'node10');
+    for (const entry of ['index.d.ts', 'client/index.d.ts', 'recipes/index.d.ts']) {
+      assert.ok(node10Decls.includes(`dist/cjs/${entry}`), `node10 resolution reads dist/cjs/${entry}`);
+    }
 
     // Stopped as systemd and `docker stop` stop it: SIGTERM, and a clean exit.
     server.kill('SIGTERM');
