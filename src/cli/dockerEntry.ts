@@ -185,6 +185,7 @@ export function prepareDockerConfig(env: Env): DockerPrepared {
     // client port nowhere, is reported now and by name. myid is read from disk by the parser,
     // so an existing one is what counts.
     const id = myidExists ? fs.readFileSync(myidPath, 'utf8').trim() : wantedId;
+    fs.mkdirSync(dirs.confDir, { recursive: true });
     checkWithServerParser(text, cfgPath, dirs.dataDir, id, env);
   }
   for (const d of [dirs.confDir, dirs.dataDir, dirs.dataLogDir, dirs.logDir]) fs.mkdirSync(d, { recursive: true });
@@ -205,11 +206,12 @@ export function prepareDockerConfig(env: Env): DockerPrepared {
 
 function checkWithServerParser(text: string, cfgPath: string, dataDir: string, myid: string, env: Env): void {
   // The parser reads <dataDir>/myid itself; give it a scratch dataDir holding the id we will write,
-  // so the check needs no write access to the real one yet.
-  const scratch = fs.mkdtempSync(path.join(fsTmp(), 'zk-docker-entry-'));
+  // so nothing lands in the real one before the check passes. The scratch goes beside zoo.cfg,
+  // which must be writable anyway (not /tmp: a pod may run with a read-only root filesystem).
+  const scratch = fs.mkdtempSync(path.join(path.dirname(cfgPath), '.zk-docker-entry-'));
   try {
     fs.writeFileSync(path.join(scratch, 'myid'), `${myid}\n`);
-    const probe = text.replace(/^dataDir=.*$/m, `dataDir=${scratch}`);
+    const probe = text.replace(/^dataDir=.*$/gm, `dataDir=${scratch}`);
     // Said before parsing: the parser would first miss the client port this member's line gives.
     const ids = [...text.matchAll(/^server\.([0-9]+)=/gm)].map((m) => m[1]!);
     const quorum = ids.length > 1 || /^standaloneEnabled=false$/m.test(text);
@@ -232,8 +234,4 @@ function checkWithServerParser(text: string, cfgPath: string, dataDir: string, m
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-function fsTmp(): string {
-  return process.env.TMPDIR || '/tmp';
 }

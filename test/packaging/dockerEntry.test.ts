@@ -129,6 +129,9 @@ test('bad values are refused with the variable named, before anything is written
   assert.throws(() => prepareDockerConfig({ ...dirsEnv(root), ZOO_TICK_TIME: 'x' }), DockerEnvError);
   assert.ok(!fs.existsSync(path.join(root, 'conf', 'zoo.cfg')), 'a refused variable leaves no zoo.cfg');
   assert.ok(!fs.existsSync(path.join(root, 'data', 'myid')), 'a refused variable leaves no myid');
+  // A ZooKeeper-level refusal (found by the server's parser, after the scratch copy was made).
+  assert.throws(() => prepareDockerConfig({ ...dirsEnv(root), ZOO_CFG_EXTRA: 'clientPort=99999' }), DockerEnvError);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'conf')), [], 'no zoo.cfg and no scratch directory left behind');
 });
 
 test('a quorum whose ZOO_SERVERS lacks this member, or gives no client port, is refused by name', () => {
@@ -161,6 +164,7 @@ test('writes zoo.cfg and myid when absent, and keeps both when present', () => {
   const first = prepareDockerConfig(env);
   assert.deepEqual([first.wroteCfg, first.wroteMyId, first.myid], [true, true, '3']);
   for (const d of ['conf', 'data', 'datalog', 'logs']) assert.ok(fs.statSync(path.join(root, d)).isDirectory(), `${d} created`);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'conf')), ['zoo.cfg'], 'the check leaves no scratch directory');
   const written = fs.readFileSync(first.cfgPath, 'utf8');
   assert.equal(written, renderZooCfg(env));
   assert.equal(fs.readFileSync(first.myidPath, 'utf8'), '3\n');
