@@ -90,6 +90,13 @@ test('Kubernetes StatefulSet: myid is the pod ordinal + 1 and every member confi
   assert.match(k8s, /readinessProbe:\n\s+httpGet: \{ path: \/ready, port: admin \}/);
   assert.match(k8s, /publishNotReadyAddresses: true/);
   assert.match(k8s, /podManagementPolicy: Parallel/);
+  // Every mount has a volume (pod volume or claim template), and every directory the server or the
+  // entrypoint writes is mounted, since the root filesystem is read-only.
+  const mounts = [...k8s.matchAll(/- \{ name: (\w+), mountPath: (\S+) \}/g)].map((m) => [m[1]!, m[2]!] as const);
+  const volumes = new Set([...k8s.matchAll(/^\s+- name: (\w+)\n\s+emptyDir/gm), ...k8s.matchAll(/- metadata: \{ name: (\w+) \}/g)].map((m) => m[1]!));
+  for (const [name] of mounts) assert.ok(volumes.has(name), `volume for mount ${name}`);
+  assert.match(k8s, /readOnlyRootFilesystem: true/);
+  assert.deepEqual(mounts.map(([, p]) => p).sort(), ['/conf', '/data', '/datalog', '/logs', '/tmp']);
 });
 
 test('systemd unit: restarts on failure, stops with SIGTERM, runs the server in the foreground', () => {
