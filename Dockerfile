@@ -12,9 +12,10 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are copied.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build-package.mjs scripts/
+COPY scripts/build-package.mjs scripts/copy-console-assets.mjs scripts/
 COPY src src
 RUN npx tsc -p tsconfig.build.json \
+ && node scripts/copy-console-assets.mjs \
  && node scripts/build-package.mjs \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && find dist/src -name '*.d.ts' -delete

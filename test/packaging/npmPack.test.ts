@@ -142,6 +142,7 @@ describe('npm package', () => {
     // The test run has compiled dist/src (tsc -p .); the CommonJS half is built here, as
     // `npm pack`'s prepack would (npm pack --ignore-scripts below keeps the two builds apart).
     run(process.execPath, [TSC, '-p', 'tsconfig.cjs.json'], { cwd: REPO, what: 'tsc -p tsconfig.cjs.json' });
+    run(process.execPath, ['scripts/copy-console-assets.mjs'], { cwd: REPO, what: 'scripts/copy-console-assets.mjs' });
     run(process.execPath, ['scripts/build-package.mjs'], { cwd: REPO, what: 'scripts/build-package.mjs' });
     const { stdout } = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO, what: 'npm pack' });
     const info = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ filename: string; files: PackedFile[]; size: number; unpackedSize: number; entryCount: number }];
@@ -161,7 +162,9 @@ describe('npm package', () => {
   test('the tarball holds the builds, types, bins, LICENSE and docs, and no tests, benches or sources', () => {
     const paths = packed.files.map((f) => f.path);
     const has = new Set(paths);
-    for (const p of ['package.json', 'LICENSE', 'README.md', 'conf/zoo.cfg', 'deploy/docker/docker-entrypoint.sh', 'dist/cjs/package.json']) {
+    const consoleFiles = fs.readdirSync(path.join(REPO, 'src/server/console/static')).map((f) => `dist/src/server/console/static/${f}`);
+    assert.ok(consoleFiles.length >= 3, 'the web console has static files');
+    for (const p of ['package.json', 'LICENSE', 'README.md', 'conf/zoo.cfg', 'deploy/docker/docker-entrypoint.sh', 'dist/cjs/package.json', ...consoleFiles]) {
       assert.ok(has.has(p), `${p} in the tarball`);
     }
     // Every target of the exports map is there.
@@ -200,7 +203,12 @@ describe('npm package', () => {
     const data = path.join(work, 'data');
     fs.mkdirSync(data);
     const cfg = path.join(work, 'zoo.cfg');
-    fs.writeFileSync(cfg, `tickTime=2000\ndataDir=${data}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok\nadmin.enableServer=false\n`);
+    const adminPort = await freePort();
+    fs.writeFileSync(
+      cfg,
+      `tickTime=2000\ndataDir=${data}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=ruok\n` +
+        `admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=${adminPort}\n`,
+    );
     server = spawn(path.join(esm, 'node_modules/.bin/zk-server'), ['start-foreground', cfg], { cwd: esm, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (d) => (serverOut += d));
     server.stderr!.on('data', (d) => (serverOut += d));
@@ -211,6 +219,12 @@ describe('npm package', () => {
       if (answer !== 'imok') await sleep(100);
     }
     assert.equal(answer, 'imok', `installed zk-server did not come up:\n${serverOut}`);
+    // The installed package serves the web console's page: its static files were packed.
+    const page: Response = await fetch(`http://127.0.0.1:${adminPort}/console/`);
+    assert.equal(page.status, 200, 'GET /console/ from the installed package');
+    assert.match(await page.text(), /<html/i);
+    const script: Response = await fetch(`http://127.0.0.1:${adminPort}/console/static/console.js`);
+    assert.equal(script.status, 200, 'GET /console/static/console.js from the installed package');
 
     const connect = `127.0.0.1:${port}`;
     fs.writeFileSync(
