@@ -53,6 +53,7 @@ test('the image builds, serves ruok and /ready as a non-root user, and stops cle
     }
     assert.equal(answer, 'imok', docker(['logs', id]).stdout + docker(['logs', id]).stderr);
     assert.equal((await fetch(`http://127.0.0.1:${admin}/ready`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${admin}/console/`)).status, 200, 'the image carries the console files');
     const user = docker(['exec', id, 'id', '-u']);
     assert.notEqual(user.stdout.trim(), '0', 'the server does not run as root');
     const cfg = docker(['exec', id, 'cat', '/conf/zoo.cfg']);
