@@ -1,0 +1,70 @@
+// Builds the image and runs it: configured from ZOO_* as the official image, it answers ruok on
+// the client port and 200 on /ready, runs as a non-root user, and `docker stop` (SIGTERM) ends it
+// with exit code 0. Skipped only when there is no Docker daemon to talk to.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fourLetterWord } from '../support/ServerProcess.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const IMAGE = 'zookeeper-ts:test';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function docker(args: string[], timeoutMs = 60000) {
+  return spawnSync('docker', args, { encoding: 'utf8', timeout: timeoutMs, cwd: REPO });
+}
+
+function daemonAbsent(): string | false {
+  const r = docker(['info', '--format', '{{.ServerVersion}}'], 20000);
+  if (r.error) return `docker is not installed (${r.error.message})`;
+  if (r.status !== 0) return `no Docker daemon: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
+  return false;
+}
+
+const skip = daemonAbsent();
+
+test('the image builds, serves ruok and /ready as a non-root user, and stops cleanly', { skip, timeout: 900000 }, async () => {
+  const build = docker(['build', '-t', IMAGE, '.'], 840000);
+  assert.equal(build.status, 0, `docker build failed:\n${build.stdout}\n${build.stderr}`);
+  const run = docker([
+    'run', '-d',
+    '-p', '127.0.0.1::2181',
+    '-p', '127.0.0.1::8080',
+    '-e', 'ZOO_4LW_COMMANDS_WHITELIST=ruok,srvr',
+    '-e', 'ZOO_TICK_TIME=1000',
+    IMAGE,
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  try {
+    const portOf = (p: number) => {
+      const r = docker(['port', id, `${p}/tcp`]);
+      assert.equal(r.status, 0, r.stderr);
+      return Number(/:(\d+)\s*$/m.exec(r.stdout)![1]);
+    };
+    const client = portOf(2181);
+    const admin = portOf(8080);
+    let answer = '';
+    for (let i = 0; i < 300 && answer !== 'imok'; i++) {
+      answer = await fourLetterWord('127.0.0.1', client, 'ruok', 1000).catch(() => '');
+      if (answer !== 'imok') await sleep(200);
+    }
+    assert.equal(answer, 'imok', docker(['logs', id]).stdout + docker(['logs', id]).stderr);
+    assert.equal((await fetch(`http://127.0.0.1:${admin}/ready`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${admin}/console/`)).status, 200, 'the image carries the console files');
+    const user = docker(['exec', id, 'id', '-u']);
+    assert.notEqual(user.stdout.trim(), '0', 'the server does not run as root');
+    const cfg = docker(['exec', id, 'cat', '/conf/zoo.cfg']);
+    assert.match(cfg.stdout, /^tickTime=1000$/m);
+    assert.match(cfg.stdout, /^4lw\.commands\.whitelist=ruok,srvr$/m);
+    assert.equal(docker(['exec', id, 'cat', '/data/myid']).stdout, '1\n');
+    const stop = docker(['stop', '-t', '30', id], 60000);
+    assert.equal(stop.status, 0, stop.stderr);
+    const code = docker(['inspect', '-f', '{{.State.ExitCode}}', id]);
+    assert.equal(code.stdout.trim(), '0', `exit code after docker stop; logs:\n${docker(['logs', id]).stdout}`);
+  } finally {
+    docker(['rm', '-f', '-v', id]);
+  }
+});
