@@ -31,3 +31,12 @@ export {
   type UriSpecPart,
 } from './ServiceDiscovery.js';
 export { CuratorCache, type CachedNode, type CuratorCacheEvent, type CuratorCacheEvents } from './CuratorCache.js';
+export { RenewingSession, type ClientSource, type RenewingSessionEvents, type RenewingSessionOptions } from './RenewingSession.js';
+export {
+  PersistentNode,
+  PersistentTtlNode,
+  type PersistentNodeEvents,
+  type PersistentNodeMode,
+  type PersistentNodeOptions,
+  type PersistentTtlNodeOptions,
+} from './PersistentNode.js';
