@@ -40,3 +40,21 @@ export {
   type PersistentNodeOptions,
   type PersistentTtlNodeOptions,
 } from './PersistentNode.js';
+export {
+  CuratorQueue,
+  DistributedPriorityQueue,
+  DistributedDelayQueue,
+  encodeQueueItems,
+  decodeQueueItems,
+  priorityKey,
+  delayKey,
+  QUEUE_ITEM_PREFIX,
+} from './CuratorQueue.js';
+export {
+  SetPartitioner,
+  kazooPartitioner,
+  type PartitionFunc,
+  type PartitionState,
+  type SetPartitionerEvents,
+  type SetPartitionerOptions,
+} from './SetPartitioner.js';
