@@ -25,6 +25,8 @@ export { Party, ShallowParty } from './Party.js';
 export {
   ServiceDiscovery,
   serviceInstance,
+  encodeInstance,
+  type ServiceDiscoveryOptions,
   type ServiceInstance,
   type ServiceInstanceInput,
   type ServiceType,
