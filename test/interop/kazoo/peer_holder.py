@@ -1,7 +1,7 @@
-"""A kazoo Lock contender for the cross-client chaos test (test/interop/chaos-mixed.test.ts).
+"""A kazoo Lock contender for the cross-client chaos test (test/interop/curator-kazoo-chaos.test.ts).
 
 Usage: peer_holder.py hosts lock_path duration_ms session_timeout_ms
-Loops for duration_ms: acquires kazoo's Lock with a short timeout and, while connected, holds it
+Prints READY once connected and waits for a line on stdin; then loops for duration_ms: acquires kazoo's Lock with a short timeout and, while connected, holds it
 for a few ms. Each hold is printed as "HOLD <start ms> <end ms>" (wall clock): start is taken after
 the acquire returned, end before the release, and a hold ends early when the connection drops
 (from then on the session may expire and the lock go to someone else). Prints "DONE <holds>".
@@ -48,6 +48,8 @@ def new_client():
 
 
 zk = new_client()
+print("READY", flush=True)
+sys.stdin.readline()
 holds = 0
 end_at = time.time() + duration
 while time.time() < end_at:
