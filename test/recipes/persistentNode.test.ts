@@ -136,7 +136,7 @@ test('waitForInitialCreate: false after its timeout, AbortSignal rejects, true o
   const zk = await ZooKeeper.connect(proxy.connectString, { sessionTimeout: 4000 });
   proxy.stall(); // the create goes nowhere for now
   const node = new PersistentNode(zk, '/pn-wait', { mode: 'PERSISTENT', data: 'w' });
-  assert.rejects(node.waitForInitialCreate(10), /not started/);
+  await assert.rejects(node.waitForInitialCreate(10), /not started/);
   node.start();
   assert.equal(await node.waitForInitialCreate(200), false);
   const ac = new AbortController();
@@ -175,4 +175,32 @@ test('PersistentTtlNode: a container with a TTL child touched every ttl/2; gone 
   assert.ok(await observer.exists('/pn-ttl/svc'));
   await eventually(async () => (await observer.exists('/pn-ttl/svc')) === null, 10000, 'TTL and container reaping');
   await zk.close();
+});
+
+test('RenewingSession: a new session after expiry, announced once; close while renewing ends the attempts', async () => {
+  const proxy = await new TcpProxy(server.port).start();
+  const rs = await RenewingSession.connect(proxy.connectString, { sessionTimeout: 600, retryDelay: 20, connectTimeout: 1000 });
+  const first = rs.client;
+  const sessions: ZooKeeper[] = [];
+  rs.on('session', (zk) => sessions.push(zk));
+  proxy.block();
+  proxy.sever();
+  await eventually(() => first.state === 'expired', 5000, 'local expiry');
+  await sleep(300); // renewal attempts fail while blocked
+  assert.equal(sessions.length, 0);
+  proxy.block(false);
+  await eventually(() => sessions.length === 1, 10000, 'renewed session');
+  assert.equal(rs.client, sessions[0]);
+  assert.notEqual(rs.client.getSessionId(), first.getSessionId());
+  assert.equal(rs.renewals, 1);
+  // Expire again, and close while the replacement cannot connect: close returns and no session follows.
+  proxy.block();
+  proxy.sever();
+  await eventually(() => rs.client.state === 'expired', 5000, 'second local expiry');
+  await rs.close();
+  proxy.block(false);
+  await sleep(300);
+  assert.equal(sessions.length, 1);
+  assert.equal(rs.isClosed, true);
+  await proxy.stop();
 });

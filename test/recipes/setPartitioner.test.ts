@@ -87,3 +87,18 @@ test('an expired session ends in FAILURE; a cut connection in RELEASE', async ()
   await c.close();
   await proxy.stop();
 });
+
+test('waitForAcquire: a timeout gives the current state, an abort rejects', async () => {
+  const c = await ZooKeeper.connect(server.connectString, { sessionTimeout: 4000 });
+  const p = new SetPartitioner(c, '/sp/three', ['x'], { identifier: 'slow', timeBoundaryMs: 1500 });
+  await p.start();
+  assert.equal(await p.waitForAcquire(100), 'ALLOCATING');
+  const ac = new AbortController();
+  const w = p.waitForAcquire({ signal: ac.signal });
+  ac.abort();
+  await assert.rejects(w, { name: 'AbortError' });
+  assert.equal(await p.waitForAcquire(10000), 'ACQUIRED');
+  await assert.rejects(p.start(), /already started/);
+  await p.finish();
+  await c.close();
+});
