@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { ZooKeeper } from '../../src/client/index.js';
 import { kazooPartitioner, SetPartitioner } from '../../src/recipes/SetPartitioner.js';
+import { Mutex } from '../../src/recipes/Mutex.js';
 import { startApacheZk } from '../support/ApacheZk.js';
 import { startOurZk, type RunningServer } from '../support/OurZk.js';
 import { INTEROP_SRC, PYTHON } from './harness.js';
@@ -84,6 +85,44 @@ for (const [serverName, start] of SERVERS) {
     });
     after(async () => {
       await server?.stop();
+    });
+
+    test("our Mutex (kazoo naming) and kazoo's Lock: no overlapping holds, both make progress", { timeout: 120000 }, async () => {
+      const lockPath = '/interop/kazoo/lock';
+      const RUN_MS = 3000;
+      const py = startPeer('peer_holder.py', [server.connectString, lockPath, String(RUN_MS), '10000']);
+      const holds: { who: string; start: number; end: number }[] = [];
+      const clients = await Promise.all([0, 1].map(() => ZooKeeper.connect(server.connectString, { sessionTimeout: 10000 })));
+      try {
+        await py.next(/^READY$/);
+        py.child.stdin!.write('go\n');
+        const until = Date.now() + RUN_MS;
+        await Promise.all(
+          clients.map(async (zk, i) => {
+            const m = new Mutex(zk, lockPath, { naming: 'kazoo' });
+            while (Date.now() < until) {
+              if (!(await m.acquire(500))) continue;
+              const start = Date.now();
+              await new Promise((r) => setTimeout(r, 15));
+              holds.push({ who: `node-${i}`, start, end: Date.now() });
+              await m.release();
+            }
+          }),
+        );
+        const done = await py.next(/^DONE (\d+)$/, 30000);
+        for (const l of py.log) {
+          const m = l.match(/^HOLD (\d+) (\d+)$/);
+          if (m) holds.push({ who: 'py', start: Number(m[1]), end: Number(m[2]) });
+        }
+        holds.sort((a, b) => a.start - b.start);
+        for (let i = 1; i < holds.length; i++) {
+          assert.ok(holds[i]!.start >= holds[i - 1]!.end, `overlapping holds: ${JSON.stringify([holds[i - 1], holds[i]])}`);
+        }
+        assert.ok(Number(done[1]) > 0 && holds.some((h) => h.who.startsWith('node')), `holds: python ${done[1]}, all ${holds.length}`);
+      } finally {
+        await py.stop();
+        for (const zk of clients) await zk.close();
+      }
     });
 
     test('SetPartitioner: a kazoo member and ours split one set, and the survivor takes it all', { timeout: 120000 }, async () => {
