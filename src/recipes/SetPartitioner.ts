@@ -249,6 +249,11 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
         if (got) break;
         if (await abortIfNeeded()) return;
       }
+      if (this.failed) {
+        // finish() ran while this lock was being taken: nobody would release it.
+        await lock.release().catch(() => {});
+        return;
+      }
       this.locks.push(lock);
       if (await abortIfNeeded()) return;
     }
