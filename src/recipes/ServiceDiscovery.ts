@@ -3,6 +3,13 @@
 // writes it (the fields of ServiceInstance: name, id, address, port, sslPort, payload,
 // registrationTimeUTC, serviceType, uriSpec, enabled). DYNAMIC instances are ephemeral nodes, so
 // they vanish with the session that registered them; PERMANENT and STATIC ones are persistent.
+//
+// Curator's ServiceInstance.payload carries Jackson type information: the payload object's first
+// property is "@class", the Java class Curator instantiates (java.util.HashMap for a Map, or the
+// service's own class). A Java reader whose payload class is its own POJO needs that name in the
+// JSON, so `payloadClass` (per instance, or a default for the ServiceDiscovery) writes it; when
+// reading, "@class" is taken out of the payload into `payloadClass`, so Node code sees the
+// payload's own properties whoever wrote it, and rewriting an instance keeps its class name.
 import { randomUUID } from 'node:crypto';
 import { Err } from '../protocol/constants.js';
 import { isZooKeeperError, ZooKeeperError } from '../client/errors.js';
@@ -30,6 +37,11 @@ export interface ServiceInstance<P = unknown> {
   serviceType: ServiceType;
   uriSpec: { parts: UriSpecPart[] } | null;
   enabled: boolean;
+  /**
+   * Java class of an object payload, stored as its "@class" property (Curator's Jackson type id),
+   * e.g. 'java.util.HashMap' or 'com.example.InstanceDetails'; null when the JSON names none.
+   */
+  payloadClass?: string | null;
 }
 
 export type ServiceInstanceInput<P> = Partial<ServiceInstance<P>> & { name: string };
@@ -57,7 +69,26 @@ export function serviceInstance<P>(input: ServiceInstanceInput<P>): ServiceInsta
     serviceType: input.serviceType ?? 'DYNAMIC',
     uriSpec: input.uriSpec ?? null,
     enabled: input.enabled ?? true,
+    payloadClass: input.payloadClass ?? null,
   };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The JSON Curator's JsonInstanceSerializer writes: properties in ServiceInstance order, "@class" first in the payload. */
+export function encodeInstance<P>(inst: ServiceInstance<P>, defaultPayloadClass: string | null = null): string {
+  const { payloadClass, payload, ...rest } = inst;
+  const cls = payloadClass ?? defaultPayloadClass;
+  let outPayload: unknown = payload;
+  if (cls && isPlainObject(payload)) {
+    const { '@class': _ignored, ...props } = payload;
+    outPayload = { '@class': cls, ...props };
+  }
+  const o: Record<string, unknown> = {};
+  for (const k of ['name', 'id', 'address', 'port', 'sslPort', 'payload', 'registrationTimeUTC', 'serviceType', 'uriSpec', 'enabled'] as const) {
+    o[k] = k === 'payload' ? outPayload : rest[k];
+  }
+  return JSON.stringify(o);
 }
 
 function decode<P>(data: Buffer | null, path: string): ServiceInstance<P> {
@@ -71,16 +102,40 @@ function decode<P>(data: Buffer | null, path: string): ServiceInstance<P> {
   if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || typeof o.id !== 'string') {
     throw new ZooKeeperError(Err.BadArguments, path, `${path} does not hold a service instance (name and id missing)`);
   }
+  let payload: unknown = o.payload ?? null;
+  let payloadClass: string | null = null;
+  if (isPlainObject(payload) && typeof payload['@class'] === 'string') {
+    const { '@class': cls, ...props } = payload;
+    payloadClass = cls as string;
+    payload = props;
+  }
   // Instances written before Curator had `enabled` count as enabled, as Curator reads them.
-  return { ...serviceInstance<P>({ ...o, name: o.name }), registrationTimeUTC: Number(o.registrationTimeUTC ?? 0), enabled: o.enabled ?? true };
+  return {
+    ...serviceInstance<P>({ ...o, name: o.name, payload: payload as P | null, payloadClass }),
+    registrationTimeUTC: Number(o.registrationTimeUTC ?? 0),
+    enabled: o.enabled ?? true,
+  };
+}
+
+export interface ServiceDiscoveryOptions {
+  /**
+   * Java class named in "@class" of object payloads this ServiceDiscovery writes when the instance
+   * names none (Curator readers with a payload class of their own need it). Default: none.
+   */
+  payloadClass?: string;
 }
 
 export class ServiceDiscovery<P = unknown> {
+  private readonly payloadClass: string | null;
+
   constructor(
     readonly zk: ZooKeeper,
     /** Root of the registry, e.g. '/services' (Curator's basePath). */
     readonly basePath: string,
-  ) {}
+    options: ServiceDiscoveryOptions = {},
+  ) {
+    this.payloadClass = options.payloadClass ?? null;
+  }
 
   private instancePath(name: string, id: string): string {
     return joinPath(joinPath(this.basePath, name), id);
@@ -94,7 +149,7 @@ export class ServiceDiscovery<P = unknown> {
     const mode = modeOf[inst.serviceType];
     for (;;) {
       try {
-        const created = await this.zk.create(this.instancePath(inst.name, inst.id), JSON.stringify(inst), { mode });
+        const created = await this.zk.create(this.instancePath(inst.name, inst.id), encodeInstance(inst, this.payloadClass), { mode });
         return mode === 'EPHEMERAL_SEQUENTIAL' ? { ...inst, id: created.slice(dir.length + 1) } : inst;
       } catch (e) {
         if (isZooKeeperError(e, Err.NodeExists)) {
@@ -112,7 +167,7 @@ export class ServiceDiscovery<P = unknown> {
 
   /** Rewrites a registered instance's data (NoNode if it is not registered). */
   async updateService(inst: ServiceInstance<P>): Promise<void> {
-    await retrying(this.zk, () => this.zk.setData(this.instancePath(inst.name, inst.id), JSON.stringify(inst)));
+    await retrying(this.zk, () => this.zk.setData(this.instancePath(inst.name, inst.id), encodeInstance(inst, this.payloadClass)));
   }
 
   async unregisterService(inst: Pick<ServiceInstance<P>, 'name' | 'id'>): Promise<void> {

@@ -25,9 +25,38 @@ export { Party, ShallowParty } from './Party.js';
 export {
   ServiceDiscovery,
   serviceInstance,
+  encodeInstance,
+  type ServiceDiscoveryOptions,
   type ServiceInstance,
   type ServiceInstanceInput,
   type ServiceType,
   type UriSpecPart,
 } from './ServiceDiscovery.js';
 export { CuratorCache, type CachedNode, type CuratorCacheEvent, type CuratorCacheEvents } from './CuratorCache.js';
+export { RenewingSession, type ClientSource, type RenewingSessionEvents, type RenewingSessionOptions } from './RenewingSession.js';
+export {
+  PersistentNode,
+  PersistentTtlNode,
+  type PersistentNodeEvents,
+  type PersistentNodeMode,
+  type PersistentNodeOptions,
+  type PersistentTtlNodeOptions,
+} from './PersistentNode.js';
+export {
+  CuratorQueue,
+  DistributedPriorityQueue,
+  DistributedDelayQueue,
+  encodeQueueItems,
+  decodeQueueItems,
+  priorityKey,
+  delayKey,
+  QUEUE_ITEM_PREFIX,
+} from './CuratorQueue.js';
+export {
+  SetPartitioner,
+  kazooPartitioner,
+  type PartitionFunc,
+  type PartitionState,
+  type SetPartitionerEvents,
+  type SetPartitionerOptions,
+} from './SetPartitioner.js';

@@ -17,6 +17,7 @@ import { LeaderLatch } from '../../src/recipes/LeaderLatch.js';
 import { SharedCount } from '../../src/recipes/SharedCount.js';
 import { DistributedAtomicLong } from '../../src/recipes/DistributedAtomicLong.js';
 import { ServiceDiscovery } from '../../src/recipes/ServiceDiscovery.js';
+import { DistributedDelayQueue, DistributedPriorityQueue } from '../../src/recipes/CuratorQueue.js';
 import { startOurZk, type RunningServer } from '../support/OurZk.js';
 import { startApacheZk } from '../support/ApacheZk.js';
 import { INTEROP_SRC } from './harness.js';
@@ -247,10 +248,10 @@ for (const [serverName, start] of SERVERS) {
         assert.equal(found.length, 1);
         const f = found[0]!;
         assert.deepEqual(
-          [f.name, f.id, f.address, f.port, f.sslPort, f.serviceType, f.enabled, f.payload],
+          [f.name, f.id, f.address, f.port, f.sslPort, f.serviceType, f.enabled, f.payload, f.payloadClass],
           // Curator's ServiceInstance.payload carries Jackson type info (@JsonTypeInfo, use CLASS), so
-          // the stored JSON names the Java class; a Node reader sees that property as it is stored.
-          ['billing', 'java-id-1', '10.0.0.1', 8080, null, 'DYNAMIC', true, { '@class': 'java.util.HashMap', zone: 'eu' }],
+          // the stored JSON names the Java class in "@class"; ours reads it into payloadClass.
+          ['billing', 'java-id-1', '10.0.0.1', 8080, null, 'DYNAMIC', true, { zone: 'eu' }, 'java.util.HashMap'],
         );
         assert.equal(f.registrationTimeUTC, (reg.instance as Record<string, unknown>).registrationTimeUTC);
 
@@ -276,6 +277,98 @@ for (const [serverName, start] of SERVERS) {
         // Curator's instance (DYNAMIC: ephemeral, and unregistered by close) leaves with the Java process; ours stays.
         await java.quit();
         assert.deepEqual((await sd.queryForInstances('billing')).map((i) => i.id), ['node-id-1']);
+      }),
+    );
+
+    test('service discovery with a payload class of the service\'s own ("@class") both ways', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const base = '/interop/curator/services-details';
+        const cls = 'CuratorProbe$InstanceDetails';
+        await java.send(`sdd.register ${base} orders java-1 10.0.0.1 8080 eu 3`);
+        const sd = new ServiceDiscovery<{ zone: string; weight: number }>(zk, base, { payloadClass: cls });
+        const [j] = await sd.queryForInstances('orders');
+        assert.deepEqual([j!.payload, j!.payloadClass], [{ zone: 'eu', weight: 3 }, cls]);
+        // Ours with the Java class named: Curator deserializes the payload as that class.
+        await sd.registerService({ name: 'orders', id: 'node-1', address: '10.0.0.2', port: 9090, payload: { zone: 'us', weight: 7 } });
+        const q = await java.send(`sdd.query ${base} orders`);
+        const byId = Object.fromEntries((q.instances as Record<string, unknown>[]).map((i) => [i.id, i]));
+        assert.deepEqual(byId['node-1'], { id: 'node-1', payloadClass: cls, zone: 'us', weight: 7 });
+        assert.deepEqual(byId['java-1'], { id: 'java-1', payloadClass: cls, zone: 'eu', weight: 3 });
+        // Both writers store the same JSON shape: "@class" first in the payload.
+        const payloadOf = async (id: string) => JSON.parse((await zk.getData(`${base}/orders/${id}`)).data!.toString('utf8')).payload;
+        assert.deepEqual(Object.keys(await payloadOf('node-1')), Object.keys(await payloadOf('java-1')));
+        assert.equal(Object.keys(await payloadOf('node-1'))[0], '@class');
+      }),
+    );
+
+    test('priority queue: Curator and ours produce and consume one queue in priority order', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const path = '/interop/curator/pq';
+        // Java produces, ours consumes.
+        await java.send(`q.produce priority ${path}`);
+        for (const [p, item] of [[5, 'j5'], [-1, 'j-1'], [3, 'j3'], [0, 'j0'], [-300, 'j-300']] as const) await java.send(`q.put ${path} ${p} ${item}`);
+        const names = (await zk.getChildren(path)).sort();
+        assert.ok(names.every((n) => /^queue-[01][0-9A-F]{8}\d{10}$/.test(n)), `Curator's names: ${names}`);
+        const ours = new DistributedPriorityQueue(zk, path);
+        const got: string[] = [];
+        for (let i = 0; i < 5; i++) got.push(String(await ours.take(5000)));
+        assert.deepEqual(got, ['j-300', 'j-1', 'j0', 'j3', 'j5']);
+        await java.send(`q.close ${path}`);
+
+        // Ours produces (while nothing consumes), then a Curator consumer starts and takes them in order.
+        for (const [p, item] of [[10, 'n10'], [-5, 'n-5'], [2, 'n2'], [2, 'n2b'], [0, 'n0']] as const) await ours.put(item, p);
+        await java.send(`q.consume priority ${path}`);
+        const javaGot: string[] = [];
+        for (let i = 0; i < 5; i++) javaGot.push((await java.send(`q.take ${path} 10000`)).item as string);
+        assert.deepEqual(javaGot, ['n-5', 'n0', 'n2', 'n2b', 'n10']);
+
+        // One queue, a Java and a Node consumer together: every item exactly once.
+        const N = 30;
+        const nodeGot: string[] = [];
+        for (let i = 0; i < N; i++) await ours.put(`s${i}`, i % 4);
+        for (;;) {
+          const item = await ours.take(300);
+          if (!item) break;
+          nodeGot.push(String(item));
+        }
+        const shared: string[] = [];
+        for (;;) {
+          const r = await java.send(`q.take ${path} 500`);
+          if (r.item === null) break;
+          shared.push(r.item as string);
+        }
+        const all = [...nodeGot, ...shared].sort();
+        assert.deepEqual(all, Array.from({ length: N }, (_, i) => `s${i}`).sort(), `node took ${nodeGot.length}, Curator ${shared.length}`);
+        await java.send(`q.close ${path}`);
+      }),
+    );
+
+    test('delay queue: items wait for their time whichever side put or takes them', { timeout: 120000 }, () =>
+      withBoth(server, async (java, zk) => {
+        const path = '/interop/curator/dq';
+        await java.send(`q.produce delay ${path}`);
+        const t0 = Date.now();
+        await java.send(`q.put ${path} ${t0 + 1200} j-late`);
+        await java.send(`q.put ${path} ${t0 + 600} j-soon`);
+        const names = await zk.getChildren(path);
+        assert.ok(names.every((n) => /^queue-\|[0-9A-F]{8,}\|\d{10}$/.test(n)), `Curator's names: ${names}`);
+        const ours = new DistributedDelayQueue(zk, path);
+        assert.equal(await ours.poll(), null, 'taken before its time');
+        assert.equal(String(await ours.take(10000)), 'j-soon');
+        assert.ok(Date.now() >= t0 + 600);
+        assert.equal(String(await ours.take(10000)), 'j-late');
+        assert.ok(Date.now() >= t0 + 1200);
+        await java.send(`q.close ${path}`);
+
+        await java.send(`q.consume delay ${path}`);
+        const t1 = Date.now();
+        await ours.put('n-soon', t1 + 500);
+        await ours.put('n-late', t1 + 1000);
+        const a = await java.send(`q.take ${path} 10000`);
+        const b = await java.send(`q.take ${path} 10000`);
+        assert.deepEqual([a.item, b.item], ['n-soon', 'n-late']);
+        assert.ok((a.at as number) >= t1 + 500 && (b.at as number) >= t1 + 1000, `Curator consumed at +${(a.at as number) - t1} and +${(b.at as number) - t1} ms`);
+        await java.send(`q.close ${path}`);
       }),
     );
   });

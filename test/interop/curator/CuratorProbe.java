@@ -14,6 +14,12 @@ import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.queue.DistributedDelayQueue;
+import org.apache.curator.framework.recipes.queue.DistributedPriorityQueue;
+import org.apache.curator.framework.recipes.queue.QueueBuilder;
+import org.apache.curator.framework.recipes.queue.QueueConsumer;
+import org.apache.curator.framework.recipes.queue.QueueSerializer;
+import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -26,7 +32,28 @@ import org.apache.curator.x.discovery.details.JsonInstanceSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 public class CuratorProbe {
+  /** A payload class of our own, as a Java service would have: Curator's JSON names it in "@class". */
+  public static class InstanceDetails {
+    public String zone;
+    public int weight;
+  }
+
+  private static final QueueSerializer<String> UTF8 = new QueueSerializer<String>() {
+    public byte[] serialize(String item) {
+      return item.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public String deserialize(byte[] bytes) {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  };
+
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Producer-only queues (no consumer) and consuming queues, by path. */
+  private final Map<String, java.io.Closeable> queues = new HashMap<>();
+  /** Items a consuming queue handed to its consumer, with the time it did, by path. */
+  private final Map<String, java.util.concurrent.LinkedBlockingQueue<String[]>> consumed = new HashMap<>();
+  private final Map<String, ServiceDiscovery<InstanceDetails>> detailDiscoveries = new HashMap<>();
   private final CuratorFramework client;
   private final Map<String, InterProcessMutex> mutexes = new HashMap<>();
   private final Map<String, LeaderLatch> latches = new HashMap<>();
@@ -83,6 +110,8 @@ public class CuratorProbe {
   private void closeAll() throws Exception {
     for (LeaderLatch l : latches.values()) l.close();
     for (ServiceDiscovery<Map> d : discoveries.values()) d.close();
+    for (ServiceDiscovery<InstanceDetails> d : detailDiscoveries.values()) d.close();
+    for (java.io.Closeable q : queues.values()) q.close();
     for (InterProcessMutex m : mutexes.values()) {
       while (m.isAcquiredInThisProcess()) m.release();
     }
@@ -104,6 +133,51 @@ public class CuratorProbe {
       discoveries.put(base, d);
     }
     return d;
+  }
+
+  private ServiceDiscovery<InstanceDetails> detailDiscovery(String base) throws Exception {
+    ServiceDiscovery<InstanceDetails> d = detailDiscoveries.get(base);
+    if (d == null) {
+      d = ServiceDiscoveryBuilder.builder(InstanceDetails.class)
+          .client(client)
+          .basePath(base)
+          .serializer(new JsonInstanceSerializer<>(InstanceDetails.class))
+          .build();
+      d.start();
+      detailDiscoveries.put(base, d);
+    }
+    return d;
+  }
+
+  /** Starts a Curator queue of `kind` (priority, delay) on `path`, consuming into `consumed` or producer-only. */
+  private java.io.Closeable startQueue(String kind, String path, boolean consume) throws Exception {
+    QueueConsumer<String> consumer = null;
+    if (consume) {
+      java.util.concurrent.LinkedBlockingQueue<String[]> sink = new java.util.concurrent.LinkedBlockingQueue<>();
+      consumed.put(path, sink);
+      consumer = new QueueConsumer<String>() {
+        public void consumeMessage(String message) {
+          sink.add(new String[] {message, String.valueOf(System.currentTimeMillis())});
+        }
+
+        public void stateChanged(CuratorFramework c, ConnectionState s) {}
+      };
+    }
+    QueueBuilder<String> b = QueueBuilder.builder(client, consumer, UTF8, path).putInBackground(false);
+    java.io.Closeable q;
+    if (kind.equals("priority")) {
+      DistributedPriorityQueue<String> pq = b.buildPriorityQueue(0);
+      pq.start();
+      q = pq;
+    } else if (kind.equals("delay")) {
+      DistributedDelayQueue<String> dq = b.buildDelayQueue();
+      dq.start();
+      q = dq;
+    } else {
+      throw new IllegalArgumentException("queue kind " + kind);
+    }
+    queues.put(path, q);
+    return q;
   }
 
   private static Map<String, Object> describe(ServiceInstance<Map> i) {
@@ -204,6 +278,55 @@ public class CuratorProbe {
         for (ServiceInstance<Map> i : discovery(a[1]).queryForInstances(a[2])) list.add(describe(i));
         out.put("instances", list);
         out.put("names", discovery(a[1]).queryForNames());
+        break;
+      }
+      case "q.produce": { // kind path: a producer-only queue
+        startQueue(a[1], a[2], false);
+        break;
+      }
+      case "q.consume": { // kind path: a queue whose consumer collects items for q.take
+        startQueue(a[1], a[2], true);
+        break;
+      }
+      case "q.put": { // path key item (key: priority, or epoch ms for a delay queue)
+        java.io.Closeable q = queues.get(a[1]);
+        if (q instanceof DistributedPriorityQueue) ((DistributedPriorityQueue<String>) q).put(a[3], Integer.parseInt(a[2]));
+        else ((DistributedDelayQueue<String>) q).put(a[3], Long.parseLong(a[2]));
+        break;
+      }
+      case "q.take": { // path timeoutMs: next consumed item, or null
+        String[] got = consumed.get(a[1]).poll(Long.parseLong(a[2]), TimeUnit.MILLISECONDS);
+        out.put("item", got == null ? null : got[0]);
+        out.put("at", got == null ? null : Long.valueOf(got[1]));
+        break;
+      }
+      case "q.close": { // path
+        queues.remove(a[1]).close();
+        break;
+      }
+      case "sdd.register": { // base name id address port zone weight: payload of our InstanceDetails class
+        InstanceDetails d = new InstanceDetails();
+        d.zone = a[6];
+        d.weight = Integer.parseInt(a[7]);
+        ServiceInstance<InstanceDetails> i = ServiceInstance.<InstanceDetails>builder()
+            .name(a[2]).id(a[3]).address(a[4]).port(Integer.parseInt(a[5])).payload(d).build();
+        detailDiscovery(a[1]).registerService(i);
+        break;
+      }
+      case "sdd.query": { // base name: instances whose payload Curator read as InstanceDetails
+        java.util.List<Map<String, Object>> list = new java.util.ArrayList<>();
+        for (ServiceInstance<InstanceDetails> i : detailDiscovery(a[1]).queryForInstances(a[2])) {
+          Map<String, Object> m = new HashMap<>();
+          m.put("id", i.getId());
+          Object p = i.getPayload();
+          m.put("payloadClass", p == null ? null : p.getClass().getName());
+          if (p instanceof InstanceDetails) {
+            m.put("zone", ((InstanceDetails) p).zone);
+            m.put("weight", ((InstanceDetails) p).weight);
+          }
+          list.add(m);
+        }
+        out.put("instances", list);
         break;
       }
       default:
