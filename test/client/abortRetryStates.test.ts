@@ -240,9 +240,11 @@ test('LOST is reported one session timeout after SUSPENDED, without hearing from
       () => null,
       (e: unknown) => e,
     );
-    await until(() => at.has('LOST'), timeout + 3000);
+    await until(() => at.has('LOST'), timeout + 6000);
     const suspendedFor = at.get('LOST')! - at.get('SUSPENDED')!;
-    assert.ok(suspendedFor >= timeout - 5 && suspendedFor < timeout + 500, `LOST after ${suspendedFor} ms, timeout ${timeout}`);
+    // Not before the timeout; after it by no more than a loaded machine's timer lateness (the server
+    // is cut off, so nothing else could have reported the loss).
+    assert.ok(suspendedFor >= timeout - 5 && suspendedFor < timeout + 2500, `LOST after ${suspendedFor} ms, timeout ${timeout}`);
     assert.equal(zk.state, 'expired');
     assert.equal(zk.connectionState, 'LOST');
     assert.ok((await pending) instanceof SessionExpiredError);
