@@ -89,6 +89,10 @@ export interface EnsembleSimResult {
   epochs: number;
   historyLength: number;
   virtualMs: number;
+  /** How learners were synchronised (DIFF/TRUNC/SNAP), to show the runs reach each. */
+  syncModes: Record<string, number>;
+  syncsAnswered: number;
+  moves: number;
 }
 
 /** What SNAP carries and a snapshot file holds: the tree, plus (checker-only) the zxids it contains. */
@@ -245,6 +249,9 @@ class SimClient {
 
 const hex = (z: number | bigint) => '0x' + z.toString(16);
 
+/** A learner that cannot roll back to a TRUNC point: it has dropped its state and must rejoin. */
+class ResyncNeeded extends Error {}
+
 export class EnsembleSimulation {
   readonly sched = new SimScheduler(START);
   readonly random: () => number;
@@ -274,6 +281,8 @@ export class EnsembleSimulation {
   private crashes = 0;
   private partitions = 0;
   private breaks = 0;
+  private moves = 0;
+  private readonly syncModes: Record<string, number> = {};
 
   constructor(readonly seed: number, readonly opts: EnsembleSimOptions) {
     this.random = seededRandom(seed);
@@ -345,8 +354,7 @@ export class EnsembleSimulation {
     m.lastApplied = snap ? snap.zxid : -1;
     for (const txn of m.disk.log.synced) {
       if (txn.hdr.zxid <= m.db.lastProcessedZxid || txn.hdr.zxid > upTo) continue;
-      m.db.applyTxn(txn);
-      this.noteApplied(m, txn, 'replay');
+      this.applyOutside(m, txn, 'replay');
     }
   }
 
@@ -512,8 +520,7 @@ export class EnsembleSimulation {
   private async fastForward(m: Member): Promise<void> {
     for await (const txn of m.log.readTxnsAfter(m.db.lastProcessedZxid)) {
       if (txn.hdr.zxid <= m.db.lastProcessedZxid) continue;
-      m.db.applyTxn(txn);
-      this.noteApplied(m, txn, 'fastForward');
+      this.applyOutside(m, txn, 'fastForward');
     }
   }
 
@@ -549,6 +556,11 @@ export class EnsembleSimulation {
       { afterApply: (_db, txn) => this.noteApplied(m, txn, 'commit') },
       (err) => {
         if (m.inc !== inc) return;
+        if (err instanceof ResyncNeeded && m.role) {
+          this.note(`s${m.sid}: ${err.message}`);
+          this.roleEnded(m, m.role.gen, err.message);
+          return;
+        }
         this.violation(`s${m.sid} fatal: ${err.message}`);
         this.crash(m);
       },
@@ -604,6 +616,10 @@ export class EnsembleSimulation {
           for (const s of sessions) m.tracker.touch(s.sessionId, this.sched.now());
         },
         learnerRequest: (sid, msg) => this.learnerRequest(m, pipeline!, role.stage!, sid, msg),
+        syncChosen: (sid, mode, zxid, proposals) => {
+          this.syncModes[mode] = (this.syncModes[mode] ?? 0) + 1;
+          this.note(`s${m.sid} syncs s${sid} by ${mode} ${hex(zxid)} (${proposals} proposals)`);
+        },
       },
       undefined,
       (s) => (role.stage = s),
@@ -658,9 +674,17 @@ export class EnsembleSimulation {
       ...this.epochStore(m),
       truncate: async (zxid: bigint) => {
         // The txn log is cut, then the tree reloaded from what is left on disk if it held more.
-        await m.log.truncate(Number(zxid));
         const snap = m.disk.snap;
-        if (snap && snap.zxid > Number(zxid)) throw new Error(`TRUNC to ${hex(zxid)} below the snapshot at ${hex(snap.zxid)}`);
+        if (snap && snap.zxid > Number(zxid)) {
+          // The snapshot holds txns the leader never had (an observer's, or one written at a
+          // NEWLEADER whose epoch never established) and nothing older is on disk to roll back to:
+          // this member drops its state and rejoins empty, to be sent the leader's whole state.
+          m.disk.snap = null;
+          m.disk.log.synced.length = 0;
+          this.loadFromDisk(m);
+          throw new ResyncNeeded(`TRUNC to ${hex(zxid)} below the snapshot at ${hex(snap.zxid)}: state dropped`);
+        }
+        await m.log.truncate(Number(zxid));
         if ([...m.applied].some((z) => z > Number(zxid))) this.loadFromDisk(m, Number(zxid));
         if (db.lastProcessedZxid > Number(zxid)) db.lastProcessedZxid = Number(zxid);
         this.note(`s${m.sid} TRUNC to ${hex(zxid)}`);
@@ -856,6 +880,17 @@ export class EnsembleSimulation {
 
   // ================================================================== checks on the replicas
 
+  /** A txn applied outside the pipeline (recovery, fast-forward): a failure is a divergence. */
+  private applyOutside(m: Member, txn: Txn, how: string): void {
+    try {
+      m.db.applyTxn(txn);
+    } catch (e) {
+      this.violation(`s${m.sid} ${how} of ${hex(txn.hdr.zxid)} failed: ${(e as Error).message}`);
+      return;
+    }
+    this.noteApplied(m, txn, how);
+  }
+
   private noteApplied(m: Member, txn: Txn, how: string): void {
     const z = txn.hdr.zxid;
     if (z <= m.lastApplied) this.violation(`s${m.sid} applied ${hex(z)} (${how}) after ${hex(m.lastApplied)}`);
@@ -900,6 +935,7 @@ export class EnsembleSimulation {
     if (c.channel.closed) return this.dropClient(c);
     if (c.connecting) return;
     if (this.chance(0.04)) {
+      this.moves++;
       this.note(`c${c.id} moves away from s${c.channel.member.sid}`);
       c.channel.member.channels.delete(c.channel);
       return this.dropClient(c);
@@ -1058,7 +1094,7 @@ export class EnsembleSimulation {
       if (m === l) continue;
       const r = m.role;
       if (r?.kind !== 'learner' || r.leaderSid !== l.sid) return null;
-      if (m.lastApplied !== l.lastApplied) return null;
+      if (m.applied.size !== l.applied.size || m.db.lastProcessedZxid < l.lastApplied) return null;
     }
     if (this.clients.some((c) => c.pending.length > 0 || c.connecting)) return null;
     return l;
@@ -1099,6 +1135,7 @@ export class EnsembleSimulation {
       seed: this.seed, options: this.opts, violations: this.violations, trace: this.trace, steps: this.sched.steps,
       acked: this.writes.length, reads: this.reads.length, crashes: this.crashes, partitions: this.partitions, breaks: this.breaks,
       epochs: this.leaders.size, historyLength: l, virtualMs: this.sched.now() - START,
+      syncModes: this.syncModes, syncsAnswered: this.syncs.length, moves: this.moves,
     };
   }
 

@@ -20,7 +20,7 @@ export type LearnerOutput<T, S> =
   | { kind: 'persistCurrentEpoch'; epoch: number }
   /** Cut the txn log after `zxid` and reload the database from disk (TRUNC). */
   | { kind: 'truncate'; zxid: bigint }
-  /** Replace the database with the leader's snapshot (SNAP); not yet durable. */
+  /** Replace the database with the leader's snapshot (SNAP's, output at NEWLEADER); not yet durable. */
   | { kind: 'loadSnapshot'; zxid: bigint; snapshot: S }
   /** Write the database as a snapshot, durably, now (at NEWLEADER after SNAP or TRUNC). */
   | { kind: 'takeSnapshot'; zxid: bigint }
@@ -67,6 +67,8 @@ export class ZabLearner<T, S = unknown> {
   private lastLoggedZxid: bigint;
   private newEpoch = -1;
   private mode: 'DIFF' | 'TRUNC' | 'SNAP' | null = null;
+  /** SNAP's state, held until NEWLEADER. */
+  private pendingSnapshot: { zxid: bigint; snapshot: S } | null = null;
 
   /** Txns received from the leader and not yet committed here, in zxid order. */
   private readonly pending: Proposal<T>[] = [];
@@ -177,7 +179,11 @@ export class ZabLearner<T, S = unknown> {
       case 'SNAP':
         this.mode = 'SNAP';
         this.lastLoggedZxid = msg.zxid;
-        out.push({ kind: 'loadSnapshot', zxid: msg.zxid, snapshot: msg.snapshot });
+        // Loaded at NEWLEADER, together with the snapshot that persists it: a learner that loses the
+        // leader before NEWLEADER keeps the history its disk holds. Replacing the tree now would
+        // leave memory ahead of the disk, and a later DIFF would log txns that only apply on top
+        // of a snapshot never written (a restart replays them onto the old state).
+        this.pendingSnapshot = { zxid: msg.zxid, snapshot: msg.snapshot };
         break;
       default:
         return this.lose(out, `expected DIFF, TRUNC or SNAP, got ${msg.type}`);
@@ -219,6 +225,10 @@ export class ZabLearner<T, S = unknown> {
       case 'NEWLEADER':
         if (this.st !== 'syncing') return this.lose(out, 'second NEWLEADER');
         if (msg.zxid !== makeZxid(this.newEpoch, 0)) return this.lose(out, `NEWLEADER ${zxidHex(msg.zxid)} for another epoch than ${this.newEpoch}`);
+        if (this.pendingSnapshot) {
+          out.push({ kind: 'loadSnapshot', zxid: this.pendingSnapshot.zxid, snapshot: this.pendingSnapshot.snapshot });
+          this.pendingSnapshot = null;
+        }
         if (this.mode === 'SNAP' || this.mode === 'TRUNC') out.push({ kind: 'takeSnapshot', zxid: this.lastLoggedZxid });
         this.st = 'newLeaderLogging';
         this.newLeaderWaitFor = this.notLogged.length > 0 ? this.notLogged[this.notLogged.length - 1].zxid : -1n;
