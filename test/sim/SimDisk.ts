@@ -21,6 +21,8 @@ export class SimTxnLog implements TxnLog {
     private readonly sched: SimScheduler,
     private readonly random: () => number,
     private readonly owner: number,
+    /** Longest fsync, ms (the ensemble simulation makes some disks slow). */
+    private readonly maxSyncMs = 4,
   ) {}
 
   append(txns: Txn[]): Promise<void> {
@@ -28,7 +30,7 @@ export class SimTxnLog implements TxnLog {
     const fail = this.failNext;
     this.failNext = false;
     // fsyncs finish in order: never before the previous one.
-    const at = Math.max(this.sched.now() + 1 + Math.floor(this.random() * 4), this.lastDoneAt);
+    const at = Math.max(this.sched.now() + 1 + Math.floor(this.random() * this.maxSyncMs), this.lastDoneAt);
     this.lastDoneAt = at;
     const copy = txns.slice();
     return new Promise((resolve, reject) => {

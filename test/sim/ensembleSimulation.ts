@@ -371,7 +371,9 @@ export class EnsembleSimulation {
     this.loadFromDisk(m);
     m.tracker = new SessionTracker(TICK_MS, this.sched.now());
     for (const [id, t] of m.db.sessions) m.tracker.add(id, t, this.sched.now());
-    m.log = new SimTxnLog(m.disk.log, this.sched, this.random, m.inc);
+    // Some incarnations get a slow disk: acks then trail proposals by tens of ms, which widens the
+    // window in which a crash loses what was logged but not yet synced.
+    m.log = new SimTxnLog(m.disk.log, this.sched, this.random, m.inc, this.chance(0.3) ? 60 : 4);
     m.epochs = { acceptedEpoch: m.disk.acceptedEpoch, currentEpoch: m.disk.currentEpoch };
     m.role = null;
     m.pipeline = null;
@@ -1054,8 +1056,14 @@ export class EnsembleSimulation {
     const all = [...this.members.values()];
     const roll = this.random();
     if (roll < 0.4) {
-      const m = this.pick(all.filter((x) => x.alive));
-      if (m) {
+      // One member crashes, or (a power cut) two at the same moment.
+      // A power cut of the whole ensemble loses every unsynced write at once: only fsynced
+      // acknowledgements keep a committed txn alive through it.
+      const live = all.filter((x) => x.alive);
+      const victims = this.chance(0.08) ? live : [this.pick(live)];
+      if (this.chance(0.3)) victims.push(this.pick(live));
+      for (const m of new Set(victims)) {
+        if (!m) continue;
         this.crash(m);
         this.sched.schedule(this.rint(50, 2500), () => {
           if (!m.alive) this.boot(m);
