@@ -72,7 +72,15 @@ export interface EnsembleSimOptions {
 }
 
 export const DEFAULT_ENSEMBLE_OPTIONS: EnsembleSimOptions = {
-  voters: 3, observers: 1, clients: 4, ops: 120, chaosMs: 6000, breakRate: 0.004, faultEveryMs: 900,
+  voters: 3, observers: 1, clients: 4, ops: 150, chaosMs: 6000, breakRate: 0.01, faultEveryMs: 500,
+};
+
+/** The ensemble shapes the tests run; the "long" ones (more ops, 15 s of faults) on demand (SIM_SHAPES). */
+export const ENSEMBLE_SHAPES: Record<string, Partial<EnsembleSimOptions>> = {
+  '3+1': { voters: 3, observers: 1 },
+  '5+1': { voters: 5, observers: 1 },
+  '3+1 long': { voters: 3, observers: 1, ops: 400, chaosMs: 15000 },
+  '5+1 long': { voters: 5, observers: 1, ops: 400, chaosMs: 15000 },
 };
 
 export interface EnsembleSimResult {
@@ -155,6 +163,8 @@ class Member {
   watches!: WatchManager;
   tracker!: SessionTracker;
   log!: SimTxnLog;
+  /** One per process, as ZkServer has (each role's pipeline reports to it). */
+  stats!: ServerStats;
   epochs = { acceptedEpoch: 0, currentEpoch: 0 };
   state: ServerState = 'LOOKING';
   generation = 0;
@@ -368,6 +378,7 @@ export class EnsembleSimulation {
     m.electionTimer = null;
     m.db = new ZkDatabase(new DataTree());
     m.watches = new WatchManager();
+    m.stats = new ServerStats();
     this.loadFromDisk(m);
     m.tracker = new SessionTracker(TICK_MS, this.sched.now());
     for (const [id, t] of m.db.sessions) m.tracker.add(id, t, this.sched.now());
@@ -553,7 +564,7 @@ export class EnsembleSimulation {
     };
     const inc = m.inc;
     return new RequestPipeline(
-      m.db, m.watches, m.tracker, m.runtime, settings, makeCommit, new ServerStats(),
+      m.db, m.watches, m.tracker, m.runtime, settings, makeCommit, m.stats,
       { warn: () => {}, error: (msg) => this.note(`s${m.sid} error: ${msg}`) },
       { afterApply: (_db, txn) => this.noteApplied(m, txn, 'commit') },
       (err) => {
@@ -1091,20 +1102,30 @@ export class EnsembleSimulation {
 
   /** Everyone alive, one established leader, every member serving it with the leader's history. */
   private quiescent(): Member | null {
+    const q = this.notQuiescent();
+    return typeof q === 'string' ? null : q;
+  }
+
+  /** The final leader, or why the ensemble has not settled. */
+  private notQuiescent(): Member | string {
     const ms = [...this.members.values()];
-    if (ms.some((m) => !m.alive || !m.serving)) return null;
+    const idle = ms.find((m) => !m.alive || !m.serving);
+    if (idle) return `s${idle.sid} is ${idle.alive ? 'not serving' : 'down'}`;
     const leaders = ms.filter((m) => m.role?.kind === 'leader');
-    if (leaders.length !== 1) return null;
+    if (leaders.length !== 1) return `${leaders.length} leaders`;
     const l = leaders[0]!;
     const lr = l.role as LeaderRole;
-    if (lr.core.pendingProposals > 0 || (l.pipeline?.outstanding ?? 1) > 0) return null;
+    if (lr.core.pendingProposals > 0 || (l.pipeline?.outstanding ?? 1) > 0) return `leader s${l.sid} has work outstanding`;
     for (const m of ms) {
       if (m === l) continue;
       const r = m.role;
-      if (r?.kind !== 'learner' || r.leaderSid !== l.sid) return null;
-      if (m.applied.size !== l.applied.size || m.db.lastProcessedZxid < l.lastApplied) return null;
+      if (r?.kind !== 'learner' || r.leaderSid !== l.sid) return `s${m.sid} does not follow s${l.sid}`;
+      if (m.applied.size !== l.applied.size || m.db.lastProcessedZxid < l.lastApplied) {
+        return `s${m.sid} holds ${m.applied.size} txns up to ${hex(m.lastApplied)}, the leader ${l.applied.size} up to ${hex(l.lastApplied)}`;
+      }
     }
-    if (this.clients.some((c) => c.pending.length > 0 || c.connecting)) return null;
+    const c = this.clients.find((x) => x.pending.length > 0 || x.connecting);
+    if (c) return `c${c.id} waits for ${c.connecting ? 'its session' : `xid ${c.pending[0]!.xid} (op ${c.pending[0]!.type}) at s${c.pending[0]!.member}`}`;
     return l;
   }
 
@@ -1129,11 +1150,13 @@ export class EnsembleSimulation {
     const bound = START + this.opts.chaosMs + 120_000;
     let final: Member | null = null;
     while (this.sched.step()) {
-      for (let i = 0; i < 40; i++) await null;
+      // Every promise continuation runs before the next event, as a process finishes its microtasks
+      // before it takes the next I/O event.
+      await new Promise<void>((r) => setImmediate(r));
       if (this.violations.length) break;
       if (!this.chaos && this.opsLeft <= 0 && (final = this.quiescent())) break;
       if (this.sched.now() > bound) {
-        this.violation(`no quiescent ensemble ${bound - START - this.opts.chaosMs} ms after healing`);
+        this.violation(`no quiescent ensemble ${bound - START - this.opts.chaosMs} ms after healing: ${this.notQuiescent() as string}`);
         break;
       }
     }
