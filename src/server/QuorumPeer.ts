@@ -304,6 +304,10 @@ export class QuorumPeer {
           // As Apache's leader, the tree's zxid is the new epoch's first (srvr shows 0x<epoch>00000000).
           this.enterEpoch(epoch);
           this.election.updateElectionVote(BigInt(epoch));
+          // Every session gets a full timeout from now (Apache's LeaderSessionTracker starts so): as a
+          // follower this member never saw the touches of other members' clients, and their old
+          // deadlines would expire them all at the first tick.
+          for (const [id, timeout] of db.sessions) this.server.tracker.add(id, timeout, this.runtime.clock.now());
           this.server.serving = true;
           const establishedAt = this.runtime.clock.now();
           this.server.leaderFiguresSource = () => {

@@ -52,7 +52,8 @@ import { SimScheduler, seededRandom } from './SimRuntime.js';
 const TICK_MS = 100;
 const INIT_LIMIT = 10;
 const SYNC_LIMIT = 5;
-const SESSION_TIMEOUT_MS = 60_000;
+/** Short enough that sessions expire within a run when nobody keeps them alive; clients here never pause. */
+const SESSION_TIMEOUT_MS = 4_000;
 const OPEN = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const PATHS = [ROOT, `${ROOT}/a`, `${ROOT}/b`, `${ROOT}/a/x`];
 const START = 1_700_000_000_000;
@@ -101,6 +102,7 @@ export interface EnsembleSimResult {
   syncModes: Record<string, number>;
   syncsAnswered: number;
   moves: number;
+  expiries: number;
 }
 
 /** What SNAP carries and a snapshot file holds: the tree, plus (checker-only) the zxids it contains. */
@@ -177,6 +179,8 @@ class Member {
   /** Checker: zxids this member's database holds, and the last one applied. */
   applied = new Set<number>();
   lastApplied = -1;
+  /** When this member last established itself as leader. */
+  establishedAt = 0;
   readonly disk: Disk = { log: new SimDisk(), snap: null, acceptedEpoch: 0, currentEpoch: 0 };
   constructor(readonly sid: number, readonly type: 'participant' | 'observer') {}
 }
@@ -288,10 +292,14 @@ export class EnsembleSimulation {
   private readonly reads: ReadRecord[] = [];
   private readonly syncs: SyncRecord[] = [];
   private readonly sessionLast = new Map<bigint, number>();
+  /** When each session's client last got a reply: a session in use must not expire. */
+  private readonly activeAt = new Map<bigint, number>();
+  private readonly expired = new Set<bigint>();
   private crashes = 0;
   private partitions = 0;
   private breaks = 0;
   private moves = 0;
+  private expiries = 0;
   private readonly syncModes: Record<string, number> = {};
 
   constructor(readonly seed: number, readonly opts: EnsembleSimOptions) {
@@ -621,6 +629,8 @@ export class EnsembleSimulation {
           pipeline!.startEpoch(Number(core.nextZxid()));
           this.enterEpoch(m, epoch);
           m.fle.updateElectionVote(BigInt(epoch));
+          // As QuorumPeer.lead: every session gets a full timeout from the leader's start.
+          for (const [id, timeout] of m.db.sessions) m.tracker.add(id, timeout, this.sched.now());
           m.serving = true;
           this.onEstablished(m, epoch, m.applied);
         },
@@ -911,6 +921,22 @@ export class EnsembleSimulation {
     m.applied.add(z);
     const fp = encodeTxn(txn).toString('base64');
     const known = this.txnAt.get(z);
+    if (!known && txn.body.type === OpCode.closeSession) {
+      this.expiries++;
+      this.note(`session ${hex(txn.hdr.clientId)} expires at ${hex(z)}`);
+      // Clients here never close their sessions: this is an expiry. A session whose client got an
+      // answer within the last half timeout was kept alive (through any leader change: a new
+      // leader starts every session's clock afresh), so expiring it is a bug.
+      this.expired.add(txn.hdr.clientId);
+      if (m.role?.kind === 'leader' && how === 'commit') {
+        const since = this.sched.now() - m.establishedAt;
+        if (since < SESSION_TIMEOUT_MS - 2 * TICK_MS) this.violation(`session ${hex(txn.hdr.clientId)} expired ${since} ms after s${m.sid} became leader (timeout ${SESSION_TIMEOUT_MS})`);
+      }
+      const at = this.activeAt.get(txn.hdr.clientId);
+      if (at !== undefined && this.sched.now() - at < SESSION_TIMEOUT_MS / 2) {
+        this.violation(`session ${hex(txn.hdr.clientId)} expired at ${hex(z)} although its client was answered ${this.sched.now() - at} ms ago`);
+      }
+    }
     if (!known) this.txnAt.set(z, { fp, txn });
     else if (known.fp !== fp) this.violation(`s${m.sid} applied a different txn at ${hex(z)} (${how})`);
     this.noteDigest(m, z);
@@ -924,6 +950,7 @@ export class EnsembleSimulation {
   }
 
   private onEstablished(m: Member, epoch: number, history: Set<number>): void {
+    m.establishedAt = this.sched.now();
     this.note(`s${m.sid} ESTABLISHED epoch ${epoch} at ${hex(m.db.lastProcessedZxid)}`);
     const other = this.leaders.get(epoch);
     if (other !== undefined && other !== m.sid) this.violation(`two leaders established epoch ${epoch}: s${other} and s${m.sid}`);
@@ -953,6 +980,15 @@ export class EnsembleSimulation {
       c.channel.member.channels.delete(c.channel);
       return this.dropClient(c);
     }
+    if (this.chance(0.01)) {
+      // The client walks away from its session (a process that died): it must expire, and its
+      // ephemerals go with it.
+      this.note(`c${c.id} abandons ${hex(c.sessionId)}`);
+      c.channel.member.channels.delete(c.channel);
+      this.dropClient(c);
+      c.sessionId = 0n;
+      return;
+    }
     if (c.pending.length >= 3) return;
     this.opsLeft--;
     this.issue(c, c.channel);
@@ -969,7 +1005,13 @@ export class EnsembleSimulation {
     c.channel = ch;
     if (c.sessionId !== 0n) {
       if (!m.db.sessions.has(c.sessionId)) {
-        this.note(`c${c.id}: session ${hex(c.sessionId)} unknown at s${m.sid}; starting over`);
+        if (!this.expired.has(c.sessionId)) {
+          // Not applied here yet (Apache's follower would ask the leader): try elsewhere.
+          m.channels.delete(ch);
+          c.channel = null;
+          return;
+        }
+        this.note(`c${c.id}: session ${hex(c.sessionId)} expired; starting over`);
         c.sessionId = 0n;
       } else {
         ch.sessionId = c.sessionId;
@@ -998,7 +1040,7 @@ export class EnsembleSimulation {
     let reqPath = path;
     if (roll < 0.25) {
       type = OpCode.create;
-      const mode = this.chance(0.3) ? CreateMode.PERSISTENT_SEQUENTIAL : CreateMode.PERSISTENT;
+      const mode = this.pick([CreateMode.PERSISTENT, CreateMode.PERSISTENT, CreateMode.PERSISTENT_SEQUENTIAL, CreateMode.EPHEMERAL]);
       if (mode === CreateMode.PERSISTENT_SEQUENTIAL) reqPath = `${path === ROOT ? ROOT + '/a' : path}/q-`;
       R.CreateRequest.write(w, { path: reqPath, data: Buffer.from(`c${c.id}`), acl: OPEN, flags: mode });
     } else if (roll < 0.42) {
@@ -1038,6 +1080,7 @@ export class EnsembleSimulation {
       this.dropClient(c);
       return;
     }
+    this.activeAt.set(ch.sessionId, this.sched.now());
     const last = this.sessionLast.get(ch.sessionId) ?? 0;
     if (zxid < last) this.violation(`${who}: reply zxid ${hex(zxid)} after ${hex(last)} in the same session`);
     this.sessionLast.set(ch.sessionId, Math.max(last, zxid));
@@ -1166,7 +1209,7 @@ export class EnsembleSimulation {
       seed: this.seed, options: this.opts, violations: this.violations, trace: this.trace, steps: this.sched.steps,
       acked: this.writes.length, reads: this.reads.length, crashes: this.crashes, partitions: this.partitions, breaks: this.breaks,
       epochs: this.leaders.size, historyLength: l, virtualMs: this.sched.now() - START,
-      syncModes: this.syncModes, syncsAnswered: this.syncs.length, moves: this.moves,
+      syncModes: this.syncModes, syncsAnswered: this.syncs.length, moves: this.moves, expiries: this.expiries,
     };
   }
 
