@@ -14,13 +14,19 @@
 //
 // Checked while running: at most one established leader per epoch; one txn per zxid everywhere;
 // every member applies zxids in increasing order and its tree digest at a zxid equals every other
-// member's at that zxid; an established leader holds every write acknowledged before it was
-// established; replies to a session come in request order with non-decreasing zxids; no member
-// hits a fatal error. At the end (all healed, one leader, everyone synced) against the final
-// leader's history H: members' histories are prefixes of H; every acknowledged write is in H, is the
-// session's own request, and its reply matches H; writes are linearizable (a write acknowledged
-// before another began has the smaller zxid); every read returns H's state at the reply zxid; a
-// sync's reply zxid covers every write acknowledged before the sync began.
+// member's at that zxid (and txns' own digests, with digest assertions on); an established leader
+// holds every write acknowledged before it was established; replies to a session come in request
+// order with non-decreasing zxids; no session expires while its client is being answered, nor
+// sooner than a full timeout after a leader is established; no member hits a fatal error. At the end
+// (all healed, one leader, everyone caught up) against the final leader's history H: every member
+// holds exactly H and the same session table; every acknowledged write is in H, is the session's
+// own request, and its reply matches H; writes are linearizable (a write acknowledged before another
+// began has the smaller zxid); every read returns H's state at the reply zxid; a sync's reply zxid
+// covers every write acknowledged before the sync began.
+//
+// Where this composition differs from QuorumPeer (whose lead/follow it mirrors): TRUNC reloads the
+// tree from the disk when it had applied past the TRUNC point (QuorumPeer refuses that today), and a
+// TRUNC below the member's snapshot drops its state so that it rejoins empty (see truncate below).
 import { CreateMode, Err, OpCode } from '../../src/protocol/constants.js';
 import { Writer, Reader } from '../../src/jute/archive.js';
 import type { Codec } from '../../src/jute/codec.js';
@@ -1163,9 +1169,7 @@ export class EnsembleSimulation {
       if (m === l) continue;
       const r = m.role;
       if (r?.kind !== 'learner' || r.leaderSid !== l.sid) return `s${m.sid} does not follow s${l.sid}`;
-      if (m.applied.size !== l.applied.size || m.db.lastProcessedZxid < l.lastApplied) {
-        return `s${m.sid} holds ${m.applied.size} txns up to ${hex(m.lastApplied)}, the leader ${l.applied.size} up to ${hex(l.lastApplied)}`;
-      }
+      if (m.db.lastProcessedZxid < l.lastApplied) return `s${m.sid} is at ${hex(m.db.lastProcessedZxid)}, the leader at ${hex(l.lastApplied)}`;
     }
     const c = this.clients.find((x) => x.pending.length > 0 || x.connecting);
     if (c) return `c${c.id} waits for ${c.connecting ? 'its session' : `xid ${c.pending[0]!.xid} (op ${c.pending[0]!.type}) at s${c.pending[0]!.member}`}`;
@@ -1220,6 +1224,9 @@ export class EnsembleSimulation {
     const pos = new Map(H.map((z, i) => [z, i]));
     for (const m of this.members.values()) {
       const mine = [...m.applied].sort((a, b) => a - b);
+      if (mine.length !== H.length) this.violation(`s${m.sid} holds ${mine.length} txns, the leader ${H.length}`);
+      const sessions = (db: ZkDatabase) => [...db.sessions.keys()].sort().map((x) => hex(x)).join(',');
+      if (sessions(m.db) !== sessions(leader.db)) this.violation(`s${m.sid}'s sessions [${sessions(m.db)}] differ from the leader's [${sessions(leader.db)}]`);
       for (let i = 0; i < mine.length; i++) {
         if (H[i] !== mine[i]) {
           this.violation(`s${m.sid}'s history is not a prefix of the leader's: position ${i} is ${hex(mine[i]!)} vs ${H[i] === undefined ? 'end' : hex(H[i]!)}`);
