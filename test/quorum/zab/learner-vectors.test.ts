@@ -265,3 +265,26 @@ test('an observer syncing by DIFF commits the PROPOSAL+COMMIT pairs after UPTODA
   const acks = outs.filter((o) => o.kind === 'send' && o.msg.type === 'ACK').map((o) => label((o as { msg: Msg }).msg));
   assert.deepEqual(acks, ['ACK 0x200000000', 'ACK 0x200000000']);
 });
+
+test('SNAP replaces the tree only at NEWLEADER, together with the snapshot that persists it', () => {
+  const start = () => {
+    const core = new ZabLearner<string, string>({ sid: 5, type: 'follower', acceptedEpoch: 1, currentEpoch: 1, lastLoggedZxid: 0x100000002n, initLimit: 10, syncLimit: 5 });
+    core.start();
+    core.receive({ type: 'LEADERINFO', zxid: 0x200000000n, protocolVersion: 0x10000 });
+    return core;
+  };
+  // Leader lost between SNAP and NEWLEADER: the tree and the disk keep this member's own history
+  // (a tree loaded now would be ahead of a disk that never got the snapshot).
+  const lost = start();
+  const before = [...lost.receive({ type: 'SNAP', zxid: 0x100000009n, snapshot: 'tree' }), ...lost.receive({ type: 'PROPOSAL', zxid: 0x10000000an, txn: 'a' })];
+  before.push(...lost.disconnected());
+  assert.deepEqual(kinds(before), ['leaderLost']);
+  // NEWLEADER: load, then persist, then log what was proposed meanwhile.
+  const core = start();
+  const outs = [
+    ...core.receive({ type: 'SNAP', zxid: 0x100000009n, snapshot: 'tree' }),
+    ...core.receive({ type: 'PROPOSAL', zxid: 0x10000000an, txn: 'a' }),
+    ...core.receive({ type: 'NEWLEADER', zxid: 0x200000000n, config: '' }),
+  ];
+  assert.deepEqual(kinds(outs), ['loadSnapshot 0x100000009', 'takeSnapshot 0x100000009', 'log 0x10000000a']);
+});
