@@ -381,8 +381,10 @@ export class ZabLeader<T, S = unknown> {
     this.handlers.set(from, h);
     if (this.phase === 'discovery') this.contributeEpoch(from, h.acceptedEpoch, type === 'follower', out);
     else if (h.acceptedEpoch > this.epoch) {
-      // ZooKeeper would wait for the next epoch; a learner past our epoch cannot follow us.
-      this.dropLearner(out, from, `learner ${from} accepted epoch ${h.acceptedEpoch} beyond ${this.epoch}`);
+      // The learner promised (ACKEPOCH) a later epoch, from a leader attempt that never established:
+      // it can never follow ours. Dropping it alone (Apache answers LEADERINFO and the learner
+      // refuses it) leaves it rejoining us forever; a new election picks an epoch past its promise.
+      this.stepDown(out, `learner ${from} accepted epoch ${h.acceptedEpoch} beyond ours (${this.epoch}): a new epoch is needed`);
       return;
     }
     if (this.phase !== 'discovery' && h.state === 'awaitingEpoch') this.sendLeaderInfo(h, out);

@@ -354,3 +354,18 @@ test('leader-failover, observer, old-leader-rejoin: one leader (member 2) throug
   const s3 = h.syncs().find((x) => x.sid === 3)!;
   assert.deepEqual([s3.decision.mode, s3.decision.zxid, s3.decision.proposals], ['DIFF', 0x200000005n, 5]);
 });
+
+test('a learner that accepted a later epoch than ours makes the leader step down (it could never follow us)', () => {
+  const h = established3();
+  // Member 2 reconnects after ACKing epoch 5 to a leader attempt that never established.
+  h.carry(h.leader.receive(2, { type: 'FOLLOWERINFO', zxid: 0x500000000n, sid: 2n, protocolVersion: 0x10000, configVersion: 0n }));
+  const down = h.outputs.filter((o) => o.kind === 'stepDown');
+  assert.equal(down.length, 1);
+  assert.match((down[0] as { reason: string }).reason, /accepted epoch 5 beyond ours \(1\)/);
+  assert.ok(h.leader.stopped);
+  // A learner at our epoch or below is simply synchronised.
+  const ok = established3();
+  ok.carry(ok.leader.receive(2, { type: 'FOLLOWERINFO', zxid: 0x100000000n, sid: 2n, protocolVersion: 0x10000, configVersion: 0n }));
+  assert.ok(!ok.outputs.some((o) => o.kind === 'stepDown'));
+  assert.deepEqual(oursTo(ok, 2).slice(-1), ['LEADERINFO 0x100000000']);
+});
