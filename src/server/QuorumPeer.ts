@@ -304,10 +304,13 @@ export class QuorumPeer {
           // As Apache's leader, the tree's zxid is the new epoch's first (srvr shows 0x<epoch>00000000).
           this.enterEpoch(epoch);
           this.election.updateElectionVote(BigInt(epoch));
-          // Every session gets a full timeout from now (Apache's LeaderSessionTracker starts so): as a
-          // follower this member never saw the touches of other members' clients, and their old
-          // deadlines would expire them all at the first tick.
-          for (const [id, timeout] of db.sessions) this.server.tracker.add(id, timeout, this.runtime.clock.now());
+          // The tracker starts from the sessions the database holds, each with a full timeout from now
+          // (as Apache's LeaderSessionTracker): as a follower this member never saw the touches of
+          // other members' clients, whose old deadlines would expire them all at the first tick, and
+          // it may still track sessions whose creation a TRUNC or SNAP took away.
+          const tracker = this.server.tracker;
+          for (const id of [...tracker.sessions.keys()]) if (!db.sessions.has(id)) tracker.remove(id);
+          for (const [id, timeout] of db.sessions) tracker.add(id, timeout, this.runtime.clock.now());
           this.server.serving = true;
           const establishedAt = this.runtime.clock.now();
           this.server.leaderFiguresSource = () => {

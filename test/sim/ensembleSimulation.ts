@@ -635,7 +635,8 @@ export class EnsembleSimulation {
           pipeline!.startEpoch(Number(core.nextZxid()));
           this.enterEpoch(m, epoch);
           m.fle.updateElectionVote(BigInt(epoch));
-          // As QuorumPeer.lead: every session gets a full timeout from the leader's start.
+          // As QuorumPeer.lead: the tracker holds the database's sessions, each with a full timeout.
+          for (const id of [...m.tracker.sessions.keys()]) if (!m.db.sessions.has(id)) m.tracker.remove(id);
           for (const [id, timeout] of m.db.sessions) m.tracker.add(id, timeout, this.sched.now());
           m.serving = true;
           this.onEstablished(m, epoch, m.applied);
