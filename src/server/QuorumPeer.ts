@@ -12,6 +12,8 @@ import { recover } from '../storage/Recovery.js';
 import { readSnapshotBody, serializeSnapshotSync, type SnapshotBody } from '../storage/Snapshot.js';
 import { Reader } from '../jute/archive.js';
 import { DataTree } from '../tree/DataTree.js';
+import type { ZkDatabase } from '../tree/ZkDatabase.js';
+import type { SessionTracker } from '../session/SessionTracker.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
@@ -64,6 +66,17 @@ export function dropConnection(server: ZkServer, sessionId: bigint): void {
   if (!conn) return;
   server.sessionConns.delete(sessionId);
   conn.close();
+}
+
+/**
+ * A leader just established: its session tracker starts from the sessions the database holds, each
+ * with a full timeout from `now` (as Apache's LeaderSessionTracker). As a follower this member never
+ * saw the touches of other members' clients, whose old deadlines would expire them all at the first
+ * tick, and it may still track sessions whose creation a TRUNC or SNAP took away.
+ */
+export function restartSessionClocks(tracker: SessionTracker, db: ZkDatabase, now: number): void {
+  for (const id of [...tracker.sessions.keys()]) if (!db.sessions.has(id)) tracker.remove(id);
+  for (const [id, timeout] of db.sessions) tracker.add(id, timeout, now);
 }
 
 export class QuorumPeer {
@@ -304,13 +317,7 @@ export class QuorumPeer {
           // As Apache's leader, the tree's zxid is the new epoch's first (srvr shows 0x<epoch>00000000).
           this.enterEpoch(epoch);
           this.election.updateElectionVote(BigInt(epoch));
-          // The tracker starts from the sessions the database holds, each with a full timeout from now
-          // (as Apache's LeaderSessionTracker): as a follower this member never saw the touches of
-          // other members' clients, whose old deadlines would expire them all at the first tick, and
-          // it may still track sessions whose creation a TRUNC or SNAP took away.
-          const tracker = this.server.tracker;
-          for (const id of [...tracker.sessions.keys()]) if (!db.sessions.has(id)) tracker.remove(id);
-          for (const [id, timeout] of db.sessions) tracker.add(id, timeout, this.runtime.clock.now());
+          restartSessionClocks(this.server.tracker, db, this.runtime.clock.now());
           this.server.serving = true;
           const establishedAt = this.runtime.clock.now();
           this.server.leaderFiguresSource = () => {

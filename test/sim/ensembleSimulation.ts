@@ -50,6 +50,7 @@ import { ZabLeader } from '../../src/quorum/zab/ZabLeader.js';
 import { ZabLearner } from '../../src/quorum/zab/ZabLearner.js';
 import { makeZxid, type ZabMessage } from '../../src/quorum/zab/messages.js';
 import { fromWire, toWire } from '../../src/quorum/net/QuorumChannels.js';
+import { restartSessionClocks } from '../../src/server/QuorumPeer.js';
 import type { Runtime, TimerHandle } from '../../src/runtime/Runtime.js';
 import { Model, ROOT } from './Model.js';
 import { SimDisk, SimTxnLog } from './SimDisk.js';
@@ -635,9 +636,7 @@ export class EnsembleSimulation {
           pipeline!.startEpoch(Number(core.nextZxid()));
           this.enterEpoch(m, epoch);
           m.fle.updateElectionVote(BigInt(epoch));
-          // As QuorumPeer.lead: the tracker holds the database's sessions, each with a full timeout.
-          for (const id of [...m.tracker.sessions.keys()]) if (!m.db.sessions.has(id)) m.tracker.remove(id);
-          for (const [id, timeout] of m.db.sessions) m.tracker.add(id, timeout, this.sched.now());
+          restartSessionClocks(m.tracker, m.db, this.sched.now());
           m.serving = true;
           this.onEstablished(m, epoch, m.applied);
         },
