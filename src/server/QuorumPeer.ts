@@ -184,6 +184,7 @@ export class QuorumPeer {
     if (gen !== this.generation || this.stopped) return;
     this.generation++;
     this.server.leaderFiguresSource = null;
+    this.server.revalidateSession = null;
     this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
     // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick. An
     // observer waits observer.election.DelayMs (200 ms) as Apache's does.
@@ -367,7 +368,7 @@ export class QuorumPeer {
           const now = this.runtime.clock.now();
           for (const s of sessions) this.server.tracker.touch(s.sessionId, now);
         },
-        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg),
+        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg, send),
         syncChosen: (sid, mode, zxid, proposals, reason) => {
           fromLog.delete(sid);
           this.logger.info(`Synchronizing with learner sid: ${sid} by ${mode} 0x${zxid.toString(16)} (${proposals} proposals; ${reason})`);
@@ -404,8 +405,19 @@ export class QuorumPeer {
     return out;
   }
 
-  private learnerRequest(pipeline: RequestPipeline, stage: LeaderCommit<SnapshotBody>, sid: number, msg: PeerMessage): void {
-    if (msg.type !== 'REQUEST') return; // REVALIDATE: not yet
+  private learnerRequest(
+    pipeline: RequestPipeline, stage: LeaderCommit<SnapshotBody>, sid: number, msg: PeerMessage, send: (to: number, m: PeerMessage) => void,
+  ): void {
+    if (msg.type === 'REVALIDATE') {
+      // A client reconnected to that learner with this session: the leader's tracker decides, and
+      // a live session is touched as if the client had spoken (Apache: checkIfValidGlobalSession).
+      const valid = this.server.tracker.isActive(msg.sessionId);
+      if (valid) this.server.tracker.touch(msg.sessionId, this.runtime.clock.now());
+      this.logger.info(`Revalidated session 0x${BigInt.asUintN(64, msg.sessionId).toString(16)} for learner ${sid}: ${valid ? 'valid' : 'invalid'}`);
+      send(sid, { type: 'REVALIDATE', zxid: -1n, sessionId: msg.sessionId, valid });
+      return;
+    }
+    if (msg.type !== 'REQUEST') return;
     // A learner forwards a client's sync as a REQUEST of type sync; it is answered with SYNC.
     if (msg.opType === OpCode.sync) {
       stage.syncRequested(sid);
@@ -445,6 +457,8 @@ export class QuorumPeer {
       return st === 'idle' || st === 'awaitLeaderInfo' ? 'discovery' : st === 'broadcast' ? 'broadcast' : st === 'lost' ? 'election' : 'synchronization';
     };
     let stage: FollowerCommit<SnapshotBody> | null = null;
+    /** Reconnecting clients waiting for the leader's REVALIDATE answer, per session, in order. */
+    const revalidating = new Map<bigint, ((valid: boolean) => void)[]>();
     const storage = {
       ...this.epochStore(),
       truncate: async (zxid: bigint) => {
@@ -500,6 +514,12 @@ export class QuorumPeer {
         leaderLost: (reason) => this.roleEnded(gen, reason),
         leaderReply: (msg) => {
           if (msg.type === 'SYNC') pipeline?.syncAnswered();
+          if (msg.type === 'REVALIDATE') {
+            const waiting = revalidating.get(msg.sessionId);
+            const done = waiting?.shift();
+            if (waiting && waiting.length === 0) revalidating.delete(msg.sessionId);
+            done?.(msg.valid === true);
+          }
         },
       },
       this.server.stats,
@@ -511,6 +531,16 @@ export class QuorumPeer {
     }
     const st: FollowerCommit<SnapshotBody> = stage;
     pipeline.sessionClosed = (id) => dropConnection(this.server, id);
+    this.server.revalidateSession = (sessionId, timeout, done) => {
+      const q = revalidating.get(sessionId) ?? [];
+      revalidating.set(sessionId, q);
+      q.push(done);
+      if (!st.forward({ type: 'REVALIDATE', zxid: -1n, sessionId, timeout })) {
+        q.pop();
+        if (q.length === 0) revalidating.delete(sessionId);
+        done(false);
+      }
+    };
     pipeline.forwarder = (req) =>
       st.forward({ type: 'REQUEST', zxid: -1n, sessionId: req.sessionId, cxid: req.cxid, opType: req.type, body: req.body, authinfo: req.authinfo });
     this.channel = new QuorumChannel(socket, true, (m) => st.receive(m), (reason) => {

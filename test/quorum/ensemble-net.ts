@@ -28,6 +28,8 @@ export interface EnsembleOptions {
   extra?: Record<string, string | number | boolean>;
   /** Extra environment for every member (SERVER_JVMFLAGS for -D properties). */
   env?: Record<string, string>;
+  /** Members dial each other directly: no proxies (nothing to cut, less relaying under load). */
+  direct?: boolean;
 }
 
 export class ProxiedEnsemble {
@@ -44,7 +46,7 @@ export class ProxiedEnsemble {
   static async create(ids: number[], opts: EnsembleOptions = {}): Promise<ProxiedEnsemble> {
     const e = new ProxiedEnsemble(ids, opts);
     for (const id of ids) e.ports.set(id, { client: await freePort(), quorum: await freePort(), election: await freePort() });
-    for (const from of ids) {
+    for (const from of opts.direct ? [] : ids) {
       for (const to of ids) {
         if (from === to) continue;
         const p = e.ports.get(to)!;
@@ -67,7 +69,8 @@ export class ProxiedEnsemble {
       dataDir, clientPort: own.client, clientPortAddress: HOST, '4lw.commands.whitelist': '*', 'admin.enableServer': false,
     };
     for (const o of this.ids) {
-      const p = o === id ? own : { quorum: this.links.get(`${id}>${o}`)!.quorum.port, election: this.links.get(`${id}>${o}`)!.election.port };
+      const link = this.links.get(`${id}>${o}`);
+      const p = o === id || !link ? this.ports.get(o)! : { quorum: link.quorum.port, election: link.election.port };
       cfg[`server.${o}`] = `${HOST}:${p.quorum}:${p.election}${observers.has(o) ? ':observer' : ''}`;
     }
     if (observers.has(id)) cfg.peerType = 'observer';
@@ -75,6 +78,10 @@ export class ProxiedEnsemble {
     const cfgFile = path.join(dir, 'zoo.cfg');
     writeZooCfg(cfgFile, cfg);
     this.cfgFiles.set(id, cfgFile);
+  }
+
+  cfgFile(id: number): string {
+    return this.cfgFiles.get(id)!;
   }
 
   clientPort(id: number): number {
@@ -150,7 +157,7 @@ export class ProxiedEnsemble {
 
   /** Only the quorum links others use to reach `id` black-holed (election links untouched). */
   stallQuorumTo(id: number, on = true): void {
-    for (const o of this.ids) if (o !== id) this.links.get(`${o}>${id}`)!.quorum.stall(on);
+    for (const o of this.ids) if (o !== id) this.links.get(`${o}>${id}`)?.quorum.stall(on);
   }
 
   /** Undo isolate/stall: live black-holed connections are dropped so both ends reconnect. */
