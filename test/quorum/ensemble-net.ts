@@ -67,6 +67,8 @@ export class ProxiedEnsemble {
     const cfg: Record<string, string | number | boolean> = {
       tickTime: this.opts.tickTime ?? 200, initLimit: this.opts.initLimit ?? 10, syncLimit: this.opts.syncLimit ?? 5,
       dataDir, clientPort: own.client, clientPortAddress: HOST, '4lw.commands.whitelist': '*', 'admin.enableServer': false,
+      // Test clients ask for long sessions, so that no expiry (a txn) happens unless a test wants one.
+      maxSessionTimeout: 60000,
     };
     for (const o of this.ids) {
       const link = this.links.get(`${id}>${o}`);
@@ -215,6 +217,24 @@ export async function dumpTree(c: NzkClient, root = '/'): Promise<Map<string, st
   };
   await walk(root);
   return out;
+}
+
+/**
+ * create, retried across connection losses while the ensemble changes leader: a NODE_EXISTS after
+ * a lost attempt means that attempt was committed, which counts as acknowledged here.
+ */
+export async function createSurely(c: NzkClient, p: string, data: Buffer, timeoutMs = 30000): Promise<void> {
+  let lost = false;
+  await retry(async () => {
+    try {
+      await call(c, 'create', p, data);
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (lost && code === -110) return; // NODE_EXISTS
+      lost = true;
+      throw e;
+    }
+  }, timeoutMs);
 }
 
 /** Retries `f` until it succeeds or the deadline passes (writes while an ensemble re-elects). */

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { ourZkAvailable } from '../support/OurZk.js';
 import { call, connectNzk, type NzkClient } from '../support/nzk.js';
 import { getLastLoggedZxid } from '../../src/storage/TxnLogReader.js';
-import { ProxiedEnsemble, dumpTree, retry, sleep, srvrZxid, waitRoles } from './ensemble-net.js';
+import { ProxiedEnsemble, createSurely, dumpTree, retry, sleep, srvrZxid, waitRoles } from './ensemble-net.js';
 
 const skip = !ourZkAvailable() && 'dist CLI missing';
 const hex = (z: bigint | number) => `0x${z.toString(16)}`;
 
 async function connectTo(e: ProxiedEnsemble, id: number, clients: NzkClient[]): Promise<NzkClient> {
-  const c = await retry(() => connectNzk(e.procs.get(id)!.connectString), 20000);
+  const c = await retry(() => connectNzk(e.procs.get(id)!.connectString, 30000), 20000);
   clients.push(c);
   return c;
 }
@@ -35,7 +35,9 @@ async function treesConverge(e: ProxiedEnsemble, ids: number[], clients: NzkClie
 }
 
 test('TRUNC: an old leader with a txn nobody else logged rejoins by TRUNC and loses that txn', { skip, timeout: 120000 }, async () => {
-  const e = await ProxiedEnsemble.create([1, 2, 3]);
+  // A long syncLimit: the black-holed leader must not step down (and, LOOKING with the highest
+  // zxid, win again) before it is killed; the kill itself is seen at once through the proxies.
+  const e = await ProxiedEnsemble.create([1, 2, 3], { syncLimit: 25 });
   const clients: NzkClient[] = [];
   try {
     await e.startAll();
@@ -106,21 +108,23 @@ test('DIFF from the leader\'s txn log (beyond the committed window) and from the
   // ZooKeeper's rule compares the log files to scan with snapshotSizeFactor × the newest snapshot.
   const e = await ProxiedEnsemble.create([1, 2, 3], {
     env: { SERVER_JVMFLAGS: '-Dzookeeper.preAllocSize=64 -Dzookeeper.snapshotSizeFactor=10000' },
+    // Hundreds of writes at once on a loaded machine: no leader change wanted while they run.
+    syncLimit: 20,
   });
   const clients: NzkClient[] = [];
   try {
     await e.startAll();
     const { leader, followers } = await waitRoles(e, e.ids, 30000);
     const lc = await connectTo(e, leader, clients);
-    await call(lc, 'create', '/d', Buffer.from(''));
-    for (let i = 0; i < 20; i++) await call(lc, 'create', `/d/pre${i}`, Buffer.from(`p${i}`));
+    await createSurely(lc, '/d', Buffer.from(''));
+    for (let i = 0; i < 20; i++) await createSurely(lc, `/d/pre${i}`, Buffer.from(`p${i}`));
     const behind = followers[0]!;
     await treesConverge(e, e.ids, clients);
 
     // Far behind: more than the 500-txn window is committed while the follower is down.
     await e.stop(behind);
     for (let batch = 0; batch < 6; batch++) {
-      await Promise.all(Array.from({ length: 100 }, (_, i) => call(lc, 'create', `/d/n${batch * 100 + i}`, Buffer.from(`${batch * 100 + i}`))));
+      await Promise.all(Array.from({ length: 100 }, (_, i) => createSurely(lc, `/d/n${batch * 100 + i}`, Buffer.from(`${batch * 100 + i}`))));
     }
     await e.start(behind);
     await waitRoles(e, e.ids, 30000);
@@ -133,7 +137,7 @@ test('DIFF from the leader\'s txn log (beyond the committed window) and from the
 
     // A little behind: DIFF from the in-memory window.
     await e.stop(behind);
-    for (let i = 0; i < 10; i++) await call(lc, 'setData', `/d/pre${i}`, Buffer.from(`q${i}`), -1);
+    for (let i = 0; i < 10; i++) await retry(() => call(lc, 'setData', `/d/pre${i}`, Buffer.from(`q${i}`), -1), 30000);
     await e.start(behind);
     await waitRoles(e, e.ids, 30000);
     const inWindow = new RegExp(`Synchronizing with learner sid: ${behind} by DIFF 0x[0-9a-f]+ \\(10 proposals; using the committed log`);
