@@ -198,7 +198,6 @@ export class QuorumPeer {
       await this.fastForward();
       if (pause > 0) await new Promise<void>((r) => this.runtime.scheduler.after(pause, r));
       if (this.stopped) return;
-      this.election.becomeLooking();
       await this.look();
     }).catch((e: Error) => this.logger.error(`going back to LOOKING failed: ${e.message}`));
   }
@@ -299,20 +298,29 @@ export class QuorumPeer {
           ).finally(() => {
             if (held.get(sid) !== queue || gen !== this.generation) return;
             held.delete(sid);
-            for (const x of queue) stage?.receive(sid, x);
+            for (const x of queue) toStage(sid, x);
           });
           return;
         }
       }
-      stage?.receive(sid, m);
+      toStage(sid, m);
     };
+    // A learner may connect and speak before the commit stage exists (the listener opens first so
+    // that it can): what it says waits here until the stage has started.
+    const early: [number, PeerMessage][] = [];
+    const toStage = (sid: number, m: PeerMessage) => {
+      if (stage && started) stage.receive(sid, m);
+      else early.push([sid, m]);
+    };
+    let started = false;
     const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
       message: deliver,
       disconnected: (sid, reason) => {
         this.logger.warn(`Learner ${sid} disconnected: ${reason}`);
         held.delete(sid);
         fromLog.delete(sid);
-        stage?.disconnected(sid);
+        if (stage && started) stage.disconnected(sid);
+        else for (let i = early.length - 1; i >= 0; i--) if (early[i]![0] === sid) early.splice(i, 1);
       },
     });
     this.listener = listener;
@@ -380,6 +388,8 @@ export class QuorumPeer {
     if (gen !== this.generation || !stage) return;
     const st: LeaderCommit<SnapshotBody> = stage;
     st.start();
+    started = true;
+    for (const [sid, m] of early.splice(0)) deliver(sid, m);
     this.roleTimer = this.runtime.scheduler.every(Math.max(1, Math.floor(this.config.tickTime / 2)), () => st.tick());
   }
 
