@@ -9,7 +9,8 @@ import path from 'node:path';
 import { makeTempDir, startServerProcess, type RunningServer } from '../support/ServerProcess.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../support/OurZk.js';
 import { APACHE_ZK_CLASSPATH, apacheZkAvailable } from '../support/ApacheZk.js';
-import { HOST, allocatePorts, waitForRoles, writeMemberConfig } from '../support/Ensemble.js';
+import { HOST, waitForRoles, writeMemberConfig, type MemberPorts } from '../support/Ensemble.js';
+import { PortRange } from '../quorum/ensemble-net.js';
 import { ZooKeeper } from '../../src/client/ZooKeeper.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +26,10 @@ async function startMember(kind: 'ours' | 'apache', id: number, cfgFile: string,
 
 async function failover(kind: 'ours' | 'apache'): Promise<{ firstWriteMs: number; acked: number }> {
   const ids = [1, 2, 3];
-  const ports = await allocatePorts(ids);
+  // Ports from a block of 24000-24999, away from the kernel's ephemeral range (see PortRange).
+  const range = new PortRange(kind === 'ours' ? 24800 : 24900);
+  const ports = new Map<number, MemberPorts>();
+  for (const id of ids) ports.set(id, { client: await range.take(), quorum: await range.take(), election: await range.take() });
   const root = makeTempDir(`failover-${kind}-`);
   const members = new Map<number, RunningServer>();
   const writers: ZooKeeper[] = [];

@@ -41,7 +41,7 @@ function zkServerStatus(e: ProxiedEnsemble, id: number): string {
 
 test('5 voters + an observer: leader SIGKILLed under load from several clients; no acknowledged write lost', { skip, timeout: 180000 }, async () => {
   const ids = [1, 2, 3, 4, 5, 6];
-  const e = await ProxiedEnsemble.create(ids, { observers: [6], direct: true });
+  const e = await ProxiedEnsemble.create(ids, { observers: [6], direct: true, portBase: 24200 });
   const writers: ZooKeeper[] = [];
   try {
     await e.startAll();
@@ -116,7 +116,7 @@ test('a leader cut off from the others steps down within syncLimit; the majority
   const ids = [1, 2, 3];
   const tickTime = 200;
   const syncLimit = 5;
-  const e = await ProxiedEnsemble.create(ids, { tickTime, syncLimit });
+  const e = await ProxiedEnsemble.create(ids, { tickTime, syncLimit, portBase: 24300 });
   const clients: NzkClient[] = [];
   try {
     await e.startAll();
@@ -177,7 +177,7 @@ test('a leader cut off from the others steps down within syncLimit; the majority
 
 test('a session moves between members: revalidated through the leader; a closed one is refused', { skip, timeout: 120000 }, async () => {
   const ids = [1, 2, 3];
-  const e = await ProxiedEnsemble.create(ids, { direct: true });
+  const e = await ProxiedEnsemble.create(ids, { direct: true, portBase: 24400 });
   const open: ZooKeeper[] = [];
   try {
     await e.startAll();

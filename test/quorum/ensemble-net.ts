@@ -5,13 +5,40 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fourLetterWord, freePort, makeTempDir, startServerProcess, writeZooCfg, type RunningServer } from '../support/ServerProcess.js';
+import net from 'node:net';
+import { fourLetterWord, makeTempDir, startServerProcess, writeZooCfg, type RunningServer } from '../support/ServerProcess.js';
 import { HOST, srvrMode } from '../support/Ensemble.js';
 import { OUR_ZK_CLI } from '../support/OurZk.js';
 import { TcpProxy } from '../client/TcpProxy.js';
 import { call, type NzkClient } from '../support/nzk.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Ports for these tests from a block of 24000-24999, each test its own hundred: outside the
+ * kernel's ephemeral range (32768+), so no port-0 listener or outgoing connection of a test
+ * running in parallel can take one between our probe and the member's bind.
+ */
+export class PortRange {
+  private next: number;
+  constructor(private readonly base: number, private readonly end = base + 100) {
+    if (base < 24000 || this.end > 25000) throw new Error(`port block ${base}-${this.end} outside 24000-24999`);
+    this.next = base;
+  }
+
+  async take(): Promise<number> {
+    while (this.next < this.end) {
+      const p = this.next++;
+      const free = await new Promise<boolean>((resolve) => {
+        const srv = net.createServer();
+        srv.once('error', () => resolve(false));
+        srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+      });
+      if (free) return p;
+    }
+    throw new Error(`no free port left in ${this.base}-${this.end - 1}`);
+  }
+}
 
 interface Ports {
   client: number;
@@ -30,6 +57,8 @@ export interface EnsembleOptions {
   env?: Record<string, string>;
   /** Members dial each other directly: no proxies (nothing to cut, less relaying under load). */
   direct?: boolean;
+  /** First port of this test's block of 100 in 24000-24999. */
+  portBase: number;
 }
 
 export class ProxiedEnsemble {
@@ -43,14 +72,18 @@ export class ProxiedEnsemble {
 
   private constructor(readonly ids: number[], readonly opts: EnsembleOptions) {}
 
-  static async create(ids: number[], opts: EnsembleOptions = {}): Promise<ProxiedEnsemble> {
+  static async create(ids: number[], opts: EnsembleOptions): Promise<ProxiedEnsemble> {
     const e = new ProxiedEnsemble(ids, opts);
-    for (const id of ids) e.ports.set(id, { client: await freePort(), quorum: await freePort(), election: await freePort() });
+    const range = new PortRange(opts.portBase);
+    for (const id of ids) e.ports.set(id, { client: await range.take(), quorum: await range.take(), election: await range.take() });
     for (const from of opts.direct ? [] : ids) {
       for (const to of ids) {
         if (from === to) continue;
         const p = e.ports.get(to)!;
-        e.links.set(`${from}>${to}`, { quorum: await new TcpProxy(p.quorum).start(), election: await new TcpProxy(p.election).start() });
+        e.links.set(`${from}>${to}`, {
+          quorum: await new TcpProxy(p.quorum).start(await range.take()),
+          election: await new TcpProxy(p.election).start(await range.take()),
+        });
       }
     }
     for (const id of ids) e.writeConfig(id);

@@ -37,7 +37,7 @@ async function treesConverge(e: ProxiedEnsemble, ids: number[], clients: NzkClie
 test('TRUNC: an old leader with a txn nobody else logged rejoins by TRUNC and loses that txn', { skip, timeout: 120000 }, async () => {
   // A long syncLimit: the black-holed leader must not step down (and, LOOKING with the highest
   // zxid, win again) before it is killed; the kill itself is seen at once through the proxies.
-  const e = await ProxiedEnsemble.create([1, 2, 3], { syncLimit: 25 });
+  const e = await ProxiedEnsemble.create([1, 2, 3], { syncLimit: 25, portBase: 24000 });
   const clients: NzkClient[] = [];
   try {
     await e.startAll();
@@ -110,6 +110,7 @@ test('DIFF from the leader\'s txn log (beyond the committed window) and from the
     env: { SERVER_JVMFLAGS: '-Dzookeeper.preAllocSize=64 -Dzookeeper.snapshotSizeFactor=10000' },
     // Hundreds of writes at once on a loaded machine: no leader change wanted while they run.
     syncLimit: 20,
+    portBase: 24100,
   });
   const clients: NzkClient[] = [];
   try {

@@ -6,11 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ElectionTransport, type PeerAddr } from '../../../src/quorum/net/ElectionTransport.js';
 import { nodeRuntime } from '../../../src/runtime/Runtime.js';
-import { freePort } from '../../support/ServerProcess.js';
+import { PortRange } from '../ensemble-net.js';
 
 test('a member alone keeps timing out and retrying its election', { timeout: 30000 }, async () => {
   const peers: PeerAddr[] = [];
-  for (const sid of [1, 2, 3]) peers.push({ sid, host: '127.0.0.1', quorumPort: await freePort(), electionPort: await freePort(), type: 'participant' });
+  const ports = new PortRange(24700);
+  for (const sid of [1, 2, 3]) peers.push({ sid, host: '127.0.0.1', quorumPort: await ports.take(), electionPort: await ports.take(), type: 'participant' });
   const lines: string[] = [];
   const t = new ElectionTransport(3, peers, 'server.1=…', nodeRuntime, {
     decided: () => assert.fail('a member alone cannot decide'),
