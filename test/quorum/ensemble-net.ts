@@ -9,7 +9,6 @@ import net from 'node:net';
 import { fourLetterWord, makeTempDir, startServerProcess, writeZooCfg, type RunningServer } from '../support/ServerProcess.js';
 import { HOST, srvrMode } from '../support/Ensemble.js';
 import { OUR_ZK_CLI } from '../support/OurZk.js';
-import { TcpProxy } from '../client/TcpProxy.js';
 import { call, type NzkClient } from '../support/nzk.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +64,7 @@ export class ProxiedEnsemble {
   readonly root = makeTempDir('ensemble-net-');
   readonly procs = new Map<number, RunningServer>();
   /** `${from}>${to}` → proxies (quorum, election) in front of `to`, used by `from`. */
-  private readonly links = new Map<string, { quorum: TcpProxy; election: TcpProxy }>();
+  private readonly links = new Map<string, { quorum: LinkProxy; election: LinkProxy }>();
   private readonly ports = new Map<number, Ports>();
   private readonly cfgFiles = new Map<number, string>();
   private starts = 0;
@@ -81,8 +80,9 @@ export class ProxiedEnsemble {
         if (from === to) continue;
         const p = e.ports.get(to)!;
         e.links.set(`${from}>${to}`, {
-          quorum: await new TcpProxy(p.quorum).start(await range.take()),
-          election: await new TcpProxy(p.election).start(await range.take()),
+          quorum: await new LinkProxy(p.quorum).start(await range.take()),
+          // Election links: a refused dial is retried by the election itself; no need to hold it.
+          election: await new LinkProxy(p.election, 0).start(await range.take()),
         });
       }
     }
@@ -167,8 +167,8 @@ export class ProxiedEnsemble {
   }
 
   /** Every directed link between `a` and `b` (both ports). */
-  private between(a: number, b: number): TcpProxy[] {
-    const out: TcpProxy[] = [];
+  private between(a: number, b: number): LinkProxy[] {
+    const out: LinkProxy[] = [];
     for (const k of [`${a}>${b}`, `${b}>${a}`]) {
       const l = this.links.get(k);
       if (l) out.push(l.quorum, l.election);
@@ -214,6 +214,99 @@ export class ProxiedEnsemble {
       await l.election.stop();
     }
     fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A loopback TCP proxy for one directed link between members, which a test can black-hole (bytes
+ * vanish, no reset), block (new connections refused), or sever (live ones reset). Unlike a plain
+ * proxy it retries the upstream connect for a while: a member that dials a just-elected leader a
+ * few ms before that leader listens then gets through, as it would without a proxy (its own dial
+ * retries a refused connect, but a proxy that accepted and then reset would end its role).
+ */
+export class LinkProxy {
+  private server: net.Server | null = null;
+  private readonly pairs = new Set<[net.Socket, net.Socket | null]>();
+  private blocked = false;
+  private stalled = false;
+  port = 0;
+
+  constructor(private readonly targetPort: number, private readonly upstreamRetryMs = 2000) {}
+
+  async start(port: number): Promise<this> {
+    const server = net.createServer((client) => this.onClient(client));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, HOST, () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  private onClient(client: net.Socket): void {
+    client.on('error', () => {});
+    if (this.blocked) {
+      client.destroy();
+      return;
+    }
+    const pair: [net.Socket, net.Socket | null] = [client, null];
+    this.pairs.add(pair);
+    const early: Buffer[] = [];
+    client.on('data', (d) => {
+      if (this.stalled) return;
+      if (pair[1]) pair[1].write(d);
+      else early.push(d);
+    });
+    const end = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      pair[1]?.destroy();
+    };
+    client.on('close', end);
+    const giveUpAt = Date.now() + this.upstreamRetryMs;
+    const dial = () => {
+      if (client.destroyed) return;
+      const up = net.connect({ host: HOST, port: this.targetPort });
+      up.once('connect', () => {
+        pair[1] = up;
+        for (const d of early.splice(0)) up.write(d);
+        up.on('data', (d) => {
+          if (!this.stalled) client.write(d);
+        });
+        up.on('close', end);
+      });
+      up.once('error', () => {
+        up.destroy();
+        if (pair[1] === up) return; // close handles it
+        if (Date.now() < giveUpAt && !this.blocked) setTimeout(dial, 10);
+        else end();
+      });
+    };
+    dial();
+  }
+
+  /** Kills every live connection (both legs), like a network failure. */
+  sever(): void {
+    for (const [a, b] of [...this.pairs]) {
+      a.destroy();
+      b?.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  block(on = true): void {
+    this.blocked = on;
+  }
+
+  stall(on = true): void {
+    this.stalled = on;
+  }
+
+  async stop(): Promise<void> {
+    this.sever();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server = null;
   }
 }
 
