@@ -28,6 +28,11 @@ export interface FrontHooks {
   runFourLetterWord(conn: Connection, word: string, rest: Buffer): void;
   /** Zxid of the last applied txn (a client that has seen more must go elsewhere). */
   lastZxid(): number;
+  /**
+   * Whether a session a client reconnects with is still alive. A quorum learner asks its leader
+   * (REVALIDATE), which owns session expiry; absent, the local tracker answers.
+   */
+  revalidateSession?: (sessionId: bigint, timeout: number, done: (valid: boolean) => void) => void;
   error(msg: string): void;
   /** Undefined while the level is off, so callers build no message then; source is `thread:Class`. */
   info?: ((msg: string, source?: string) => void) | undefined;
@@ -145,18 +150,24 @@ export class ClientFront implements ConnectionHost {
     // Every existing connection of the session goes first, before the password is checked.
     const old = this.sessionConns.get(req.sessionId);
     if (old && old !== conn) old.close();
-    const ok = req.passwd != null && req.passwd.equals(sessionPassword(req.sessionId)) && this.tracker.isActive(req.sessionId);
-    if (!ok) {
-      this.hooks.info?.(`Invalid session 0x${hexId(req.sessionId)} for client ${clientAddr(conn)}, probably expired`, `${CNXN_THREAD}:ZooKeeperServer`);
-      conn.sendFrame((w) => {
-        ConnectResponse.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16) });
-        if (conn.sentReadOnlyFlag) w.bool(false);
-      });
-      conn.closeAfterFlush();
-      return;
-    }
-    this.tracker.add(req.sessionId, timeout, this.clock.now());
-    this.attach(conn, req.sessionId, timeout);
+    const passwdOk = req.passwd != null && req.passwd.equals(sessionPassword(req.sessionId));
+    const finish = (ok: boolean) => {
+      if (conn.closed) return;
+      if (!ok) {
+        this.hooks.info?.(`Invalid session 0x${hexId(req.sessionId)} for client ${clientAddr(conn)}, probably expired`, `${CNXN_THREAD}:ZooKeeperServer`);
+        conn.sendFrame((w) => {
+          ConnectResponse.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16) });
+          if (conn.sentReadOnlyFlag) w.bool(false);
+        });
+        conn.closeAfterFlush();
+        return;
+      }
+      this.tracker.add(req.sessionId, timeout, this.clock.now());
+      this.attach(conn, req.sessionId, timeout);
+    };
+    if (!passwdOk) return finish(false);
+    if (this.hooks.revalidateSession) this.hooks.revalidateSession(req.sessionId, timeout, finish);
+    else finish(this.tracker.isActive(req.sessionId));
   }
 
   private attach(conn: Connection, id: bigint, timeout: number): void {

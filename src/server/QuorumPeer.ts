@@ -5,10 +5,11 @@
 // back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
 import type { ServerConfig } from '../config/ServerConfig.js';
 import { encodeTxn, type Txn } from '../protocol/txn.js';
-import { makeZxid } from '../quorum/zab/messages.js';
+import { makeZxid, type Proposal } from '../quorum/zab/messages.js';
 import { OpCode } from '../protocol/constants.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
-import { recover } from '../storage/Recovery.js';
+import { loadDatabase, recover, removeSnapshotsAfter } from '../storage/Recovery.js';
+import { DEFAULT_SNAPSHOT_SIZE_FACTOR, txnLogSyncBudget } from '../storage/SyncFromLog.js';
 import { readSnapshotBody, serializeSnapshotSync, type SnapshotBody } from '../storage/Snapshot.js';
 import { Reader } from '../jute/archive.js';
 import { DataTree } from '../tree/DataTree.js';
@@ -25,7 +26,7 @@ import { ZabLearner } from '../quorum/zab/ZabLearner.js';
 import { leaderCommit, type LeaderCommit } from './pipeline/LeaderCommit.js';
 import { followerCommit, type FollowerCommit } from './pipeline/FollowerCommit.js';
 import type { RequestPipeline } from './pipeline/RequestPipeline.js';
-import { storageSettings } from './StorageSettings.js';
+import { storageDirs, storageSettings } from './StorageSettings.js';
 import { ZkServer, type ServerLogger } from './ZkServer.js';
 import type { QuorumInfo, ZabState } from './ServerView.js';
 
@@ -41,6 +42,11 @@ export interface QuorumPeerOptions {
   auditLogDir?: string;
   /** Storage recovery; defaults to the config's data directories. */
   recover?: typeof recover;
+}
+
+/** Storage's logger over the peer's (storage logs info lines too). */
+function storageLogger(l: PeerLogger) {
+  return { info: (m: string) => l.info(m), warn: (m: string) => l.warn(m) };
 }
 
 /** The membership text notifications and NEWLEADER carry (Apache's QuorumVerifier.toString). */
@@ -191,6 +197,7 @@ export class QuorumPeer {
     if (gen !== this.generation || this.stopped) return;
     this.generation++;
     this.server.leaderFiguresSource = null;
+    this.server.revalidateSession = null;
     this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
     // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick. An
     // observer waits observer.election.DelayMs (200 ms) as Apache's does.
@@ -204,7 +211,6 @@ export class QuorumPeer {
       await this.fastForward();
       if (pause > 0) await new Promise<void>((r) => this.runtime.scheduler.after(pause, r));
       if (this.stopped) return;
-      this.election.becomeLooking();
       await this.look();
     }).catch((e: Error) => this.logger.error(`going back to LOOKING failed: ${e.message}`));
   }
@@ -255,8 +261,10 @@ export class QuorumPeer {
   private async lead(gen: number): Promise<void> {
     const db = this.server.db;
     const cl = db.committedLog;
-    // The window minus its oldest txn (CommittedLog hands out only txns after a zxid it holds).
-    const committed = cl.size > 0 ? cl.txnsAfter(cl.minZxid) ?? [] : [];
+    const committed = cl.toArray();
+    // Learners behind the in-memory window are synced from the txn log when the budget allows:
+    // the log is read ahead of their ACKEPOCH (the core asks synchronously), kept per learner.
+    const fromLog = new Map<number, { from: bigint; proposals: Proposal<Txn>[] }>();
     const core = new ZabLeader<Txn, SnapshotBody>({
       sid: this.myId,
       voters: this.voters,
@@ -265,6 +273,10 @@ export class QuorumPeer {
       currentEpoch: this.epochs.currentEpoch,
       lastProcessedZxid: BigInt(db.lastProcessedZxid),
       committedLog: committed.map((txn) => ({ zxid: BigInt(txn.hdr.zxid), txn })),
+      txnLogFrom: (from) => {
+        for (const e of fromLog.values()) if (e.from === from) return e.proposals;
+        return null;
+      },
       // The leader's state now, as the SNAP stream carries it (a learner too far behind the committed log).
       snapshot: () => readSnapshotBody(new Reader(Buffer.concat(serializeSnapshotSync(this.server.db, { form: 'body' }).chunks))),
       initLimit: this.initLimit,
@@ -278,11 +290,50 @@ export class QuorumPeer {
     };
     let stage: LeaderCommit<SnapshotBody> | null = null;
     let pipeline: RequestPipeline | null = null;
+    // Messages of a learner whose txn log read is under way wait, in order, behind its ACKEPOCH.
+    const held = new Map<number, PeerMessage[]>();
+    const deliver = (sid: number, m: PeerMessage) => {
+      const q = held.get(sid);
+      if (q) {
+        q.push(m);
+        return;
+      }
+      if (m.type === 'ACKEPOCH') {
+        fromLog.delete(sid);
+        if (core.needsTxnLog(m.zxid)) {
+          const queue = [m];
+          held.set(sid, queue);
+          void this.readLogForSync(m.zxid).then(
+            (proposals) => {
+              if (proposals && held.get(sid) === queue) fromLog.set(sid, { from: m.zxid, proposals });
+            },
+            (e: Error) => this.logger.warn(`reading the txn log to sync learner ${sid} failed: ${e.message}`),
+          ).finally(() => {
+            if (held.get(sid) !== queue || gen !== this.generation) return;
+            held.delete(sid);
+            for (const x of queue) toStage(sid, x);
+          });
+          return;
+        }
+      }
+      toStage(sid, m);
+    };
+    // A learner may connect and speak before the commit stage exists (the listener opens first so
+    // that it can): what it says waits here until the stage has started.
+    const early: [number, PeerMessage][] = [];
+    const toStage = (sid: number, m: PeerMessage) => {
+      if (stage && started) stage.receive(sid, m);
+      else early.push([sid, m]);
+    };
+    let started = false;
     const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
-      message: (sid, m) => stage?.receive(sid, m),
+      message: deliver,
       disconnected: (sid, reason) => {
         this.logger.warn(`Learner ${sid} disconnected: ${reason}`);
-        stage?.disconnected(sid);
+        held.delete(sid);
+        fromLog.delete(sid);
+        if (stage && started) stage.disconnected(sid);
+        else for (let i = early.length - 1; i >= 0; i--) if (early[i]![0] === sid) early.splice(i, 1);
       },
     });
     this.listener = listener;
@@ -339,9 +390,11 @@ export class QuorumPeer {
           const now = this.runtime.clock.now();
           for (const s of sessions) this.server.tracker.touch(s.sessionId, now);
         },
-        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg),
-        syncChosen: (sid, mode, zxid, proposals, reason) =>
-          this.logger.info(`Synchronizing with learner sid: ${sid} by ${mode} 0x${zxid.toString(16)} (${proposals} proposals; ${reason})`),
+        learnerRequest: (sid, msg) => this.learnerRequest(pipeline!, stage!, sid, msg, send),
+        syncChosen: (sid, mode, zxid, proposals, reason) => {
+          fromLog.delete(sid);
+          this.logger.info(`Synchronizing with learner sid: ${sid} by ${mode} 0x${zxid.toString(16)} (${proposals} proposals; ${reason})`);
+        },
       },
       this.server.stats,
       (s) => (stage = s),
@@ -349,11 +402,46 @@ export class QuorumPeer {
     if (gen !== this.generation || !stage) return;
     const st: LeaderCommit<SnapshotBody> = stage;
     st.start();
+    started = true;
+    for (const [sid, m] of early.splice(0)) deliver(sid, m);
     this.roleTimer = this.runtime.scheduler.every(Math.max(1, Math.floor(this.config.tickTime / 2)), () => st.tick());
   }
 
-  private learnerRequest(pipeline: RequestPipeline, stage: LeaderCommit<SnapshotBody>, sid: number, msg: PeerMessage): void {
-    if (msg.type !== 'REQUEST') return; // REVALIDATE: not yet
+  /**
+   * The leader's durable txns from `peerLastZxid` on (the txn at it included, so the core can
+   * check the log reaches back that far), or null when the files to scan exceed
+   * zookeeper.snapshotSizeFactor × the newest snapshot's size (Apache's rule; a negative factor
+   * turns this off).
+   */
+  private async readLogForSync(peerLastZxid: bigint): Promise<Proposal<Txn>[] | null> {
+    const raw = this.config.systemProperties?.get('zookeeper.snapshotSizeFactor');
+    const factor = raw !== undefined && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : DEFAULT_SNAPSHOT_SIZE_FACTOR;
+    const from = Number(peerLastZxid);
+    const budget = await txnLogSyncBudget(storageDirs(this.config), from, factor);
+    if (!budget.allowed) {
+      this.logger.info(
+        `txn log sync for a learner at 0x${peerLastZxid.toString(16)} not possible: ${budget.logBytes} bytes of log over the limit ${budget.limitBytes} (snapshotSizeFactor ${factor})`,
+      );
+      return null;
+    }
+    const out: Proposal<Txn>[] = [];
+    for await (const txn of this.server.txnLog.readTxnsAfter(from - 1)) out.push({ zxid: BigInt(txn.hdr.zxid), txn });
+    return out;
+  }
+
+  private learnerRequest(
+    pipeline: RequestPipeline, stage: LeaderCommit<SnapshotBody>, sid: number, msg: PeerMessage, send: (to: number, m: PeerMessage) => void,
+  ): void {
+    if (msg.type === 'REVALIDATE') {
+      // A client reconnected to that learner with this session: the leader's tracker decides, and
+      // a live session is touched as if the client had spoken (Apache: checkIfValidGlobalSession).
+      const valid = this.server.tracker.isActive(msg.sessionId);
+      if (valid) this.server.tracker.touch(msg.sessionId, this.runtime.clock.now());
+      this.logger.info(`Revalidated session 0x${BigInt.asUintN(64, msg.sessionId).toString(16)} for learner ${sid}: ${valid ? 'valid' : 'invalid'}`);
+      send(sid, { type: 'REVALIDATE', zxid: -1n, sessionId: msg.sessionId, valid });
+      return;
+    }
+    if (msg.type !== 'REQUEST') return;
     // A learner forwards a client's sync as a REQUEST of type sync; it is answered with SYNC.
     if (msg.opType === OpCode.sync) {
       stage.syncRequested(sid);
@@ -393,18 +481,33 @@ export class QuorumPeer {
       return st === 'idle' || st === 'awaitLeaderInfo' ? 'discovery' : st === 'broadcast' ? 'broadcast' : st === 'lost' ? 'election' : 'synchronization';
     };
     let stage: FollowerCommit<SnapshotBody> | null = null;
+    /** Reconnecting clients waiting for the leader's REVALIDATE answer, per session, in order. */
+    const revalidating = new Map<bigint, ((valid: boolean) => void)[]>();
     const storage = {
       ...this.epochStore(),
       truncate: async (zxid: bigint) => {
-        // Txns logged but never applied can be cut; applied ones would need the tree reloaded from disk.
-        // (A zxid with counter 0 is only an epoch's start, set when the epoch began, not a txn.)
-        const marker = db.lastProcessedZxid % 2 ** 32 === 0;
-        const applied = db.committedLog.size > 0 ? db.committedLog.maxZxid : marker ? -1 : db.lastProcessedZxid;
-        if (applied > Number(zxid)) {
-          throw new Error(`TRUNC to 0x${zxid.toString(16)} below the applied 0x${applied.toString(16)} needs a reload from disk (not implemented)`);
-        }
-        await this.server.txnLog.truncate(Number(zxid));
-        if (db.lastProcessedZxid > Number(zxid)) db.lastProcessedZxid = Number(zxid);
+        // As ZKDatabase.truncateLog: cut the log (and snapshots that hold what is cut), then load the
+        // database again from snapshot + log, since txns applied here may be among those undone.
+        const target = Number(zxid);
+        const dirs = storageDirs(this.config);
+        const before = db.lastProcessedZxid;
+        await removeSnapshotsAfter(dirs, target, { logger: storageLogger(this.logger), sync: this.config.forceSync });
+        await this.server.txnLog.truncate(target);
+        const settings = storageSettings(this.config);
+        const { db: fresh } = loadDatabase(dirs, {
+          logger: storageLogger(this.logger), maxFieldBytes: settings.maxFieldBytes, commitLogCount: settings.commitLogCount,
+          digestEnabled: settings.digestEnabled,
+        });
+        // This follower's pipeline was built over `db` and holds nothing yet: refill it in place.
+        db.tree = fresh.tree;
+        db.lastProcessedZxid = fresh.lastProcessedZxid;
+        db.sessions.clear();
+        for (const [id, timeout] of fresh.sessions) db.sessions.set(id, timeout);
+        db.committedLog.clear();
+        for (const txn of fresh.committedLog.toArray()) db.committedLog.add(txn);
+        this.logger.info(
+          `Truncated to 0x${zxid.toString(16)} (database was at 0x${before.toString(16)}); reloaded at 0x${db.lastProcessedZxid.toString(16)}`,
+        );
       },
       loadSnapshot: (zxid: bigint, snap: SnapshotBody) => {
         // Only this follower's (empty) pipeline holds the old tree through db, so swapping it is enough.
@@ -435,6 +538,12 @@ export class QuorumPeer {
         leaderLost: (reason) => this.roleEnded(gen, reason),
         leaderReply: (msg) => {
           if (msg.type === 'SYNC') pipeline?.syncAnswered();
+          if (msg.type === 'REVALIDATE') {
+            const waiting = revalidating.get(msg.sessionId);
+            const done = waiting?.shift();
+            if (waiting && waiting.length === 0) revalidating.delete(msg.sessionId);
+            done?.(msg.valid === true);
+          }
         },
       },
       this.server.stats,
@@ -446,6 +555,16 @@ export class QuorumPeer {
     }
     const st: FollowerCommit<SnapshotBody> = stage;
     pipeline.sessionClosed = (id) => dropConnection(this.server, id);
+    this.server.revalidateSession = (sessionId, timeout, done) => {
+      const q = revalidating.get(sessionId) ?? [];
+      revalidating.set(sessionId, q);
+      q.push(done);
+      if (!st.forward({ type: 'REVALIDATE', zxid: -1n, sessionId, timeout })) {
+        q.pop();
+        if (q.length === 0) revalidating.delete(sessionId);
+        done(false);
+      }
+    };
     pipeline.forwarder = (req) =>
       st.forward({ type: 'REQUEST', zxid: -1n, sessionId: req.sessionId, cxid: req.cxid, opType: req.type, body: req.body, authinfo: req.authinfo });
     this.channel = new QuorumChannel(socket, true, (m) => st.receive(m), (reason) => {

@@ -237,6 +237,7 @@ export class ZkServer implements ServerView {
           this.fourLetter.run(conn, w, rest);
         },
         lastZxid: () => this.db.lastProcessedZxid,
+        revalidateSession: (id, timeout, done) => (this.revalidateSession ? this.revalidateSession(id, timeout, done) : done(this.tracker.isActive(id))),
         error: (m) => this.logger.error(m),
         info: this.logger.info?.bind(this.logger), // logging (issue 9): session and connection lines
         debug: this.logger.debug?.bind(this.logger),
@@ -261,6 +262,9 @@ export class ZkServer implements ServerView {
     if (!makeCommit) return null;
     return this.buildPipeline(makeCommit);
   }
+
+  /** Set by a quorum member while it follows or observes: reconnecting sessions are checked with the leader. */
+  revalidateSession: ((sessionId: bigint, timeout: number, done: (valid: boolean) => void) => void) | null = null;
 
   /** Set by a quorum member while it leads (srvr's "Proposal sizes"). */
   proposalStats = { last: -1, min: -1, max: -1 };

@@ -306,6 +306,19 @@ export interface TruncateReport {
  * the leader (SNAP) can help then.
  */
 export async function truncateTo(dirs: StorageDirs, zxid: number, opts: RepairOptions = {}): Promise<TruncateReport> {
+  const removedSnapshots = await removeSnapshotsAfter(dirs, zxid, opts);
+  const log = await truncateLog(dirs.logDir, zxid, {
+    io: opts.io, logger: opts.logger, sync: opts.sync ?? true, maxRecordBytes: opts.maxFieldBytes,
+  });
+  return { log, removedSnapshots };
+}
+
+/**
+ * The snapshot half of truncateTo, for a learner whose log writer is open (it cuts the log through
+ * the writer, TxnLog.truncate): removes every snapshot named after `zxid`, or fails (ENOSNAPSHOT,
+ * nothing removed) when no valid snapshot at or before it would remain to load from.
+ */
+export async function removeSnapshotsAfter(dirs: StorageDirs, zxid: number, opts: RepairOptions = {}): Promise<string[]> {
   const io = opts.io ?? nodeStorageIO;
   const logger = opts.logger ?? consoleLogger;
   const sync = opts.sync ?? true;
@@ -327,8 +340,7 @@ export async function truncateTo(dirs: StorageDirs, zxid: number, opts: RepairOp
     logger.warn(`removed ${f.path}: it holds txns after 0x${zxid.toString(16)}, which are being truncated`);
   }
   if (sync && removedSnapshots.length > 0) await io.syncDir(dirs.snapDir);
-  const log = await truncateLog(dirs.logDir, zxid, { io, logger, sync, maxRecordBytes: opts.maxFieldBytes });
-  return { log, removedSnapshots };
+  return removedSnapshots;
 }
 
 // ------------------------------------------------------------------ open

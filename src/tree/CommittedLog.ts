@@ -71,6 +71,13 @@ export class CommittedLog {
     return out;
   }
 
+  /** Every txn held, oldest first (a new leader's whole DIFF window). */
+  toArray(): Txn[] {
+    const out: Txn[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.at(i));
+    return out;
+  }
+
   /** Whether `zxid` itself is one of the txns held. */
   has(zxid: number): boolean {
     const i = this.firstAbove(zxid - 1);

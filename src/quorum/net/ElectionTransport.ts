@@ -34,6 +34,14 @@ export class ElectionTransport {
   private timer: TimerHandle | null = null;
   private stopped = false;
   private readonly peers: Map<number, PeerAddr>;
+  /**
+   * Messages for the election that arrive while it is still handing us outputs (our own
+   * notifications loop back at once). Delivering them re-entrantly would let the inner batch arm
+   * a timer that the rest of the outer batch then replaces with an older, already stale one: the
+   * election would never time out again and, with no peer reachable, never retry.
+   */
+  private readonly inbox: { from: bigint; message: Notification }[] = [];
+  private depth = 0;
 
   constructor(
     readonly myId: number,
@@ -91,6 +99,25 @@ export class ElectionTransport {
   // ------------------------------------------------------------------ cores' outputs
 
   private runElection(outs: ElectionOutput[]): void {
+    this.depth++;
+    try {
+      this.carryElection(outs);
+    } finally {
+      this.depth--;
+    }
+    if (this.depth > 0) return;
+    while (this.inbox.length > 0 && !this.stopped) {
+      const d = this.inbox.shift()!;
+      this.depth++;
+      try {
+        this.carryElection(this.election.receive(d.from, d.message));
+      } finally {
+        this.depth--;
+      }
+    }
+  }
+
+  private carryElection(outs: ElectionOutput[]): void {
     for (const o of outs) {
       switch (o.type) {
         case 'send':
@@ -151,10 +178,10 @@ export class ElectionTransport {
         case 'close':
           this.sockets.get(o.conn)?.destroy();
           break;
-        case 'deliver': {
-          this.runElection(this.election.receive(o.from, o.message));
+        case 'deliver':
+          this.inbox.push({ from: o.from, message: o.message });
+          if (this.depth === 0) this.runElection([]);
           break;
-        }
         case 'log':
           this.events.log(o.level, o.message);
           break;
