@@ -32,6 +32,7 @@ export function storageSettings(config: ServerConfig, overrides: Partial<Storage
     digestEnabled: config.digestEnabled,
     snapRetainCount: config.autopurgeSnapRetainCount,
     purgeIntervalHours: config.autopurgePurgeInterval,
+    quorumMember: config.standalone === false,
     ...overrides,
   };
 }

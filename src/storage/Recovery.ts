@@ -49,6 +49,13 @@ export interface StorageSettings extends StorageDirs {
   snapRetainCount?: number;
   /** autopurge.purgeInterval in hours; 0 (default) = off. */
   purgeIntervalHours?: number;
+  /**
+   * A quorum member: no snapshot of the replayed state at start, except the empty tree of a new
+   * directory (Apache's QuorumPeer.loadDataBase takes none). The log's tail may hold txns the
+   * ensemble never committed; a snapshot of them would leave nothing older to truncate back to
+   * when the leader sends TRUNC.
+   */
+  quorumMember?: boolean;
 }
 
 export interface StorageOptions {
@@ -392,7 +399,10 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
     loaded.snapshot !== null &&
     loaded.snapshotZxid === db.lastProcessedZxid &&
     (await findValidSnapshotsAsync(snapDir, 1))[0]?.path === loaded.snapshot;
-  if (!unchanged) startupSnapshot = await snapshotter.snapshotNow(db);
+  const wanted = settings.quorumMember
+    ? db.lastProcessedZxid === 0 && (await findValidSnapshotsAsync(snapDir, 1)).length === 0
+    : !unchanged;
+  if (wanted) startupSnapshot = await snapshotter.snapshotNow(db);
   const purge = startAutopurge(
     { snapDir, logDir, snapRetainCount: settings.snapRetainCount ?? 3, purgeIntervalHours: settings.purgeIntervalHours ?? 0 },
     logger,

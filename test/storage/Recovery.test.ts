@@ -51,6 +51,24 @@ test('the data directory written by ZooKeeper 3.8.0 recovers to the tree ZooKeep
   await log.close();
 });
 
+test('a quorum member snapshots only a new directory at start, never its replayed log tail (it may have to truncate it)', async () => {
+  const dataDir = copyVectorDataDir();
+  const before = fs.readdirSync(path.join(dataDir, 'version-2')).filter((f) => f.startsWith('snapshot.')).sort();
+  const { db, log, report } = await recover(config(dataDir, {}, { quorumMember: true }));
+  assert.equal(report.replayedTxns, 3, 'txns after the newest snapshot were replayed');
+  assert.equal(report.startupSnapshot, null);
+  assert.deepEqual(fs.readdirSync(path.join(dataDir, 'version-2')).filter((f) => f.startsWith('snapshot.')).sort(), before);
+  assertExpectedTree(db);
+  await log.close();
+  const fresh = tmpDir();
+  const first = await recover(config(fresh, {}, { quorumMember: true }));
+  assert.equal(first.report.startupSnapshot, path.join(fresh, 'version-2', 'snapshot.0'), 'a new member starts from snapshot.0');
+  await first.log.close();
+  // A quorum zoo.cfg (standalone false) sets it.
+  assert.equal(storageSettings(defaultConfig({ dataDir: fresh, standalone: false })).quorumMember, true);
+  assert.equal(storageSettings(defaultConfig({ dataDir: fresh })).quorumMember, false);
+});
+
 test('a corrupt newest snapshot falls back to an older one plus the logs', async () => {
   const dataDir = copyVectorDataDir();
   const v2 = path.join(dataDir, 'version-2');
