@@ -234,7 +234,10 @@ const COMMANDS: Command[] = [
   // Ensemble commands: real values on a member, a standalone ZooKeeper's answers otherwise.
   { names: ['leader', 'lead'], serverRequired: true, run: leaderCommand },
   { names: ['monitor', 'mntr'], serverRequired: false, run: monitor },
-  { names: ['observer_connection_stat_reset', 'orst'], serverRequired: true, run: () => ({}) },
+  { names: ['observer_connection_stat_reset', 'orst'], serverRequired: true, run: (v) => {
+    v.resetObserverStats?.();
+    return {};
+  } },
   { names: ['ruok'], serverRequired: true, run: () => ({}) },
   { names: ['set_trace_mask', 'stmk'], serverRequired: false, run: setTraceMask },
   { names: ['server_stats', 'srvr'], serverRequired: true, run: serverStats },

@@ -171,6 +171,7 @@ export class QuorumPeer {
     this.leaderSid = null;
     this.zabState = () => 'election';
     this.observersNow = () => [];
+    this.server.observerStatsReset = null;
     this.lookingSince = this.runtime.clock.now();
     this.logger.info('LOOKING');
     const db = this.server.db;
@@ -337,6 +338,9 @@ export class QuorumPeer {
       },
     });
     this.listener = listener;
+    this.server.observerStatsReset = () => {
+      for (const l of core.learners()) if (l.type === 'observer') listener.resetStats(l.sid);
+    };
     this.observersNow = () => core.learners().filter((l) => l.type === 'observer').flatMap((l) => {
       const st = listener.stats(l.sid);
       // Our channel writes each packet to the socket at once: no packet queue, only unsent bytes.

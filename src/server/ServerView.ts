@@ -33,6 +33,8 @@ export interface ServerView extends StatsSource {
   leaderFigures?(): LeaderFigures | null;
   /** An ensemble member's view of the quorum (leader, zabstate, voting_view, observers commands); null standalone. */
   quorumInfo?(): QuorumInfo | null;
+  /** observer_connection_stat_reset: a leader zeroes its observers' packet and request counts. */
+  resetObserverStats?(): void;
   /**
    * The id operators see (conf serverId, configuration server_id, zabstate myid), as
    * ZooKeeperServer.getServerId: myid in an ensemble, 0 for a standalone server whatever myid says.

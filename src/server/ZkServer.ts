@@ -283,6 +283,11 @@ export class ZkServer implements ServerView {
   quorumInfo(): QuorumInfo | null {
     return this.quorumInfoSource?.() ?? null;
   }
+  /** Set by a leading member: orst resets its observers' connection counts. */
+  observerStatsReset: (() => void) | null = null;
+  resetObserverStats(): void {
+    this.observerStatsReset?.();
+  }
 
   get snapshotterRef(): SnapshotterLike | undefined {
     return this.snapshotter;

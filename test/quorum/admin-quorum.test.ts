@@ -211,6 +211,17 @@ test('with an observer: the leader lists it with its connection figures; voting_
     assert.ok(info.requests >= 2, `requests ${info.requests}`);
     assert.equal(`0x${info.last_zxid.toString(16)}`, leaderZab.last_zxid, 'the last packet to the observer carried the newest zxid (its INFORM)');
 
+    // orst zeroes the observer's packet and request counts on the leader; they count again from there.
+    assert.deepEqual(await getJson(adminPorts.get(leaderId)!, 'orst'), { command: 'observer_connection_stat_reset', error: null });
+    const reset = (await getJson(adminPorts.get(leaderId)!, 'observers')).observers[0];
+    assert.ok(reset.packets_received <= 1 && reset.packets_sent <= 1, `after orst: received ${reset.packets_received}, sent ${reset.packets_sent}`);
+    assert.equal(reset.requests, 0);
+    assert.equal(reset.established, info.established, 'the connection itself is kept');
+    await call(client, 'setData', '/via-observer', Buffer.from('p'), -1);
+    const counted = (await getJson(adminPorts.get(leaderId)!, 'observers')).observers[0];
+    assert.equal(counted.requests, 1, 'the forwarded setData is counted from zero');
+    assert.ok(counted.packets_sent >= 1, 'its INFORM at least');
+
     // Followers and the observer itself list no observers (as Apache's, which do not relay them).
     for (const id of ids.filter((i) => i !== leaderId)) {
       assert.deepEqual(await getJson(adminPorts.get(id)!, 'observers'), { synced_observers: 0, observers: [], command: 'observers', error: null });

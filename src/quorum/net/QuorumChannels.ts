@@ -222,6 +222,15 @@ export class LeaderListener {
     };
   }
 
+  /** observer_connection_stat_reset: the packet and request counts of learner `sid` start again from 0. */
+  resetStats(sid: number): void {
+    const ch = this.bySid.get(sid);
+    if (!ch) return;
+    ch.packetsReceived = 0;
+    ch.packetsSent = 0;
+    this.requestsOf.set(ch, 0);
+  }
+
   send(sid: number, m: PeerMessage): void {
     this.bySid.get(sid)?.send(m);
   }
