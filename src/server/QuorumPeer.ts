@@ -199,7 +199,13 @@ export class QuorumPeer {
     this.generation++;
     this.server.leaderFiguresSource = null;
     this.server.revalidateSession = null;
-    this.logger.warn(`${this.state === 'LEADING' ? 'Leader' : 'Learner'} role ended: ${reason}`);
+    // In Apache's words, which operators grep for.
+    if (this.state === 'LEADING') {
+      this.logger.info('Shutting down');
+      this.logger.info(`Shutdown called. For the reason ${reason}`);
+    } else {
+      this.logger.warn(`Exception when ${this.state === 'OBSERVING' ? 'observing' : 'following'} the leader: ${reason}`);
+    }
     // A role that failed at once (a leader that refuses us) would otherwise spin: wait a tick. An
     // observer waits observer.election.DelayMs (200 ms) as Apache's does.
     let pause = this.runtime.clock.now() - this.roleStarted < 1000 ? this.config.tickTime : 0;

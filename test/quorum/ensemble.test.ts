@@ -167,6 +167,9 @@ test('a 3-member ensemble of our servers: roles by srvr, writes through a follow
     acked.push(...inFlightAcked);
     const failoverMs = Date.now() - killedAt;
     console.log(`failover: a new leader (port ${after.leader.port}) serving ${failoverMs} ms after SIGKILL`);
+    // The survivor that kept following logs the lost leader as Apache's followers do.
+    const stayedFollower = after.followers[0]!;
+    assert.match(logOf(stayedFollower), /WARN.*Exception when following the leader: /);
 
     // Writes resume, through each survivor; a write is counted only once acknowledged.
     const deadline = Date.now() + 20000;
