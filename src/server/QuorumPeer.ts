@@ -19,6 +19,7 @@ import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
 import type { ServerState, Vote } from '../quorum/election/Vote.js';
+import { QuorumHierarchical, QuorumMaj, type QuorumVerifier } from '../quorum/election/QuorumVerifier.js';
 import { ElectionTransport, type PeerAddr } from '../quorum/net/ElectionTransport.js';
 import { LeaderListener, QuorumChannel, dialLeader, type PeerMessage } from '../quorum/net/QuorumChannels.js';
 import { ZabLeader } from '../quorum/zab/ZabLeader.js';
@@ -47,6 +48,17 @@ export interface QuorumPeerOptions {
 /** Storage's logger over the peer's (storage logs info lines too). */
 function storageLogger(l: PeerLogger) {
   return { info: (m: string) => l.info(m), warn: (m: string) => l.warn(m) };
+}
+
+/**
+ * The ensemble's QuorumVerifier as Apache builds it from zoo.cfg: QuorumHierarchical when there
+ * are group.N lines (weight.N defaulting to 1), else QuorumMaj over the participants.
+ */
+export function quorumVerifier(config: Pick<ServerConfig, 'groups' | 'weights'>, peers: readonly PeerAddr[]): QuorumVerifier {
+  const groups = config.groups ?? new Map<number, number[]>();
+  if (groups.size === 0) return new QuorumMaj(peers.filter((p) => p.type === 'participant').map((p) => BigInt(p.sid)));
+  const weights = new Map([...(config.weights ?? new Map<number, number>())].map(([sid, w]) => [BigInt(sid), BigInt(w)]));
+  return new QuorumHierarchical([...groups].map(([id, members]) => ({ id: BigInt(id), members: members.map(BigInt) })), weights);
 }
 
 /** The membership text notifications and NEWLEADER carry (Apache's QuorumVerifier.toString). */
@@ -113,6 +125,8 @@ export class QuorumPeer {
   /** Reads the current role's Zab phase (and a leader's observers) for the admin commands. */
   private zabState: () => ZabState = () => 'election';
   private observersNow: () => QuorumInfo['observers'] = () => [];
+  /** Which voters make a quorum, for the election and for Zab alike: group.N/weight.N or a majority. */
+  private readonly verifier: QuorumVerifier;
 
   constructor(readonly config: ServerConfig, opts: QuorumPeerOptions) {
     if (config.serverId === undefined) throw new Error('a quorum member needs a myid');
@@ -127,6 +141,7 @@ export class QuorumPeer {
       const a = s.addresses[0]!;
       return { sid: s.id, host: a.host, quorumPort: a.quorumPort, electionPort: a.electionPort, type: s.type };
     });
+    this.verifier = quorumVerifier(config, this.peers);
     const doRecover = opts.recover ?? recover;
     const settings = storageSettings(config);
     this.snapDir = settings.snapDir;
@@ -160,7 +175,7 @@ export class QuorumPeer {
     this.election = new ElectionTransport(this.myId, this.peers, membershipText(this.peers), this.runtime, {
       decided: (state, vote) => this.decided(state, vote),
       log: (level, message) => (level === 'warn' ? this.logger.warn(message) : level === 'info' ? this.logger.info(message) : undefined),
-    });
+    }, this.verifier);
     await this.election.listen();
     await this.look();
   }
@@ -275,6 +290,7 @@ export class QuorumPeer {
     const core = new ZabLeader<Txn, SnapshotBody>({
       sid: this.myId,
       voters: this.voters,
+      isQuorum: (sids) => this.verifier.containsQuorum([...sids].map(BigInt)),
       observers: this.peers.filter((p) => p.type === 'observer').map((p) => p.sid),
       acceptedEpoch: this.epochs.acceptedEpoch,
       currentEpoch: this.epochs.currentEpoch,

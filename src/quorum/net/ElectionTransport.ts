@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { Runtime, TimerHandle } from '../../runtime/Runtime.js';
 import { ElectionConnections, type ConnectionOutput, type ConnId } from '../election/ElectionConnections.js';
 import { FastLeaderElection, type ElectionOutput, type LocalHistory, type LogLevel, type Notification } from '../election/FastLeaderElection.js';
-import { QuorumMaj } from '../election/QuorumVerifier.js';
+import { QuorumMaj, type QuorumVerifier } from '../election/QuorumVerifier.js';
 import { STATE_CODES, stateFromCode, type ServerState, type Vote } from '../election/Vote.js';
 import {
   ElectionStreamReader, decodeNotification, encodeInitialMessage, encodeNotificationFrame, voteNotification,
@@ -49,12 +49,14 @@ export class ElectionTransport {
     private readonly configText: string,
     private readonly runtime: Runtime,
     private readonly events: ElectionEvents,
+    /** Which voters form a quorum (hierarchical groups); a majority of the participants by default. */
+    verifier?: QuorumVerifier,
   ) {
     this.peers = new Map(peers.map((p) => [p.sid, p]));
     const me = this.peers.get(myId);
     if (!me) throw new Error(`server.${myId} is not in the ensemble's server list`);
     const voters = peers.filter((p) => p.type === 'participant').map((p) => BigInt(p.sid));
-    this.election = new FastLeaderElection({ myId: BigInt(myId), learnerType: me.type, verifier: new QuorumMaj(voters) });
+    this.election = new FastLeaderElection({ myId: BigInt(myId), learnerType: me.type, verifier: verifier ?? new QuorumMaj(voters) });
     this.conns = new ElectionConnections(BigInt(myId));
   }
 

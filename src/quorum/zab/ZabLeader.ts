@@ -60,6 +60,11 @@ export interface ZabLeaderOptions<T, S> {
   /** The config text NEWLEADER carries. */
   config?: string;
   forceSnapshotSync?: boolean;
+  /**
+   * Whether these sids form a quorum (the ensemble's QuorumVerifier: hierarchical groups and
+   * weights); a plain majority of `voters` when absent.
+   */
+  isQuorum?: (sids: ReadonlySet<number>) => boolean;
 }
 
 type HandlerState =
@@ -196,6 +201,7 @@ export class ZabLeader<T, S = unknown> {
   }
 
   private isQuorum(set: Set<number>): boolean {
+    if (this.opts.isQuorum) return this.opts.isQuorum(set);
     let n = 0;
     for (const s of set) if (this.voters.has(s)) n++;
     return n * 2 > this.voters.size;

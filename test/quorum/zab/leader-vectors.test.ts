@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ZabLeader, type LeaderOutput, type ZabLeaderOptions } from '../../../src/quorum/zab/ZabLeader.js';
 import type { Proposal } from '../../../src/quorum/zab/messages.js';
 import { label, loadVector, vectorsAvailable, type Msg, type VectorFile } from './vectors.js';
+import { quorumVerifier } from '../../../src/server/QuorumPeer.js';
 
 const skip = vectorsAvailable() ? false : 'recorded vectors not present';
 
@@ -368,4 +369,36 @@ test('a learner that accepted a later epoch than ours makes the leader step down
   ok.carry(ok.leader.receive(2, { type: 'FOLLOWERINFO', zxid: 0x100000000n, sid: 2n, protocolVersion: 0x10000, configVersion: 0n }));
   assert.ok(!ok.outputs.some((o) => o.kind === 'stepDown'));
   assert.deepEqual(oursTo(ok, 2).slice(-1), ['LEADERINFO 0x100000000']);
+});
+
+test('hierarchical quorums (group.N, weight.N): the leader establishes and commits only with a majority of groups', () => {
+  // group.1=1:2 group.2=3:4 group.3=5, weights 1: {1,3,5} is a majority of voters but wins only
+  // group 3; {1,2,5} wins groups 1 and 3.
+  const peers = [1, 2, 3, 4, 5].map((sid) => ({ sid, host: '127.0.0.1', quorumPort: 0, electionPort: 0, type: 'participant' as const }));
+  const verifier = quorumVerifier({ groups: new Map([[1, [1, 2]], [2, [3, 4]], [3, [5]]]), weights: new Map() }, peers);
+  assert.equal(verifier.containsQuorum([1n, 3n, 5n]), false);
+  assert.equal(verifier.containsQuorum([1n, 2n, 5n]), true);
+  assert.equal(quorumVerifier({}, peers).containsQuorum([1n, 3n, 5n]), true, 'without groups: a plain majority');
+  const h = new Host({
+    voters: [1, 2, 3, 4, 5], initLimit: 10, syncLimit: 5, sid: 1, acceptedEpoch: 0, currentEpoch: 0, lastProcessedZxid: 0n,
+    committedLog: [], snapshot: () => 's', isQuorum: (sids) => verifier.containsQuorum([...sids].map(BigInt)),
+  });
+  const info = (sid: number) =>
+    h.carry(h.leader.receive(sid, { type: 'FOLLOWERINFO', zxid: 0n, sid: BigInt(sid), protocolVersion: 0x10000, configVersion: 0n }));
+  h.carry(h.leader.start());
+  for (const sid of [3, 5]) info(sid);
+  assert.equal(h.sent.size, 0, '{1,3,5}: three of five voters but one group of three: no epoch yet');
+  info(2);
+  assert.deepEqual([...h.sent.keys()].sort(), [2, 3, 5], '{1,2,3,5}: groups 1 and 3 agree on the epoch');
+  for (const sid of [2, 3, 5]) h.carry(h.leader.receive(sid, { type: 'ACKEPOCH', zxid: 0n, currentEpoch: 0 }));
+  for (const sid of [3, 5]) h.carry(h.leader.receive(sid, { type: 'ACK', zxid: 0x100000000n }));
+  assert.equal(h.leader.isEstablished, false, 'NEWLEADER acked by 1, 3 and 5 only');
+  h.carry(h.leader.receive(2, { type: 'ACK', zxid: 0x100000000n }));
+  assert.ok(h.leader.isEstablished);
+  h.carry(h.leader.propose(0x100000001n, 'a'));
+  h.carry(h.leader.receive(3, { type: 'ACK', zxid: 0x100000001n }));
+  h.carry(h.leader.receive(5, { type: 'ACK', zxid: 0x100000001n }));
+  assert.equal(h.outputs.filter((o) => o.kind === 'commit').length, 0, 'acks from 1, 3 and 5 are not a hierarchical quorum');
+  h.carry(h.leader.receive(2, { type: 'ACK', zxid: 0x100000001n }));
+  assert.deepEqual(h.outputs.filter((o) => o.kind === 'commit').map((o) => (o as { zxid: bigint }).zxid), [0x100000001n]);
 });
