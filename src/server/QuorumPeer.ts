@@ -166,6 +166,11 @@ export class QuorumPeer {
     return this.peers.find((p) => p.sid === this.myId)!;
   }
 
+  /** Where the quorum and election ports listen: the server.N address, or all interfaces (quorumListenOnAllIPs). */
+  private get bindHost(): string {
+    return this.config.quorumListenOnAllIPs ? '0.0.0.0' : this.me.host;
+  }
+
   private get voters(): number[] {
     return this.peers.filter((p) => p.type === 'participant').map((p) => p.sid);
   }
@@ -176,7 +181,7 @@ export class QuorumPeer {
       decided: (state, vote) => this.decided(state, vote),
       log: (level, message) => (level === 'warn' ? this.logger.warn(message) : level === 'info' ? this.logger.info(message) : undefined),
     }, this.verifier);
-    await this.election.listen();
+    await this.election.listen(this.bindHost);
     await this.look();
   }
 
@@ -349,7 +354,7 @@ export class QuorumPeer {
       else early.push([sid, m]);
     };
     let started = false;
-    const listener = new LeaderListener(this.me.host, this.me.quorumPort, {
+    const listener = new LeaderListener(this.bindHost, this.me.quorumPort, {
       message: deliver,
       disconnected: (sid, reason) => {
         this.logger.warn(`Learner ${sid} disconnected: ${reason}`);

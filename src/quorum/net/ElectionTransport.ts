@@ -64,12 +64,13 @@ export class ElectionTransport {
     return this.peers.get(this.myId)!;
   }
 
-  async listen(): Promise<void> {
+  /** Listens on this member's election address, or on every interface (quorumListenOnAllIPs). */
+  async listen(bindHost: string = this.me.host): Promise<void> {
     const server = net.createServer({ noDelay: true }, (s) => this.accepted(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: this.me.electionPort, host: this.me.host }, () => {
+      server.listen({ port: this.me.electionPort, host: bindHost }, () => {
         server.off('error', reject);
         resolve();
       });
