@@ -292,12 +292,14 @@ const NATIVE: Record<string, (c: Cfg, s: Source, resolve: (p: string) => string)
   reconfigEnabled: (c, s) => (c.reconfigEnabled = trueFalse(s)),
   localSessionsEnabled: (c, s) => (c.localSessionsEnabled = trueFalse(s)),
   localSessionsUpgradingEnabled: (c, s) => (c.localSessionsUpgradingEnabled = trueFalse(s)),
-  sslQuorum: (_c, s) => void trueFalse(s),
+  // Members talk plain TCP: a config that asks for TLS or SASL between them is refused rather
+  // than run with less protection than the operator asked for.
+  sslQuorum: (_c, s) => void (trueFalse(s) && fail(s, 'is not supported: members cannot use TLS between them (sslQuorum=false)')),
   portUnification: (_c, s) => void trueFalse(s),
   sslQuorumReloadCertFiles: (_c, s) => void trueFalse(s),
-  'quorum.auth.enableSasl': (_c, s) => void trueFalse(s),
-  'quorum.auth.serverRequireSasl': (_c, s) => void trueFalse(s),
-  'quorum.auth.learnerRequireSasl': (_c, s) => void trueFalse(s),
+  'quorum.auth.enableSasl': (_c, s) => void (trueFalse(s) && fail(s, 'is not supported: members cannot authenticate each other with SASL')),
+  'quorum.auth.serverRequireSasl': (_c, s) => void (trueFalse(s) && fail(s, 'is not supported: members cannot authenticate each other with SASL')),
+  'quorum.auth.learnerRequireSasl': (_c, s) => void (trueFalse(s) && fail(s, 'is not supported: members cannot authenticate each other with SASL')),
   'quorum.auth.learner.saslLoginContext': () => {},
   'quorum.auth.server.saslLoginContext': () => {},
   'quorum.auth.kerberos.servicePrincipal': () => {},

@@ -391,6 +391,8 @@ describe('configuration errors', () => {
     ],
     ['forceSync=false is refused', BASE + 'forceSync=false\n', /^zoo\.cfg:3: forceSync: 'false' must be yes or no/],
     ['electionAlg', BASE + 'electionAlg=1\n', "zoo.cfg:3: electionAlg: '1' is not supported: only electionAlg=3 is"],
+    ['sslQuorum', BASE + 'sslQuorum=true\n', "zoo.cfg:3: sslQuorum: 'true' is not supported: members cannot use TLS between them (sslQuorum=false)"],
+    ['quorum SASL', BASE + 'quorum.auth.enableSasl=true\n', "zoo.cfg:3: quorum.auth.enableSasl: 'true' is not supported: members cannot authenticate each other with SASL"],
     ['peerType', BASE + 'peerType=leader\n', "zoo.cfg:3: peerType: 'leader' is not a peer type (participant or observer)"],
     ['jute.maxbuffer', BASE + 'jute.maxbuffer=0\n', "zoo.cfg:3: jute.maxbuffer: '0' must be a positive number of bytes"],
     ['superDigest form', BASE + 'DigestAuthenticationProvider.superDigest=nocolon\n', /^zoo\.cfg:3: DigestAuthenticationProvider\.superDigest: 'nocolon' is not of the form/],
