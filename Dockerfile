@@ -4,6 +4,9 @@
 # to /conf/zoo.cfg and /data/myid on first start unless those files exist (e.g. mounted).
 #   docker build -t zookeeper-ts .
 #   docker run -d -p 2181:2181 -p 8080:8080 zookeeper-ts
+# NODE_IMAGE: any Node 20 image with a `node` user (uid 1000). Both stages use only commands that
+# Alpine's busybox and Debian share, so a Debian-based stand-in (scripts/docker-local-base.sh, for
+# hosts without Docker Hub) builds the same image.
 ARG NODE_IMAGE=node:20-alpine
 
 FROM ${NODE_IMAGE} AS build
