@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { fourLetterWord } from '../support/ServerProcess.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const IMAGE = 'zookeeper-ts:test';
+// A tag of this run's own: several worktrees may run this test against one daemon at once, and a
+// shared tag could start another worktree's build.
+const IMAGE = `zookeeper-ts:test-${process.pid}-${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function docker(args: string[], timeoutMs = 60000) {
@@ -53,7 +55,16 @@ test('the image builds, serves ruok and /ready as a non-root user, and stops cle
   }
   t.diagnostic(`base image: ${chosen.base}`);
   const build = docker(['build', '--build-arg', `NODE_IMAGE=${chosen.base}`, '-t', IMAGE, '.'], 840000);
-  assert.equal(build.status, 0, `docker build failed:\n${build.stdout}\n${build.stderr}`);
+  try {
+    assert.equal(build.status, 0, `docker build failed:\n${build.stdout}\n${build.stderr}`);
+    await runImage();
+  } finally {
+    // The build stage's layers stay in the daemon's cache; only this run's tag and image go.
+    docker(['rmi', '-f', IMAGE]);
+  }
+});
+
+async function runImage(): Promise<void> {
   const run = docker([
     'run', '-d',
     '-p', '127.0.0.1::2181',
@@ -104,4 +115,4 @@ test('the image builds, serves ruok and /ready as a non-root user, and stops cle
   } finally {
     docker(['rm', '-f', '-v', id]);
   }
-});
+}
