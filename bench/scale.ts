@@ -1,0 +1,258 @@
+// `npm run bench -- --scale`: big trees against Apache ZooKeeper 3.8 (Debian's package, -Xmx512m,
+// GC log) and our server, one after the other on the same machine, then a side-by-side table.
+//   node dist/bench/run.js --scale [--scale-nodes 1000000] [--shapes flat,wide] [--servers apache,ours]
+//                                  [--conns 4] [--inflight 1000] [--port-base 28100]
+// Shapes (N = --scale-nodes):
+//   flat: N znodes of 100 B, 1000 per parent (/scale/p<i>/c<j>)
+//   wide: N/10 znodes of 1 KB, parents with 100 children each (/scale/p<i>/c<j>, parents 1 KB too)
+// For each server and shape: a fresh server, the tree built with pipelined creates over several
+// connections, RSS once settled, then a restart on the same data dir: time from exec to the
+// first answered getData, and RSS after the reload. The longest stall is ours measured inside
+// the server (mntr zk_max_jvm_pause_time_ms, fed by an event-loop delay histogram) and Apache's
+// longest GC pause from its -Xlog:gc file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startApacheZk, apacheZkAvailable } from '../test/support/ApacheZk.js';
+import { startOurZk, ourZkAvailable } from '../test/support/OurZk.js';
+import { fourLetterWord, makeTempDir, type RunningServer, type StartOptions } from '../test/support/ServerProcess.js';
+import { BenchClient } from './BenchClient.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+
+const scaleNodes = Number(arg('scale-nodes', '1000000'));
+const shapes = arg('shapes', 'flat,wide').split(',') as ShapeName[];
+const servers = arg('servers', 'apache,ours').split(',');
+const conns = Number(arg('conns', '4'));
+const inflight = Number(arg('inflight', '1000'));
+let nextPort = Number(arg('port-base', '28100'));
+
+type ShapeName = 'flat' | 'wide';
+interface Shape {
+  name: ShapeName;
+  parents: number;
+  perParent: number;
+  dataSize: number;
+}
+
+function shapeOf(name: ShapeName): Shape {
+  if (name === 'flat') return { name, parents: Math.max(1, Math.ceil(scaleNodes / 1000)), perParent: Math.min(1000, scaleNodes), dataSize: 100 };
+  const total = Math.max(100, Math.floor(scaleNodes / 10));
+  return { name, parents: Math.max(1, Math.floor(total / 100)), perParent: 100, dataSize: 1024 };
+}
+
+interface Result {
+  nodes: number;
+  buildS: number;
+  rssMB: number;
+  restartS: number;
+  rssAfterRestartMB: number;
+  /** ours: event-loop stall; apache: GC pause (ms). */
+  pauseBuildMs: number;
+  pauseRestartMs: number;
+}
+
+const log = (s: string) => process.stdout.write(s + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Longest "Pause ..." in a -Xlog:gc file (ms); 0 when none was logged. */
+function maxGcPauseMs(file: string): number {
+  let max = 0;
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return NaN;
+  }
+  for (const line of text.split('\n')) {
+    const m = /Pause.* ([\d.]+)ms\s*$/.exec(line);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+async function mntrValue(s: RunningServer, key: string): Promise<number> {
+  const out = await fourLetterWord(s.host, s.port, 'mntr', 10000);
+  const m = new RegExp(`^zk_${key}\\t(\\S+)$`, 'm').exec(out);
+  return m ? Number(m[1]) : NaN;
+}
+
+async function connectAll(s: RunningServer, n: number): Promise<BenchClient[]> {
+  return Promise.all(Array.from({ length: n }, () => BenchClient.connect(s.host, s.port, 30000)));
+}
+
+/** Creates every path of `paths` with pipelining: each connection keeps `inflight` requests out. */
+async function createAll(clients: BenchClient[], paths: string[], data: Buffer, progressLabel: string): Promise<void> {
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  let lastErr = 0;
+  const total = paths.length;
+  let lastReport = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const pump = (c: BenchClient) => {
+      while (c.inFlight < inflight && next < total) {
+        const p = paths[next++]!;
+        c.create(p, data, (err) => {
+          done++;
+          if (err !== 0 && err !== -110 /* NodeExists */) {
+            failed++;
+            lastErr = err;
+          }
+          if (failed > 0 && c.closed) return reject(new Error(`${progressLabel}: connection lost (err ${lastErr})`));
+          if (Date.now() - lastReport > 5000) {
+            lastReport = Date.now();
+            log(`  ${progressLabel}: ${done}/${total} created`);
+          }
+          if (done === total) resolve();
+          else pump(c);
+        });
+      }
+    };
+    if (total === 0) resolve();
+    for (const c of clients) pump(c);
+  });
+  if (failed > 0) throw new Error(`${progressLabel}: ${failed} creates failed (last err ${lastErr})`);
+}
+
+async function build(s: RunningServer, shape: Shape, label: string): Promise<number> {
+  const clients = await connectAll(s, conns);
+  try {
+    const c0 = clients[0]!;
+    const small = Buffer.alloc(0);
+    const err = await c0.call((d) => c0.create('/scale', small, d));
+    if (err !== 0 && err !== -110) throw new Error(`create /scale: err ${err}`);
+    const data = Buffer.alloc(shape.dataSize, 0x61);
+    const parents = Array.from({ length: shape.parents }, (_, i) => `/scale/p${i}`);
+    await createAll(clients, parents, data, label);
+    const kids: string[] = [];
+    for (let i = 0; i < shape.parents; i++) for (let j = 0; j < shape.perParent; j++) kids.push(`/scale/p${i}/c${j}`);
+    await createAll(clients, kids, data, label);
+    return 1 + parents.length + kids.length;
+  } finally {
+    for (const c of clients) c.close();
+  }
+}
+
+/** Retries getData until it answers OK (the server may still be loading). */
+async function firstRead(s: RunningServer, p: string, deadlineMs: number): Promise<void> {
+  for (;;) {
+    try {
+      const c = await BenchClient.connect(s.host, s.port, 30000);
+      const err = await c.call((d) => c.getData(p, d));
+      c.close();
+      if (err === 0) return;
+    } catch {
+      /* not serving yet */
+    }
+    if (Date.now() > deadlineMs) throw new Error(`no answer to getData ${p}`);
+    await sleep(20);
+  }
+}
+
+interface Runner {
+  label: string;
+  start(opts: StartOptions, gcLog: string): Promise<RunningServer>;
+  pauseMs(s: RunningServer, gcLog: string): Promise<number>;
+}
+
+const RUNNERS: Record<string, Runner> = {
+  apache: {
+    label: 'apache',
+    start: (opts, gcLog) => startApacheZk({ ...opts, jvmFlags: ['-Xmx512m', `-Xlog:gc:file=${gcLog}`] }),
+    pauseMs: async (_s, gcLog) => maxGcPauseMs(gcLog),
+  },
+  ours: {
+    label: 'ours',
+    start: (opts) => startOurZk(opts),
+    pauseMs: (s) => mntrValue(s, 'max_jvm_pause_time_ms'),
+  },
+};
+
+async function runShape(r: Runner, shape: Shape): Promise<Result> {
+  const work = makeTempDir(`scale-${r.label}-`);
+  const dataDir = path.join(work, 'data');
+  fs.mkdirSync(dataDir);
+  const port = nextPort++;
+  const opts: StartOptions = { dataDir, port, startTimeoutMs: 600_000 };
+  const label = `${r.label} ${shape.name}`;
+  try {
+    log(`${label}: building ${shape.parents} x ${shape.perParent} znodes of ${shape.dataSize} B on port ${port}`);
+    const gc1 = path.join(work, 'gc-build.log');
+    let s = await r.start(opts, gc1);
+    const t0 = Date.now();
+    const nodes = await build(s, shape, label);
+    const buildS = (Date.now() - t0) / 1000;
+    log(`${label}: ${nodes} znodes in ${buildS.toFixed(1)} s; letting it settle`);
+    await sleep(5000);
+    const rss = rssMB(s.pid);
+    const pauseBuild = await r.pauseMs(s, gc1);
+    await s.stop({ keepDataDir: true });
+
+    log(`${label}: restarting on the same data`);
+    const gc2 = path.join(work, 'gc-restart.log');
+    const t1 = Date.now();
+    s = await r.start(opts, gc2);
+    await firstRead(s, `/scale/p${shape.parents - 1}/c${shape.perParent - 1}`, Date.now() + 600_000);
+    const restartS = (Date.now() - t1) / 1000;
+    await sleep(5000);
+    const rss2 = rssMB(s.pid);
+    const pauseRestart = await r.pauseMs(s, gc2);
+    await s.stop({ keepDataDir: true });
+    const res = { nodes, buildS, rssMB: rss, restartS, rssAfterRestartMB: rss2, pauseBuildMs: pauseBuild, pauseRestartMs: pauseRestart };
+    log(`${label}: RSS ${rss.toFixed(0)} MB, restart ${restartS.toFixed(1)} s, RSS after restart ${rss2.toFixed(0)} MB, longest stall ${pauseBuild} / ${pauseRestart} ms`);
+    return res;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+
+function ratio(o: number | undefined, a: number | undefined): string {
+  return o === undefined || a === undefined || !a ? '-' : (o / a).toFixed(2);
+}
+
+export async function runScale(): Promise<void> {
+  const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  log(`scale bench: --scale-nodes ${scaleNodes}, shapes ${shapes.join(',')}, ${conns} connections x ${inflight} in flight; load average ${load}`);
+  const results = new Map<string, Map<ShapeName, Result>>();
+  for (const name of servers) {
+    const r = RUNNERS[name];
+    if (!r) throw new Error(`unknown server ${name}`);
+    if (name === 'apache' && !apacheZkAvailable()) {
+      log('apache: not installed, skipped');
+      continue;
+    }
+    if (name === 'ours' && !ourZkAvailable()) {
+      log('ours: not built, skipped');
+      continue;
+    }
+    const m = new Map<ShapeName, Result>();
+    results.set(name, m);
+    for (const sh of shapes) m.set(sh, await runShape(r, shapeOf(sh)));
+  }
+  const a = results.get('apache');
+  const o = results.get('ours');
+  log('');
+  log('| shape | znodes | build s a / o | RSS MB a / o (o/a) | restart→first read s a / o (o/a) | RSS after restart MB a / o (o/a) | longest pause ms build: a GC / o loop | after restart: a GC / o loop |');
+  log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const sh of shapes) {
+    const ra = a?.get(sh);
+    const ro = o?.get(sh);
+    log(
+      `| ${sh} | ${ra?.nodes ?? ro?.nodes} | ${fmt(ra?.buildS, 1)} / ${fmt(ro?.buildS, 1)} | ${fmt(ra?.rssMB)} / ${fmt(ro?.rssMB)} (${ratio(ro?.rssMB, ra?.rssMB)}) | ` +
+        `${fmt(ra?.restartS, 2)} / ${fmt(ro?.restartS, 2)} (${ratio(ro?.restartS, ra?.restartS)}) | ${fmt(ra?.rssAfterRestartMB)} / ${fmt(ro?.rssAfterRestartMB)} (${ratio(ro?.rssAfterRestartMB, ra?.rssAfterRestartMB)}) | ` +
+        `${fmt(ra?.pauseBuildMs, 1)} / ${fmt(ro?.pauseBuildMs)} | ${fmt(ra?.pauseRestartMs, 1)} / ${fmt(ro?.pauseRestartMs)} |`,
+    );
+  }
+}
