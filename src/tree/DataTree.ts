@@ -117,8 +117,8 @@ export class DataTree {
 
   private addNode(path: string, node: ZNode): void {
     this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))!.children.add(baseName(path));
-    this.approximateDataSize += path.length + (node.data?.length ?? 0);
+    this.nodes.get(parentOf(path))!.addChild(baseName(path));
+    this.approximateDataSize += path.length + node.dataLength;
     this.addDigest(path, node);
   }
 
@@ -270,12 +270,12 @@ export class DataTree {
       if (path !== '/') {
         const parent = t.nodes.get(parentOf(path));
         if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(path)} of path ${path}`);
-        parent.children.add(baseName(path));
+        parent.addChild(baseName(path));
       }
       t.nodes.set(path, node);
       t.acls.addRef(node.aclIndex);
       t.indexKind(path, node);
-      t.approximateDataSize += path.length + (node.data?.length ?? 0);
+      t.approximateDataSize += path.length + node.dataLength;
       t.addDigest(path, node);
     }
     if (!t.nodes.has('/')) throw new Error('snapshot has no root node');
@@ -293,7 +293,7 @@ export class DataTree {
   private recountQuotaUsage(): void {
     const suffix = '/' + LIMITS_NODE;
     for (const [path, node] of this.nodes) {
-      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.children.size > 0) continue;
+      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.numChildren > 0) continue;
       const quotaPath = path.substring(QUOTA_ROOT.length, path.indexOf(suffix));
       const { count, bytes } = this.subtreeUsage(quotaPath);
       this.writeStats(statsPath(quotaPath), StatsTrack.usage(count, bytes));
@@ -376,7 +376,7 @@ export class DataTree {
       const p = stack.pop()!;
       const nd = this.nodes.get(p);
       if (!nd) continue;
-      n += nd.children.size;
+      n += nd.numChildren;
       for (const c of nd.children) stack.push(childPath(p, c));
     }
     return n;
@@ -520,11 +520,11 @@ export class DataTree {
     const acl = this.aclOf(node);
     this.removeDigest(path, node);
     this.nodes.delete(path);
-    parent.children.delete(baseName(path));
+    parent.removeChild(baseName(path));
     this.acls.release(node.aclIndex);
     this.unindexKind(path, node);
-    this.approximateDataSize -= path.length + (node.data?.length ?? 0);
-    this.updateQuotaUsage(path, -1, -(node.data?.length ?? 0));
+    this.approximateDataSize -= path.length + node.dataLength;
+    this.updateQuotaUsage(path, -1, -node.dataLength);
     events.push({ type: EventType.NodeDeleted, path, acl });
     events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: this.aclOf(parent) });
     return { type, err: Err.OK };
@@ -533,7 +533,7 @@ export class DataTree {
   private setData(type: number, path: string, data: Buffer | null, version: number, zxid: number, time: number, events: TreeEvent[]): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { type, err: Err.NoNode };
-    const oldLen = node.data?.length ?? 0;
+    const oldLen = node.dataLength;
     this.preChange(path, node);
     node.data = data;
     node.version = version;
@@ -588,7 +588,7 @@ export class DataTree {
       const n = this.nodes.get(p);
       if (!n) continue;
       count++;
-      bytes += n.data?.length ?? 0;
+      bytes += n.dataLength;
       for (const c of n.children) stack.push(childPath(p, c));
     }
     return { count, bytes };
@@ -609,7 +609,7 @@ export class DataTree {
     const node = this.nodes.get(statsNodePath);
     if (!node) return;
     const data = Buffer.from(text, 'utf8');
-    this.approximateDataSize += data.length - (node.data?.length ?? 0);
+    this.approximateDataSize += data.length - node.dataLength;
     this.preChange(statsNodePath, node);
     node.data = data;
     this.postChange(statsNodePath, node);
