@@ -11,6 +11,8 @@ import { DataTree } from '../src/tree/DataTree.js';
 import type { Txn } from '../src/protocol/txn.js';
 import type { TreeEvent } from '../src/tree/DataTree.js';
 import { OpCode } from '../src/protocol/constants.js';
+import { ZkDatabase } from '../src/tree/ZkDatabase.js';
+import { serializeSnapshotSync, readSnapshotFile, readSnapshotFileToTree } from '../src/storage/Snapshot.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -96,6 +98,34 @@ async function main(): Promise<void> {
     v8.writeHeapSnapshot(file);
     try {
       summarizeSnapshot(file, N);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+  if (process.argv.includes('--load-snapshot')) {
+    const file = path.join(os.tmpdir(), `scale-heap-${process.pid}.snap`);
+    const db = new ZkDatabase(tree);
+    let t = performance.now();
+    const snap = serializeSnapshotSync(db);
+    fs.writeFileSync(file, Buffer.concat(snap.chunks));
+    process.stdout.write(`snapshot: ${snap.bytes} bytes written in ${(performance.now() - t).toFixed(0)} ms\n`);
+    try {
+      const streamed = process.argv.includes('--records') ? null : (() => {
+        const t1 = performance.now();
+        const c1 = process.cpuUsage();
+        const st = readSnapshotFileToTree(file);
+        const c = process.cpuUsage(c1);
+        return { ms: performance.now() - t1, cpuMs: (c.user + c.system) / 1000, equal: st.tree.treeDigest() === tree.treeDigest() };
+      })();
+      if (streamed) process.stdout.write(`load into tree: ${streamed.ms.toFixed(0)} ms (CPU ${streamed.cpuMs.toFixed(0)} ms), digest ${streamed.equal ? 'equal' : 'DIFFERENT'}; RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB\n`);
+      if (streamed) return;
+      t = performance.now();
+      const content = readSnapshotFile(file);
+      const parseMs = performance.now() - t;
+      t = performance.now();
+      const loaded = DataTree.fromSnapshot(content.acls, content.nodes);
+      const buildMs2 = performance.now() - t;
+      process.stdout.write(`load: parse ${parseMs.toFixed(0)} ms, tree ${buildMs2.toFixed(0)} ms, digest ${loaded.treeDigest() === tree.treeDigest() ? 'equal' : 'DIFFERENT'}; RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB\n`);
     } finally {
       fs.rmSync(file, { force: true });
     }

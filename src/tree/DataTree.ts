@@ -147,7 +147,7 @@ export class DataTree {
   /** One node's digest as the tree holds it now (0 under /zookeeper/ or when off). */
   nodeDigest(path: string, node: ZNode): number {
     if (!this.digestOn) return 0;
-    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node);
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.storedData, node);
     return node.digestCache;
   }
 
@@ -262,26 +262,50 @@ export class DataTree {
     nodes: Iterable<{ path: string; data: Buffer | null; aclIndex: number; stat: StatPersisted }>,
     opts: DataTreeOptions = {},
   ): DataTree {
+    const t = DataTree.beginLoad(acls, opts);
+    for (const n of nodes) {
+      const s = n.stat;
+      t.loadNode(n.path, n.data, n.aclIndex, s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.pzxid);
+    }
+    t.finishLoad();
+    return t;
+  }
+
+  /**
+   * Loading a snapshot node by node (parents first, root as ''), without an intermediate record
+   * per node: beginLoad, loadNode for each, then finishLoad. fromSnapshot is the same over records.
+   */
+  static beginLoad(acls: Iterable<[number, ACL[]]>, opts: DataTreeOptions = {}): DataTree {
     const t = new DataTree(true, opts);
     for (const [i, list] of acls) t.acls.load(i, list);
-    for (const n of nodes) {
-      const path = n.path === '' ? '/' : n.path;
-      const node = ZNode.fromPersisted(n.data, n.aclIndex, n.stat);
-      if (path !== '/') {
-        const parent = t.nodes.get(parentOf(path));
-        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(path)} of path ${path}`);
-        parent.addChild(baseName(path));
-      }
-      t.nodes.set(path, node);
-      t.acls.addRef(node.aclIndex);
-      t.indexKind(path, node);
-      t.approximateDataSize += path.length + node.dataLength;
-      t.addDigest(path, node);
-    }
-    if (!t.nodes.has('/')) throw new Error('snapshot has no root node');
-    t.acls.purgeUnused();
-    t.recountQuotaUsage();
     return t;
+  }
+
+  /** One snapshot node; `data` may be a latin1 string of the bytes (see ZNode). */
+  loadNode(
+    diskPath: string, data: Buffer | string | null, aclIndex: number, czxid: number, mzxid: number, ctime: number,
+    mtime: number, version: number, cversion: number, aversion: number, ephemeralOwner: bigint, pzxid: number,
+  ): void {
+    const path = diskPath === '' ? '/' : diskPath;
+    // Persistent nodes share one 0n rather than each holding the BigInt its record was read into.
+    const owner = ephemeralOwner === 0n ? 0n : ephemeralOwner;
+    const node = new ZNode(data, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid);
+    if (path !== '/') {
+      const parent = this.nodes.get(parentOf(path));
+      if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(path)} of path ${path}`);
+      parent.addChild(baseName(path));
+    }
+    this.nodes.set(path, node);
+    this.acls.addRef(node.aclIndex);
+    this.indexKind(path, node);
+    this.approximateDataSize += path.length + node.dataLength;
+    this.addDigest(path, node);
+  }
+
+  finishLoad(): void {
+    if (!this.nodes.has('/')) throw new Error('snapshot has no root node');
+    this.acls.purgeUnused();
+    this.recountQuotaUsage();
   }
 
   /**

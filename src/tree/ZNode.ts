@@ -24,8 +24,9 @@ export const INLINE_DATA_MAX = 4096;
 
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
-function pack(data: Buffer | null): string | Buffer | null {
-  if (data === null) return null;
+/** A string is data already in stored form (latin1, from a snapshot being loaded). */
+function pack(data: Buffer | string | null): string | Buffer | null {
+  if (data === null || typeof data === 'string') return data;
   if (data.length <= INLINE_DATA_MAX) return data.toString('latin1');
   // A request's data may be a view into a large socket read: keep only its own bytes.
   return data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : Buffer.from(data);
@@ -44,7 +45,8 @@ export class ZNode {
   digestCache = -1;
 
   constructor(
-    data: Buffer | null,
+    /** A Buffer, or a latin1 string of the bytes (what the snapshot loader reads directly). */
+    data: Buffer | string | null,
     public aclIndex: number,
     public czxid: number,
     public mzxid: number,
@@ -68,6 +70,11 @@ export class ZNode {
 
   set data(d: Buffer | null) {
     this.stored = pack(d);
+  }
+
+  /** The data as stored (a latin1 string, a Buffer or null), for hashing without a copy. */
+  get storedData(): string | Buffer | null {
+    return this.stored;
   }
 
   get dataLength(): number {
