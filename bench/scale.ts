@@ -45,6 +45,9 @@ function shapeOf(name: ShapeName): Shape {
 
 interface Result {
   nodes: number;
+  /** Longest GC pause (ms): ours from --trace-gc, Apache's from -Xlog:gc. */
+  gcBuildMs: number;
+  gcRestartMs: number;
   buildS: number;
   rssMB: number;
   restartS: number;
@@ -73,6 +76,22 @@ function maxGcPauseMs(file: string): number {
   }
   for (const line of text.split('\n')) {
     const m = /Pause.* ([\d.]+)ms\s*$/.exec(line);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+/** Longest GC pause in a node --trace-gc log ("..., 12.3 / 0.0 ms" per collection); 0 when none. */
+function maxNodeGcPauseMs(file: string): number {
+  let max = 0;
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return NaN;
+  }
+  for (const line of text.split('\n')) {
+    const m = /MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/.exec(line);
     if (m) max = Math.max(max, Number(m[1]));
   }
   return max;
@@ -161,6 +180,7 @@ interface Runner {
   label: string;
   start(opts: StartOptions, gcLog: string): Promise<RunningServer>;
   pauseMs(s: RunningServer, gcLog: string): Promise<number>;
+  gcMs(s: RunningServer, gcLog: string): number;
 }
 
 const RUNNERS: Record<string, Runner> = {
@@ -168,11 +188,13 @@ const RUNNERS: Record<string, Runner> = {
     label: 'apache',
     start: (opts, gcLog) => startApacheZk({ ...opts, jvmFlags: ['-Xmx512m', `-Xlog:gc:file=${gcLog}`] }),
     pauseMs: async (_s, gcLog) => maxGcPauseMs(gcLog),
+    gcMs: (_s, gcLog) => maxGcPauseMs(gcLog),
   },
   ours: {
     label: 'ours',
-    start: (opts) => startOurZk(opts),
+    start: (opts) => startOurZk({ ...opts, nodeArgs: ['--trace-gc'] }),
     pauseMs: (s) => mntrValue(s, 'max_jvm_pause_time_ms'),
+    gcMs: (s) => maxNodeGcPauseMs(s.logFile),
   },
 };
 
@@ -195,6 +217,8 @@ async function runShape(r: Runner, shape: Shape): Promise<Result> {
     const rss = rssMB(s.pid);
     const pauseBuild = await r.pauseMs(s, gc1);
     await s.stop({ keepDataDir: true });
+    const gcBuild = r.gcMs(s, gc1);
+    fs.rmSync(path.dirname(s.logFile), { recursive: true, force: true });
 
     log(`${label}: restarting on the same data`);
     const gc2 = path.join(work, 'gc-restart.log');
@@ -206,8 +230,16 @@ async function runShape(r: Runner, shape: Shape): Promise<Result> {
     const rss2 = rssMB(s.pid);
     const pauseRestart = await r.pauseMs(s, gc2);
     await s.stop({ keepDataDir: true });
-    const res = { nodes, buildS, rssMB: rss, restartS, rssAfterRestartMB: rss2, pauseBuildMs: pauseBuild, pauseRestartMs: pauseRestart };
-    log(`${label}: RSS ${rss.toFixed(0)} MB, restart ${restartS.toFixed(1)} s, RSS after restart ${rss2.toFixed(0)} MB, longest stall ${pauseBuild} / ${pauseRestart} ms`);
+    const gcRestart = r.gcMs(s, gc2);
+    fs.rmSync(path.dirname(s.logFile), { recursive: true, force: true });
+    const res = {
+      nodes, buildS, rssMB: rss, restartS, rssAfterRestartMB: rss2, pauseBuildMs: pauseBuild, pauseRestartMs: pauseRestart,
+      gcBuildMs: gcBuild, gcRestartMs: gcRestart,
+    };
+    log(
+      `${label}: RSS ${rss.toFixed(0)} MB, restart ${restartS.toFixed(1)} s, RSS after restart ${rss2.toFixed(0)} MB, ` +
+        `longest stall ${pauseBuild} / ${pauseRestart} ms, longest GC pause ${gcBuild} / ${gcRestart} ms`,
+    );
     return res;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -244,15 +276,15 @@ export async function runScale(): Promise<void> {
   const a = results.get('apache');
   const o = results.get('ours');
   log('');
-  log('| shape | znodes | build s a / o | RSS MB a / o (o/a) | restart→first read s a / o (o/a) | RSS after restart MB a / o (o/a) | longest pause ms build: a GC / o loop | after restart: a GC / o loop |');
-  log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  log('| shape | znodes | build s a / o | RSS MB a / o (o/a) | restart→first read s a / o (o/a) | RSS after restart MB a / o (o/a) | longest GC pause ms, build: a / o | after restart: a / o | ours longest event-loop stall ms, build / after restart |');
+  log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const sh of shapes) {
     const ra = a?.get(sh);
     const ro = o?.get(sh);
     log(
       `| ${sh} | ${ra?.nodes ?? ro?.nodes} | ${fmt(ra?.buildS, 1)} / ${fmt(ro?.buildS, 1)} | ${fmt(ra?.rssMB)} / ${fmt(ro?.rssMB)} (${ratio(ro?.rssMB, ra?.rssMB)}) | ` +
         `${fmt(ra?.restartS, 2)} / ${fmt(ro?.restartS, 2)} (${ratio(ro?.restartS, ra?.restartS)}) | ${fmt(ra?.rssAfterRestartMB)} / ${fmt(ro?.rssAfterRestartMB)} (${ratio(ro?.rssAfterRestartMB, ra?.rssAfterRestartMB)}) | ` +
-        `${fmt(ra?.pauseBuildMs, 1)} / ${fmt(ro?.pauseBuildMs)} | ${fmt(ra?.pauseRestartMs, 1)} / ${fmt(ro?.pauseRestartMs)} |`,
+        `${fmt(ra?.gcBuildMs, 1)} / ${fmt(ro?.gcBuildMs, 1)} | ${fmt(ra?.gcRestartMs, 1)} / ${fmt(ro?.gcRestartMs, 1)} | ${fmt(ro?.pauseBuildMs)} / ${fmt(ro?.pauseRestartMs)} |`,
     );
   }
 }

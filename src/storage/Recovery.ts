@@ -369,7 +369,16 @@ export interface Opened {
   epochs: Epochs;
   /** Snapshot written by open (a clean starting point, snapshot.0 on a new directory), if any. */
   startupSnapshot: string | null;
+  /** The startup snapshot is being written in the background (a big tree: see below). */
+  startupSnapshotInBackground?: boolean;
 }
+
+/**
+ * Above this many znodes the startup snapshot is written in the background, in slices, instead
+ * of before the server serves: at a million znodes it takes seconds, and nothing needs it first
+ * (the logs it would supersede stay until a snapshot covers them, as with any background one).
+ */
+export const BACKGROUND_STARTUP_SNAPSHOT_NODES = 100_000;
 
 /**
  * Start writing: check or create the epoch files (QuorumPeer.loadDataBase: missing ones get the
@@ -390,6 +399,7 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   });
   const snapshotter = new Snapshotter({ snapDir, log, snapCount: settings.snapCount, io, logger, random: opts.random });
   let startupSnapshot: string | null = null;
+  let startupSnapshotInBackground = false;
   const loaded = opts.loaded;
   const unchanged =
     loaded !== undefined &&
@@ -399,7 +409,10 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   const wanted = settings.quorumMember
     ? db.lastProcessedZxid === 0 && (await findValidSnapshotsAsync(snapDir, 1)).length === 0
     : !unchanged;
-  if (wanted) startupSnapshot = await snapshotter.snapshotNow(db);
+  if (wanted) {
+    if (db.tree.nodeCount > BACKGROUND_STARTUP_SNAPSHOT_NODES) startupSnapshotInBackground = snapshotter.startInBackground(db);
+    else startupSnapshot = await snapshotter.snapshotNow(db);
+  }
   const purge = startAutopurge(
     { snapDir, logDir, snapRetainCount: settings.snapRetainCount ?? 3, purgeIntervalHours: settings.purgeIntervalHours ?? 0 },
     logger,
@@ -408,7 +421,7 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   // Stopped by snapshotter.close().
   snapshotter.attachAutopurge(purge);
   await purge?.running;
-  return { log, snapshotter, epochs, startupSnapshot };
+  return { log, snapshotter, epochs, startupSnapshot, startupSnapshotInBackground };
 }
 
 // ------------------------------------------------------------------ all of it
