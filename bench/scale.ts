@@ -1,10 +1,12 @@
 // `npm run bench -- --scale`: big trees against Apache ZooKeeper 3.8 (Debian's package, -Xmx512m,
 // GC log) and our server, one after the other on the same machine, then a side-by-side table.
 //   node dist/bench/run.js --scale [--scale-nodes 1000000] [--shapes flat,wide] [--servers apache,ours]
-//                                  [--conns 4] [--inflight 1000] [--port-base 28100]
+//                                  [--conns 4] [--inflight 1000] [--port-base 28100] [--fanout 10000]
 // Shapes (N = --scale-nodes):
 //   flat: N znodes of 100 B, 1000 per parent (/scale/p<i>/c<j>)
 //   wide: N/10 znodes of 1 KB, parents with 100 children each (/scale/p<i>/c<j>, parents 1 KB too)
+//   fanout: --fanout sessions (one connection each) watch one node; one setData fires them all,
+//   then every connection drops so all sessions expire together (--shapes none: only this)
 // For each server and shape: a fresh server, the tree built with pipelined creates over several
 // connections, RSS once settled, then a restart on the same data dir: time from exec to the
 // first answered getData, and RSS after the reload. The longest stall is ours measured inside
@@ -23,9 +25,11 @@ function arg(name: string, def: string): string {
 }
 
 const scaleNodes = Number(arg('scale-nodes', '1000000'));
-const shapes = arg('shapes', 'flat,wide').split(',') as ShapeName[];
+const shapes = arg('shapes', 'flat,wide').split(',').filter((x): x is ShapeName => x === 'flat' || x === 'wide');
 const servers = arg('servers', 'apache,ours').split(',');
 const conns = Number(arg('conns', '4'));
+/** Sessions of the fan-out phase (each a connection watching one node), 0 to skip it. */
+const fanoutSessions = Number(arg('fanout', '10000'));
 const inflight = Number(arg('inflight', '1000'));
 let nextPort = Number(arg('port-base', '28100'));
 
@@ -246,6 +250,95 @@ async function runShape(r: Runner, shape: Shape): Promise<Result> {
   }
 }
 
+interface FanoutResult {
+  sessions: number;
+  connectS: number;
+  /** From the setData to the last of the N notifications received. */
+  notifyMs: number;
+  /** From dropping every connection to the server reporting no session left. */
+  expireS: number;
+  /** ours: longest event-loop stall (ms) in each phase; apache: longest GC pause over the run. */
+  stallNotifyMs: number;
+  stallExpireMs: number;
+  rssMB: number;
+}
+
+async function untilTrue(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * N connections, each with a session watching /fan: one setData fires N watches; then every
+ * connection is dropped at once so that N sessions expire together. Sessions time out after
+ * 10 s (pings keep them alive while connected).
+ */
+async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
+  const work = makeTempDir(`scale-fan-${r.label}-`);
+  const port = nextPort++;
+  const gc = path.join(work, 'gc.log');
+  const s = await r.start({ port, startTimeoutMs: 120_000 }, gc);
+  const label = `${r.label} fanout`;
+  const clients: BenchClient[] = [];
+  const pinger = setInterval(() => {
+    for (const c of clients) c.ping();
+  }, 3000);
+  try {
+    log(`${label}: opening ${n} sessions on port ${port}`);
+    const t0 = Date.now();
+    for (let i = 0; i < n; i += 500) {
+      const batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => BenchClient.connect(s.host, s.port, 10000)));
+      clients.push(...batch);
+      if ((i / 500) % 4 === 3) log(`  ${label}: ${clients.length}/${n} connected`);
+    }
+    const connectS = (Date.now() - t0) / 1000;
+    const c0 = clients[0]!;
+    const cerr = await c0.call((d) => c0.create('/fan', Buffer.from('0'), d));
+    if (cerr !== 0 && cerr !== -110) throw new Error(`create /fan: err ${cerr}`);
+    const errs = await Promise.all(clients.map((c) => c.call((d) => c.getDataWatch('/fan', d))));
+    const bad = errs.filter((e) => e !== 0).length;
+    if (bad > 0) throw new Error(`${bad} getData with watch failed`);
+    log(`${label}: ${n} sessions connected in ${connectS.toFixed(1)} s, each watching /fan; firing`);
+    await fourLetterWord(s.host, s.port, 'srst', 10000);
+    let received = 0;
+    let lastAt = 0;
+    for (const c of clients) {
+      c.onWatchEvent = () => {
+        received++;
+        lastAt = Date.now();
+      };
+    }
+    const t1 = Date.now();
+    const serr = await c0.call((d) => c0.setData('/fan', Buffer.from('1'), d));
+    if (serr !== 0) throw new Error(`setData /fan: err ${serr}`);
+    await untilTrue(`${n} notifications (have ${received})`, () => received >= n, 120_000);
+    const notifyMs = lastAt - t1;
+    await sleep(1500);
+    const stallNotify = await r.pauseMs(s, gc);
+    const rss = rssMB(s.pid);
+    log(`${label}: ${received} notifications in ${notifyMs} ms; dropping every connection`);
+    clearInterval(pinger);
+    await fourLetterWord(s.host, s.port, 'srst', 10000);
+    const t2 = Date.now();
+    for (const c of clients) c.destroy();
+    clients.length = 0;
+    await untilTrue('every session to expire', async () => (await mntrValue(s, 'global_sessions')) === 0, 180_000);
+    const expireS = (Date.now() - t2) / 1000;
+    await sleep(1500);
+    const stallExpire = await r.pauseMs(s, gc);
+    log(`${label}: sessions expired ${expireS.toFixed(1)} s after the drop; longest stall ${stallNotify} / ${stallExpire} ms`);
+    return { sessions: n, connectS, notifyMs, expireS, stallNotifyMs: stallNotify, stallExpireMs: stallExpire, rssMB: rss };
+  } finally {
+    clearInterval(pinger);
+    for (const c of clients) c.destroy();
+    await s.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 function fmt(n: number | undefined, digits = 0): string {
   return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
 }
@@ -258,6 +351,7 @@ export async function runScale(): Promise<void> {
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   log(`scale bench: --scale-nodes ${scaleNodes}, shapes ${shapes.join(',')}, ${conns} connections x ${inflight} in flight; load average ${load}`);
   const results = new Map<string, Map<ShapeName, Result>>();
+  const fanouts = new Map<string, FanoutResult>();
   for (const name of servers) {
     const r = RUNNERS[name];
     if (!r) throw new Error(`unknown server ${name}`);
@@ -272,6 +366,7 @@ export async function runScale(): Promise<void> {
     const m = new Map<ShapeName, Result>();
     results.set(name, m);
     for (const sh of shapes) m.set(sh, await runShape(r, shapeOf(sh)));
+    if (fanoutSessions > 0) fanouts.set(name, await runFanout(r, fanoutSessions));
   }
   const a = results.get('apache');
   const o = results.get('ours');
@@ -286,5 +381,19 @@ export async function runScale(): Promise<void> {
         `${fmt(ra?.restartS, 2)} / ${fmt(ro?.restartS, 2)} (${ratio(ro?.restartS, ra?.restartS)}) | ${fmt(ra?.rssAfterRestartMB)} / ${fmt(ro?.rssAfterRestartMB)} (${ratio(ro?.rssAfterRestartMB, ra?.rssAfterRestartMB)}) | ` +
         `${fmt(ra?.gcBuildMs, 1)} / ${fmt(ro?.gcBuildMs, 1)} | ${fmt(ra?.gcRestartMs, 1)} / ${fmt(ro?.gcRestartMs, 1)} | ${fmt(ro?.pauseBuildMs)} / ${fmt(ro?.pauseRestartMs)} |`,
     );
+  }
+  if (fanouts.size > 0) {
+    const fa = fanouts.get('apache');
+    const fo = fanouts.get('ours');
+    log('');
+    log('| fan-out | apache | ours |');
+    log('|---|---:|---:|');
+    log(`| sessions (one connection each) | ${fa?.sessions ?? '-'} | ${fo?.sessions ?? '-'} |`);
+    log(`| connect all, s | ${fmt(fa?.connectS, 1)} | ${fmt(fo?.connectS, 1)} |`);
+    log(`| RSS with them connected, MB | ${fmt(fa?.rssMB)} | ${fmt(fo?.rssMB)} |`);
+    log(`| one setData → last of the watch notifications, ms | ${fmt(fa?.notifyMs)} | ${fmt(fo?.notifyMs)} |`);
+    log(`| drop all → every session expired, s | ${fmt(fa?.expireS, 1)} | ${fmt(fo?.expireS, 1)} |`);
+    log(`| longest pause while notifying: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallNotifyMs, 1)} | ${fmt(fo?.stallNotifyMs)} |`);
+    log(`| longest pause while expiring: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallExpireMs, 1)} | ${fmt(fo?.stallExpireMs)} |`);
   }
 }
