@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   if (tree.nodeCount < 0) process.stdout.write('');
 }
 
-main().catch((e) => {
+if (process.argv[1]?.endsWith("scale-heap.js")) main().catch((e) => {
   console.error(e);
   process.exit(1);
 });

@@ -281,6 +281,9 @@ export class DataTree {
     return t;
   }
 
+  private loadParentPath: string | null = null;
+  private loadParent: ZNode | null = null;
+
   /** One snapshot node; `data` may be a latin1 string of the bytes (see ZNode). */
   loadNode(
     diskPath: string, data: Buffer | string | null, aclIndex: number, czxid: number, mzxid: number, ctime: number,
@@ -291,9 +294,21 @@ export class DataTree {
     const owner = ephemeralOwner === 0n ? 0n : ephemeralOwner;
     const node = new ZNode(data, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid);
     if (path !== '/') {
-      const parent = this.nodes.get(parentOf(path));
-      if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(path)} of path ${path}`);
-      parent.addChild(baseName(path));
+      // Snapshots list nodes in pre-order, so siblings come in runs: the last parent looked up
+      // is usually this one's, which saves cutting and hashing its path for every node.
+      const slash = path.lastIndexOf('/');
+      const last = this.loadParentPath;
+      let parent: ZNode | undefined;
+      if (last !== null && (slash <= 0 ? last === '/' : slash === last.length && path.startsWith(last))) {
+        parent = this.loadParent!;
+      } else {
+        const parentPath = slash <= 0 ? '/' : path.substring(0, slash);
+        parent = this.nodes.get(parentPath);
+        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentPath} of path ${path}`);
+        this.loadParentPath = parentPath;
+        this.loadParent = parent;
+      }
+      parent.addChild(path.substring(slash + 1));
     }
     this.nodes.set(path, node);
     this.acls.addRef(node.aclIndex);
@@ -303,6 +318,8 @@ export class DataTree {
   }
 
   finishLoad(): void {
+    this.loadParentPath = null;
+    this.loadParent = null;
     if (!this.nodes.has('/')) throw new Error('snapshot has no root node');
     this.acls.purgeUnused();
     this.recountQuotaUsage();
