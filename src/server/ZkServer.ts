@@ -367,11 +367,12 @@ export class ZkServer implements ServerView {
   private onTick(): void {
     if (!this.pipelineRef || !this.frontRef || !this.serving) return;
     const now = this.runtime.clock.now();
-    for (const id of this.pipeline.tick(now)) {
+    // Many expiring together are closed over several turns (RequestPipeline.tick, issue 10).
+    this.pipeline.tick(now, (id) => {
       // Logging (issue 9): ZooKeeperServer.expire's line, from the SessionTracker thread.
       this.logger.info?.(`Expiring session 0x${BigInt.asUintN(64, id).toString(16)}, timeout of ${this.tracker.sessions.get(id)?.timeoutMs}ms exceeded`, 'SessionTracker:ZooKeeperServer');
-      this.front.dropSession(id);
-    }
+      this.frontRef?.dropSession(id);
+    });
     this.front.tick(now);
   }
 
