@@ -203,12 +203,6 @@ export class BenchClient {
     this.scheduleFlush();
   }
 
-  /** Drop the connection without closing the session (it is left to expire). */
-  destroy(): void {
-    this.closed = true;
-    this.sock.destroy();
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
