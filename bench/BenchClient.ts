@@ -32,6 +32,9 @@ export class BenchClient {
   private onConnected: ((e?: Error) => void) | null = null;
   sessionId = 0n;
   closed = false;
+  /** Watch notifications (xid -1) received on this connection. */
+  watchEvents = 0;
+  onWatchEvent: (() => void) | null = null;
 
   /** `openTimeoutMs`: give up (and close) when no session is established by then; 0 = wait. */
   static async connect(host: string, port: number, timeoutMs = 30000, openTimeoutMs = 0): Promise<BenchClient> {
@@ -128,7 +131,12 @@ export class BenchClient {
       return;
     }
     const hdr = ReplyHeader.read(new Reader(frame));
-    if (hdr.xid < 0) return; // ping (-2) or watch event (-1): not ours to time
+    if (hdr.xid === -1) {
+      this.watchEvents++;
+      this.onWatchEvent?.();
+      return;
+    }
+    if (hdr.xid < 0) return; // ping (-2): not ours to time
     if (this.head >= this.dones.length) return; // e.g. the closeSession reply
     const now = process.hrtime.bigint();
     const i = this.head++;
@@ -164,6 +172,11 @@ export class BenchClient {
     this.send(OpCode.getData, (w) => GetDataRequest.write(w, { path, watch: false }), done);
   }
 
+  /** getData leaving a data watch on the node. */
+  getDataWatch(path: string, done: Done): void {
+    this.send(OpCode.getData, (w) => GetDataRequest.write(w, { path, watch: true }), done);
+  }
+
   setData(path: string, data: Buffer, done: Done): void {
     this.send(OpCode.setData, (w) => SetDataRequest.write(w, { path, data, version: -1 }), done);
   }
@@ -179,6 +192,15 @@ export class BenchClient {
   /** Promise helper for set-up code. */
   call(fn: (done: Done) => void): Promise<number> {
     return new Promise((resolve) => fn((err) => resolve(err)));
+  }
+
+  /** A ping (xid -2, answered but not timed): keeps an idle session alive. */
+  ping(): void {
+    if (this.closed) return;
+    const at = this.w.beginFrame();
+    RequestHeader.write(this.w, { xid: -2, type: OpCode.ping });
+    this.w.endFrame(at);
+    this.scheduleFlush();
   }
 
   close(): void {

@@ -125,7 +125,10 @@ const entry = ensemble
       }).then((errors) => {
         if (errors > 0) process.exitCode = 1;
       })
-  : main;
+  : // `--scale` runs the big-tree benchmark (bench/scale.ts) instead of the throughput workloads.
+    process.argv.includes('--scale')
+    ? () => import('./scale.js').then((m) => m.runScale())
+    : main;
 
 entry().catch((e) => {
   console.error(e);

@@ -29,6 +29,7 @@ import { SNAPSHOT_PREFIX, zxidFromName } from '../storage/FileNames.js';
 import type { RecoveryReport } from '../storage/Recovery.js';
 import path from 'node:path';
 import { openAuditLog, type AuditLog } from './AuditLog.js';
+import { startEventLoopPauseMonitor, type PauseMonitor } from '../metrics/EventLoopPause.js';
 
 /** No role yet (a quorum member LOOKING): Apache answers four-letter words with this and serves nothing else. */
 function notServing(s: net.Socket): void {
@@ -101,6 +102,8 @@ export class ZkServer implements ServerView {
   private snapshotter: SnapshotterLike | undefined;
   private tcp: net.Server | null = null;
   private timers: TimerHandle[] = [];
+  /** Event-loop stalls into jvm_pause_time_ms (issue 10), from when the client port is open. */
+  private pauseMonitor: PauseMonitor | null = null;
   private readonly logger: ServerLogger;
   private readonly runtime: Runtime;
   private readonly onFatal: (err: Error) => void;
@@ -192,6 +195,7 @@ export class ZkServer implements ServerView {
       for (const owner of this.db.orphanSessionOwners()) this.pipeline.expire(owner);
     }
     await this.listen();
+    this.pauseMonitor = startEventLoopPauseMonitor((ms) => this.stats.metrics.summary.jvm_pause_time_ms.add(ms));
     this.running = true;
     this.audit?.serverStart();
     await this.startHttp();
@@ -341,6 +345,8 @@ export class ZkServer implements ServerView {
     this.running = false;
     for (const t of this.timers) t.cancel();
     this.timers = [];
+    this.pauseMonitor?.stop();
+    this.pauseMonitor = null;
     this.frontRef?.closeAll();
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
     await this.admin?.stop();
@@ -361,11 +367,12 @@ export class ZkServer implements ServerView {
   private onTick(): void {
     if (!this.pipelineRef || !this.frontRef || !this.serving) return;
     const now = this.runtime.clock.now();
-    for (const id of this.pipeline.tick(now)) {
+    // Many expiring together are closed over several turns (RequestPipeline.tick, issue 10).
+    this.pipeline.tick(now, (id) => {
       // Logging (issue 9): ZooKeeperServer.expire's line, from the SessionTracker thread.
       this.logger.info?.(`Expiring session 0x${BigInt.asUintN(64, id).toString(16)}, timeout of ${this.tracker.sessions.get(id)?.timeoutMs}ms exceeded`, 'SessionTracker:ZooKeeperServer');
-      this.front.dropSession(id);
-    }
+      this.frontRef?.dropSession(id);
+    });
     this.front.tick(now);
   }
 

@@ -4,7 +4,7 @@
 // files may come from Apache ZooKeeper, which writes background snapshots in place.
 import * as path from 'node:path';
 import { SNAPSHOT_PREFIX, listDataFiles, listDataFilesAsync, snapshotFileName, type DataFile } from './FileNames.js';
-import { looksLikeValidSnapshot, looksLikeValidSnapshotAsync, readSnapshotFile, type SnapshotContent } from './Snapshot.js';
+import { TreeRebuildError, looksLikeValidSnapshot, looksLikeValidSnapshotAsync, readSnapshotFile, type SnapshotContent } from './Snapshot.js';
 import { StorageError, consoleLogger, nodeStorageIO, type StorageIO, type StorageLogger } from './StorageIO.js';
 
 /** At most this many candidates are considered at startup (FileSnap.findNValidSnapshots(100)). */
@@ -43,14 +43,20 @@ export interface LoadedSnapshot {
  * when there are snapshot files but none is usable.
  */
 export function loadNewestValidSnapshot(snapDir: string, logger: StorageLogger = consoleLogger, maxFieldBytes?: number): LoadedSnapshot | null {
+  return loadNewestValidSnapshotWith(snapDir, logger, (p) => readSnapshotFile(p, maxFieldBytes));
+}
+
+/** loadNewestValidSnapshot with another reader (e.g. one decoding straight into a tree). */
+export function loadNewestValidSnapshotWith<T>(snapDir: string, logger: StorageLogger, read: (path: string) => T): { file: DataFile; content: T } | null {
   const all = listDataFiles(snapDir, SNAPSHOT_PREFIX);
   if (all.length === 0) return null;
   const problems: string[] = [];
   const candidates = findValidSnapshots(snapDir, MAX_SNAPSHOT_CANDIDATES);
   for (const file of candidates) {
     try {
-      return { file, content: readSnapshotFile(file.path, maxFieldBytes) };
+      return { file, content: read(file.path) };
     } catch (e) {
+      if (e instanceof TreeRebuildError) throw e;
       problems.push((e as Error).message);
       logger.warn(`skipping snapshot: ${(e as Error).message}; trying an older one`);
     }

@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { ZkDatabase } from '../tree/ZkDatabase.js';
 import { DataTree } from '../tree/DataTree.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, listDataFiles, listDataFilesAsync } from './FileNames.js';
-import { MAX_SNAPSHOT_CANDIDATES, findValidSnapshotsAsync, loadNewestValidSnapshot } from './FileSnapshotStore.js';
+import { MAX_SNAPSHOT_CANDIDATES, findValidSnapshotsAsync, loadNewestValidSnapshotWith } from './FileSnapshotStore.js';
+import { readSnapshotFileToTree } from './Snapshot.js';
 import { FileTxnLog } from './TxnLog.js';
 import { truncateLog, type TruncateLogResult } from './LogTruncation.js';
 import {
@@ -178,18 +179,14 @@ export function loadDatabase(dirs: StorageDirs, opts: LoadOptions = {}): Loaded 
   const snapT0 = performance.now();
 
   const dbOpts = { commitLogCount: opts.commitLogCount };
-  const loaded = loadNewestValidSnapshot(snapDir, logger, maxFieldBytes);
   const treeOpts = { digestEnabled: opts.digestEnabled ?? true };
+  // Nodes go from the file's bytes straight into the tree (no record per node on the way).
+  const loaded = loadNewestValidSnapshotWith(snapDir, logger, (p) => readSnapshotFileToTree(p, treeOpts, maxFieldBytes));
   // Digest mismatches are only reported (digest_mismatches_count), as ZooKeeper 3.8 does.
   const digestReporter = (msg: string): void => logger.warn(msg);
   let db: ZkDatabase;
   if (loaded) {
-    let tree: DataTree;
-    try {
-      tree = DataTree.fromSnapshot(loaded.content.acls, loaded.content.nodes, treeOpts);
-    } catch (e) {
-      throw new StorageError(`${loaded.file.path}: cannot rebuild the tree: ${(e as Error).message}`, loaded.file.path, 'EBADSNAPSHOT');
-    }
+    const tree = loaded.content.tree;
     tree.digestReporter = digestReporter;
     db = new ZkDatabase(tree, dbOpts);
     for (const [id, timeout] of loaded.content.sessions) db.sessions.set(id, timeout);
@@ -198,7 +195,7 @@ export function loadDatabase(dirs: StorageDirs, opts: LoadOptions = {}): Loaded 
     tree.loadSnapshotDigest(loaded.content.digest, loaded.file.zxid);
     report.snapshot = loaded.file.path;
     report.snapshotZxid = loaded.file.zxid;
-    logger.info(`loaded ${loaded.file.path}: ${loaded.content.nodes.length} nodes, ${loaded.content.sessions.size} sessions, digest ${tree.treeDigest()}`);
+    logger.info(`loaded ${loaded.file.path}: ${loaded.content.nodeCount} nodes, ${loaded.content.sessions.size} sessions, digest ${tree.treeDigest()}`);
   } else {
     db = new ZkDatabase(new DataTree(false, treeOpts), dbOpts);
     db.tree.digestReporter = digestReporter;
@@ -372,7 +369,16 @@ export interface Opened {
   epochs: Epochs;
   /** Snapshot written by open (a clean starting point, snapshot.0 on a new directory), if any. */
   startupSnapshot: string | null;
+  /** The startup snapshot is being written in the background (a big tree: see below). */
+  startupSnapshotInBackground?: boolean;
 }
+
+/**
+ * Above this many znodes the startup snapshot is written in the background, in slices, instead
+ * of before the server serves: at a million znodes it takes seconds, and nothing needs it first
+ * (the logs it would supersede stay until a snapshot covers them, as with any background one).
+ */
+export const BACKGROUND_STARTUP_SNAPSHOT_NODES = 100_000;
 
 /**
  * Start writing: check or create the epoch files (QuorumPeer.loadDataBase: missing ones get the
@@ -393,6 +399,7 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   });
   const snapshotter = new Snapshotter({ snapDir, log, snapCount: settings.snapCount, io, logger, random: opts.random });
   let startupSnapshot: string | null = null;
+  let startupSnapshotInBackground = false;
   const loaded = opts.loaded;
   const unchanged =
     loaded !== undefined &&
@@ -402,7 +409,10 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   const wanted = settings.quorumMember
     ? db.lastProcessedZxid === 0 && (await findValidSnapshotsAsync(snapDir, 1)).length === 0
     : !unchanged;
-  if (wanted) startupSnapshot = await snapshotter.snapshotNow(db);
+  if (wanted) {
+    if (db.tree.nodeCount > BACKGROUND_STARTUP_SNAPSHOT_NODES) startupSnapshotInBackground = snapshotter.startInBackground(db);
+    else startupSnapshot = await snapshotter.snapshotNow(db);
+  }
   const purge = startAutopurge(
     { snapDir, logDir, snapRetainCount: settings.snapRetainCount ?? 3, purgeIntervalHours: settings.purgeIntervalHours ?? 0 },
     logger,
@@ -411,7 +421,7 @@ export async function openStorage(settings: StorageSettings, db: ZkDatabase, opt
   // Stopped by snapshotter.close().
   snapshotter.attachAutopurge(purge);
   await purge?.running;
-  return { log, snapshotter, epochs, startupSnapshot };
+  return { log, snapshotter, epochs, startupSnapshot, startupSnapshotInBackground };
 }
 
 // ------------------------------------------------------------------ all of it

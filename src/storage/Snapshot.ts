@@ -9,7 +9,9 @@ import * as zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Reader, Writer } from '../jute/archive.js';
 import type { ACL, StatPersisted } from '../protocol/records.js';
-import type { DataTree } from '../tree/DataTree.js';
+import { DataTree, type DataTreeOptions } from '../tree/DataTree.js';
+import { INLINE_DATA_MAX } from '../tree/ZNode.js';
+import { JuteError } from '../jute/archive.js';
 import type { ZkDatabase } from '../tree/ZkDatabase.js';
 import { childPath } from '../tree/paths.js';
 import { OPEN_ACL_INDEX } from '../tree/ACLCache.js';
@@ -105,6 +107,145 @@ export function parseSnapshot(buf: Buffer, maxFieldBytes = DEFAULT_MAX_RECORD_BY
     readSeal(r, buf, 'checksum2');
   }
   return { header, ...body, digest };
+}
+
+/** A snapshot decoded straight into a DataTree (no per-node records on the way). */
+export interface SnapshotTree {
+  header: FileHeader;
+  sessions: Map<bigint, number>;
+  tree: DataTree;
+  nodeCount: number;
+  digest: ZxidDigest | null;
+}
+
+const TWO_32 = 0x100000000;
+
+/** A snapshot file that is intact (checksums agree) but whose nodes do not form a tree. */
+export class SnapshotTreeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotTreeError';
+  }
+}
+
+/**
+ * parseSnapshot's checks and result, but each node goes from the bytes into the tree as it is
+ * read: no SnapshotNode, StatPersisted or data Buffer per node, small data sliced as latin1
+ * strings (ZNode's stored form), and persistent nodes' owner read without a BigInt. At a
+ * million znodes this halves the load time and the memory a load peaks at.
+ */
+export function parseSnapshotToTree(buf: Buffer, treeOpts: DataTreeOptions = {}, maxFieldBytes = DEFAULT_MAX_RECORD_BYTES): SnapshotTree {
+  const r = new Reader(buf, 0, buf.length, maxFieldBytes);
+  const header = FileHeader.read(r);
+  if (header.magic !== SNAP_MAGIC) {
+    throw new Error(`bad magic 0x${(header.magic >>> 0).toString(16)}, expected 0x5a4b534e "ZKSN"`);
+  }
+  const sessions = new Map<bigint, number>();
+  const sessionCount = r.int();
+  if (sessionCount < 0) throw new Error(`negative session count ${sessionCount}`);
+  for (let i = 0; i < sessionCount; i++) {
+    const s = SessionEntry.read(r);
+    sessions.set(s.id, s.timeOut);
+  }
+  const acls: Array<[number, ACL[]]> = [];
+  const aclCount = r.int();
+  if (aclCount < 0) throw new Error(`negative ACL map size ${aclCount}`);
+  for (let i = 0; i < aclCount; i++) {
+    const e = ACLMapEntry.read(r);
+    acls.push([e.index, e.acls ?? []]);
+  }
+  const tree = DataTree.beginLoad(acls, treeOpts);
+  let nodeCount = 0;
+  let treeError: Error | null = null;
+  // Fixed part after the data: acl (8), czxid, mzxid, ctime, mtime (4 x 8), version, cversion,
+  // aversion (3 x 4), ephemeralOwner (8), pzxid (8).
+  const FIXED = 8 + 32 + 12 + 8 + 8;
+  for (;;) {
+    const path = r.ustring();
+    if (path === '/') break;
+    if (path === null) throw new Error('null node path');
+    const len = r.int();
+    if (len < -1 || len > maxFieldBytes) throw new JuteError(`Unreasonable length = ${len}`);
+    let p = r.pos;
+    const dataEnd = p + (len > 0 ? len : 0);
+    if (dataEnd + FIXED > r.end) throw new JuteError(`truncated record: need ${dataEnd + FIXED - p} bytes at offset ${p}, have ${r.end - p}`);
+    const data = len === -1 ? null : len <= INLINE_DATA_MAX ? buf.toString('latin1', p, dataEnd) : Buffer.from(buf.subarray(p, dataEnd));
+    p = dataEnd;
+    const acl = buf.readInt32BE(p) * TWO_32 + buf.readUInt32BE(p + 4);
+    const czxid = buf.readInt32BE(p + 8) * TWO_32 + buf.readUInt32BE(p + 12);
+    const mzxid = buf.readInt32BE(p + 16) * TWO_32 + buf.readUInt32BE(p + 20);
+    const ctime = buf.readInt32BE(p + 24) * TWO_32 + buf.readUInt32BE(p + 28);
+    const mtime = buf.readInt32BE(p + 32) * TWO_32 + buf.readUInt32BE(p + 36);
+    const version = buf.readInt32BE(p + 40);
+    const cversion = buf.readInt32BE(p + 44);
+    const aversion = buf.readInt32BE(p + 48);
+    const ownerHi = buf.readInt32BE(p + 52);
+    const ownerLo = buf.readUInt32BE(p + 56);
+    const owner = ownerHi === 0 && ownerLo === 0 ? 0n : buf.readBigInt64BE(p + 52);
+    const pzxid = buf.readInt32BE(p + 60) * TWO_32 + buf.readUInt32BE(p + 64);
+    r.pos = p + FIXED;
+    nodeCount++;
+    if (treeError) continue;
+    try {
+      tree.loadNode(path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid);
+    } catch (e) {
+      treeError = e as Error;
+    }
+  }
+  readSeal(r, buf, 'checksum1');
+  // Only a file that is intact but describes no valid tree is a tree error (not a damaged file
+  // to skip for an older one): the checksum is checked first, as when records came first.
+  if (!treeError) {
+    try {
+      tree.finishLoad();
+    } catch (e) {
+      treeError = e as Error;
+    }
+  }
+  if (treeError) throw new SnapshotTreeError(treeError.message);
+  let digest: ZxidDigest | null = null;
+  if (r.remaining() > 0) {
+    const zxid = r.longNum();
+    const digestVersion = r.int();
+    const digestValue = digestVersion >= 2 ? r.long() : BigInt('0x' + (r.ustring() || '0'));
+    digest = { zxid, digestVersion, digest: digestValue };
+    readSeal(r, buf, 'checksum2');
+  }
+  return { header, sessions, tree, nodeCount, digest };
+}
+
+/** An intact snapshot file whose nodes form no tree: fatal, not a reason to try an older file. */
+export class TreeRebuildError extends StorageError {
+  constructor(message: string, path: string) {
+    super(message, path, 'EBADSNAPSHOT');
+  }
+}
+
+/** readSnapshotFile, decoding into a tree (parseSnapshotToTree). */
+export function readSnapshotFileToTree(path: string, treeOpts: DataTreeOptions = {}, maxFieldBytes = DEFAULT_MAX_RECORD_BYTES): SnapshotTree {
+  const bytes = readSnapshotBytes(path);
+  try {
+    return parseSnapshotToTree(bytes, treeOpts, maxFieldBytes);
+  } catch (e) {
+    if (e instanceof SnapshotTreeError) throw new TreeRebuildError(`${path}: cannot rebuild the tree: ${e.message}`, path);
+    throw new StorageError(`${path}: invalid snapshot: ${(e as Error).message}`, path, 'EBADSNAPSHOT');
+  }
+}
+
+function readSnapshotBytes(path: string): Buffer {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(path);
+  } catch (e) {
+    throw StorageError.wrap('read snapshot', path, e);
+  }
+  try {
+    const mode = snapshotCompression(path);
+    if (mode === 'snappy') throw new Error('snappy-compressed snapshots are not supported');
+    return mode === 'gz' ? zlib.gunzipSync(raw) : raw;
+  } catch (e) {
+    throw new StorageError(`${path}: invalid snapshot: ${(e as Error).message}`, path, 'EBADSNAPSHOT');
+  }
 }
 
 /** The compression a snapshot file name implies (last '.'-separated part). */

@@ -121,6 +121,15 @@ export class Snapshotter {
     await this.idle();
   }
 
+  /** A fuzzy snapshot of db started now and written in slices; false if one is already running. */
+  startInBackground(db: ZkDatabase): boolean {
+    if (this.running) return false;
+    this.running = this.snapshotInBackground(db).finally(() => {
+      this.running = null;
+    });
+    return true;
+  }
+
   /**
    * A complete snapshot of db now (startup, after a sync), streamed to the file. Meant for
    * when nothing else changes the tree; if something does, it is a fuzzy snapshot like the rest.

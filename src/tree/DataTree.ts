@@ -117,8 +117,8 @@ export class DataTree {
 
   private addNode(path: string, node: ZNode): void {
     this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))!.children.add(baseName(path));
-    this.approximateDataSize += path.length + (node.data?.length ?? 0);
+    this.nodes.get(parentOf(path))!.addChild(baseName(path));
+    this.approximateDataSize += path.length + node.dataLength;
     this.addDigest(path, node);
   }
 
@@ -147,7 +147,7 @@ export class DataTree {
   /** One node's digest as the tree holds it now (0 under /zookeeper/ or when off). */
   nodeDigest(path: string, node: ZNode): number {
     if (!this.digestOn) return 0;
-    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node);
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.storedData, node);
     return node.digestCache;
   }
 
@@ -262,26 +262,67 @@ export class DataTree {
     nodes: Iterable<{ path: string; data: Buffer | null; aclIndex: number; stat: StatPersisted }>,
     opts: DataTreeOptions = {},
   ): DataTree {
+    const t = DataTree.beginLoad(acls, opts);
+    for (const n of nodes) {
+      const s = n.stat;
+      t.loadNode(n.path, n.data, n.aclIndex, s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.pzxid);
+    }
+    t.finishLoad();
+    return t;
+  }
+
+  /**
+   * Loading a snapshot node by node (parents first, root as ''), without an intermediate record
+   * per node: beginLoad, loadNode for each, then finishLoad. fromSnapshot is the same over records.
+   */
+  static beginLoad(acls: Iterable<[number, ACL[]]>, opts: DataTreeOptions = {}): DataTree {
     const t = new DataTree(true, opts);
     for (const [i, list] of acls) t.acls.load(i, list);
-    for (const n of nodes) {
-      const path = n.path === '' ? '/' : n.path;
-      const node = ZNode.fromPersisted(n.data, n.aclIndex, n.stat);
-      if (path !== '/') {
-        const parent = t.nodes.get(parentOf(path));
-        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentOf(path)} of path ${path}`);
-        parent.children.add(baseName(path));
-      }
-      t.nodes.set(path, node);
-      t.acls.addRef(node.aclIndex);
-      t.indexKind(path, node);
-      t.approximateDataSize += path.length + (node.data?.length ?? 0);
-      t.addDigest(path, node);
-    }
-    if (!t.nodes.has('/')) throw new Error('snapshot has no root node');
-    t.acls.purgeUnused();
-    t.recountQuotaUsage();
     return t;
+  }
+
+  private loadParentPath: string | null = null;
+  private loadParent: ZNode | null = null;
+
+  /** One snapshot node; `data` may be a latin1 string of the bytes (see ZNode). */
+  loadNode(
+    diskPath: string, data: Buffer | string | null, aclIndex: number, czxid: number, mzxid: number, ctime: number,
+    mtime: number, version: number, cversion: number, aversion: number, ephemeralOwner: bigint, pzxid: number,
+  ): void {
+    const path = diskPath === '' ? '/' : diskPath;
+    // Persistent nodes share one 0n rather than each holding the BigInt its record was read into.
+    const owner = ephemeralOwner === 0n ? 0n : ephemeralOwner;
+    const node = new ZNode(data, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid);
+    if (path !== '/') {
+      // Snapshots list nodes in pre-order, so siblings come in runs: the last parent looked up
+      // is usually this one's, which saves cutting and hashing its path for every node.
+      const slash = path.lastIndexOf('/');
+      const last = this.loadParentPath;
+      let parent: ZNode | undefined;
+      if (last !== null && (slash <= 0 ? last === '/' : slash === last.length && path.startsWith(last))) {
+        parent = this.loadParent!;
+      } else {
+        const parentPath = slash <= 0 ? '/' : path.substring(0, slash);
+        parent = this.nodes.get(parentPath);
+        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentPath} of path ${path}`);
+        this.loadParentPath = parentPath;
+        this.loadParent = parent;
+      }
+      parent.addChild(path.substring(slash + 1));
+    }
+    this.nodes.set(path, node);
+    this.acls.addRef(node.aclIndex);
+    this.indexKind(path, node);
+    this.approximateDataSize += path.length + node.dataLength;
+    this.addDigest(path, node);
+  }
+
+  finishLoad(): void {
+    this.loadParentPath = null;
+    this.loadParent = null;
+    if (!this.nodes.has('/')) throw new Error('snapshot has no root node');
+    this.acls.purgeUnused();
+    this.recountQuotaUsage();
   }
 
   /**
@@ -293,7 +334,7 @@ export class DataTree {
   private recountQuotaUsage(): void {
     const suffix = '/' + LIMITS_NODE;
     for (const [path, node] of this.nodes) {
-      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.children.size > 0) continue;
+      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.numChildren > 0) continue;
       const quotaPath = path.substring(QUOTA_ROOT.length, path.indexOf(suffix));
       const { count, bytes } = this.subtreeUsage(quotaPath);
       this.writeStats(statsPath(quotaPath), StatsTrack.usage(count, bytes));
@@ -376,7 +417,7 @@ export class DataTree {
       const p = stack.pop()!;
       const nd = this.nodes.get(p);
       if (!nd) continue;
-      n += nd.children.size;
+      n += nd.numChildren;
       for (const c of nd.children) stack.push(childPath(p, c));
     }
     return n;
@@ -520,11 +561,11 @@ export class DataTree {
     const acl = this.aclOf(node);
     this.removeDigest(path, node);
     this.nodes.delete(path);
-    parent.children.delete(baseName(path));
+    parent.removeChild(baseName(path));
     this.acls.release(node.aclIndex);
     this.unindexKind(path, node);
-    this.approximateDataSize -= path.length + (node.data?.length ?? 0);
-    this.updateQuotaUsage(path, -1, -(node.data?.length ?? 0));
+    this.approximateDataSize -= path.length + node.dataLength;
+    this.updateQuotaUsage(path, -1, -node.dataLength);
     events.push({ type: EventType.NodeDeleted, path, acl });
     events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: this.aclOf(parent) });
     return { type, err: Err.OK };
@@ -533,7 +574,7 @@ export class DataTree {
   private setData(type: number, path: string, data: Buffer | null, version: number, zxid: number, time: number, events: TreeEvent[]): ApplyResult {
     const node = this.nodes.get(path);
     if (!node) return { type, err: Err.NoNode };
-    const oldLen = node.data?.length ?? 0;
+    const oldLen = node.dataLength;
     this.preChange(path, node);
     node.data = data;
     node.version = version;
@@ -588,7 +629,7 @@ export class DataTree {
       const n = this.nodes.get(p);
       if (!n) continue;
       count++;
-      bytes += n.data?.length ?? 0;
+      bytes += n.dataLength;
       for (const c of n.children) stack.push(childPath(p, c));
     }
     return { count, bytes };
@@ -609,7 +650,7 @@ export class DataTree {
     const node = this.nodes.get(statsNodePath);
     if (!node) return;
     const data = Buffer.from(text, 'utf8');
-    this.approximateDataSize += data.length - (node.data?.length ?? 0);
+    this.approximateDataSize += data.length - node.dataLength;
     this.preChange(statsNodePath, node);
     node.data = data;
     this.postChange(statsNodePath, node);

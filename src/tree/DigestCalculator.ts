@@ -75,7 +75,7 @@ function writeLong(b: Buffer, v: number, at: number): void {
  * The digest of one node (an unsigned 32-bit value), or 0 for nodes under /zookeeper/.
  * The root may be given as '/' or ''; both hash as the empty path.
  */
-export function nodeDigest(path: string, data: Uint8Array | null, stat: DigestStat): number {
+export function nodeDigest(path: string, data: Uint8Array | string | null, stat: DigestStat): number {
   if (path.startsWith(DIGEST_EXCLUDED_PREFIX)) return 0;
   const b = statBuf;
   writeLong(b, stat.czxid, 0);
@@ -86,14 +86,27 @@ export function nodeDigest(path: string, data: Uint8Array | null, stat: DigestSt
   b.writeInt32BE(stat.version | 0, 40);
   b.writeInt32BE(stat.cversion | 0, 44);
   b.writeInt32BE(stat.aversion | 0, 48);
-  b.writeBigInt64BE(BigInt.asIntN(64, stat.ephemeralOwner), 52);
+  const owner = stat.ephemeralOwner;
+  if (owner === 0n) b.writeBigInt64BE(0n, 52);
+  else b.writeBigInt64BE(BigInt.asIntN(64, owner), 52);
   let crc = 0;
   if (path !== '/' && path !== '') {
     // zlib hashes a string as its UTF-8 bytes, as Java's getBytes() on Linux does.
     crc = nativeCrc32 ? nativeCrc32(path, crc) >>> 0 : crc32(Buffer.from(path, 'utf8'), crc);
   }
-  if (data && data.length) crc = crc32(data, crc);
+  if (data && data.length) crc = typeof data === 'string' ? crc32Latin1(data, crc) : crc32(data, crc);
   return crc32(b, crc);
+}
+
+let scratch = Buffer.alloc(4096);
+
+/** CRC-32 of the bytes a latin1 string stands for (ZNode's stored form of small data). */
+function crc32Latin1(s: string, crc: number): number {
+  // zlib hashes a string as UTF-8, which equals latin1 when every char is ASCII: no copy then.
+  if (nativeCrc32 && Buffer.byteLength(s, 'utf8') === s.length) return nativeCrc32(s, crc) >>> 0;
+  if (scratch.length < s.length) scratch = Buffer.alloc(s.length);
+  const n = scratch.write(s, 0, 'latin1');
+  return crc32(scratch.subarray(0, n), crc);
 }
 
 /**

@@ -23,6 +23,14 @@ export interface LogMetrics {
   recordDurable(queuedMs: number, totalMs: number): void;
 }
 
+/**
+ * At most this many txns per append (ZooKeeper's zookeeper.maxBatchSize default). Each append's
+ * txns are committed and applied in one turn when it is durable, so this also bounds how long
+ * applying a batch can hold the event loop (issue 10: 4000 pipelined creates in one turn took
+ * ~100 ms).
+ */
+export const MAX_LOG_BATCH = 1000;
+
 const NO_METRICS: LogMetrics = { recordSyncQueued() {}, recordLogBatch() {}, recordDurable() {} };
 
 export class LogStage {
@@ -70,8 +78,16 @@ export class LogStage {
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.batch;
-    this.batch = [];
+    let batch = this.batch;
+    if (batch.length > MAX_LOG_BATCH) {
+      this.batch = batch.slice(MAX_LOG_BATCH);
+      batch = batch.slice(0, MAX_LOG_BATCH);
+      this.batchStartedAt = this.clock.now();
+      this.scheduled = true;
+      this.scheduler.soon(() => this.flush());
+    } else {
+      this.batch = [];
+    }
     if (batch.length === 0 || this.error) return;
     const started = this.clock.now();
     const queuedAt = this.batchStartedAt;

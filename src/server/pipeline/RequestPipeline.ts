@@ -32,6 +32,9 @@ import { SessionOrder, type SessionOrderHost } from './SessionOrder.js';
 import { replyToWrite } from './WriteReply.js';
 import type { AuditHook } from './AuditHook.js';
 
+
+/** Session expirations closed per event-loop turn (see RequestPipeline.tick). */
+export const EXPIRIES_PER_TURN = 1000;
 export interface PipelineSettings extends PrepSettings {
   serverId: number;
   /** Past this many queued requests, stop reading from connections that add more (0: no limit). */
@@ -352,11 +355,25 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   // ------------------------------------------------------------------ time
 
   /** Expire the sessions whose deadline has passed; returns their ids. */
-  tick(now: number): bigint[] {
+  /**
+   * Expire the sessions whose time is up. At most EXPIRIES_PER_TURN are closed in this turn and
+   * the rest in the turns after (issue 10: 10,000 sessions expiring together must not hold the
+   * event loop); `onExpired` runs after each one is closed (the server drops its connection).
+   */
+  tick(now: number, onExpired?: (id: bigint) => void): bigint[] {
     if (this.forwarder) return [];
     const expired = this.tracker.tick(now);
     for (let i = 0; i < expired.length; i++) this.stats.recordSessionExpired();
-    for (const id of expired) this.expire(id);
+    const run = (from: number): void => {
+      const to = Math.min(expired.length, from + EXPIRIES_PER_TURN);
+      for (let i = from; i < to; i++) {
+        if (this.stopped) return;
+        this.expire(expired[i]!);
+        onExpired?.(expired[i]!);
+      }
+      if (to < expired.length) this.runtime.scheduler.soon(() => run(to));
+    };
+    run(0);
     return expired;
   }
 
