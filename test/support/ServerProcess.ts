@@ -38,17 +38,29 @@ export interface StartOptions {
   jvmFlags?: string[];
 }
 
+/**
+ * Ports handed to servers the tests start come from 10000-23999: below the kernel's ephemeral
+ * range (32768+), so an outgoing connection or a port-0 listener elsewhere cannot take one between
+ * this probe and the server's bind (a port-0 probe could be reused that way). Each test process
+ * starts at its own offset (by pid) so parallel test files rarely probe the same ports.
+ */
+const PORT_LOW = 10000;
+const PORT_SPAN = 14000;
+let nextPortOffset = (process.pid * 7919) % PORT_SPAN;
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+  for (let tries = 0; tries < PORT_SPAN; tries++) {
+    const port = PORT_LOW + nextPortOffset;
+    nextPortOffset = (nextPortOffset + 1) % PORT_SPAN;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error(`no free port in ${PORT_LOW}-${PORT_LOW + PORT_SPAN - 1} on ${host}`);
 }
 
 /** Sends a four-letter word and returns everything the server wrote before closing. */
