@@ -56,6 +56,26 @@ function drainFlushes(): void {
     flushHead = 0;
   }
 }
+/**
+ * The last notification frame encoded. WatchManager fires every watcher of an event back to back
+ * and the bytes (xid -1, zxid -1, type, state, path) are the same for each, so one write of 10,000
+ * watches encodes once instead of 10,000 times.
+ */
+let lastNotification: { type: number; path: string; frame: Buffer } | null = null;
+
+function notificationFrame(type: number, path: string): Buffer {
+  const last = lastNotification;
+  if (last && last.type === type && last.path === path) return last.frame;
+  const w = new Writer(64 + path.length * 3);
+  const at = w.beginFrame();
+  ReplyHeader.write(w, { xid: Xid.NOTIFICATION, zxid: -1, err: 0 });
+  WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
+  w.endFrame(at);
+  const frame = Buffer.from(w.view());
+  lastNotification = { type, path, frame };
+  return frame;
+}
+
 /** Past this much unread output we stop handling the peer's requests until it reads. */
 const OUTPUT_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
@@ -118,7 +138,7 @@ export class Connection implements Watcher, ClientChannel {
 
   /** Bytes of replies produced but not yet taken by the peer. */
   private get unsentBytes(): number {
-    return (this.out?.pos ?? 0) + this.socket.writableLength;
+    return (this.out?.pos ?? 0) + (this.outShared?.length ?? 0) + this.socket.writableLength;
   }
 
   /** Handle every whole frame received, unless the peer is not reading what we answer. */
@@ -193,10 +213,18 @@ export class Connection implements Watcher, ClientChannel {
   /** Replies of the current tick, encoded back to back; sent as one write. */
   private out: Writer | null = null;
 
+  /** A shared frame (a notification) that is this turn's only output so far: sent without a Writer. */
+  private outShared: Buffer | null = null;
+
   private outWriter(): Writer {
     if (!this.out) {
       this.out = new Writer(4096);
-      queueFlush(this);
+      if (this.outShared) {
+        this.out.raw(this.outShared);
+        this.outShared = null;
+      } else {
+        queueFlush(this);
+      }
     }
     return this.out;
   }
@@ -208,9 +236,11 @@ export class Connection implements Watcher, ClientChannel {
 
   private flush(): void {
     const w = this.out;
+    const shared = this.outShared;
     this.out = null;
-    if (!w || this.closed && this.socket.writableEnded) return;
-    if (!this.socket.write(w.view())) {
+    this.outShared = null;
+    if (!w && !shared || this.closed && this.socket.writableEnded) return;
+    if (!this.socket.write(w ? w.view() : shared!)) {
       // The peer is not reading: stop reading its requests until its replies drain, and cut it
       // off if even notifications pile up beyond the bound.
       if (this.socket.writableLength > MAX_UNSENT_BYTES) {
@@ -265,9 +295,17 @@ export class Connection implements Watcher, ClientChannel {
   }
 
   notify(type: number, path: string): void {
+    if (this.closed) return;
     // 3.8 servers send zxid -1 in notifications.
-    const size = this.reply(Xid.NOTIFICATION, -1, 0, WatcherEvent, { type, state: KeeperState.SyncConnected, path });
-    if (size > 0) this.host.notificationSent(size);
+    const frame = notificationFrame(type, path);
+    if (!this.out && !this.outShared) {
+      this.outShared = frame;
+      queueFlush(this);
+    } else {
+      this.outWriter().raw(frame);
+    }
+    this.packetsSent++;
+    this.host.notificationSent(frame.length);
   }
 
   canRead(acl: ACL[]): boolean {
@@ -315,6 +353,7 @@ export class Connection implements Watcher, ClientChannel {
     if (this.closed) return;
     this.closed = true;
     this.out = null;
+    this.outShared = null;
     if (!this.socket.writableEnded) this.socket.end();
     // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
     // would never notice the peer going away.
