@@ -12,9 +12,10 @@ import type { ACL, StatPersisted } from '../protocol/records.js';
 import { DataTree, type DataTreeOptions } from '../tree/DataTree.js';
 import { JuteError } from '../jute/archive.js';
 import type { ZkDatabase } from '../tree/ZkDatabase.js';
-import { childPath } from '../tree/paths.js';
 import { OPEN_ACL_INDEX } from '../tree/ACLCache.js';
 import { adler32 } from './Adler32.js';
+import { TreeWalker } from '../tree/TreeWalker.js';
+import type { NodeStore } from '../tree/NodeStore.js';
 import { ACLMapEntry, DataNodeRecord, FileHeader, SessionEntry, ZxidDigest } from './PersistenceRecords.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './TxnLogReader.js';
 import { StorageError } from './StorageIO.js';
@@ -362,6 +363,18 @@ export interface SnapshotStats {
 export type SerializedSnapshot = SnapshotStats & { chunks: Buffer[] };
 
 const SLICE = Symbol('slice');
+
+/** One node's record, read from the store's columns (its data as a view: written right away). */
+function writeNodeRecord(w: Writer, st: NodeStore, id: number, acl: number): void {
+  DataNodeRecord.write(w, {
+    data: st.dataView(id),
+    acl,
+    stat: {
+      czxid: st.czxid[id]!, mzxid: st.mzxid[id]!, ctime: st.ctime[id]!, mtime: st.mtime[id]!, version: st.version[id]!,
+      cversion: st.cversion[id]!, aversion: st.aversion[id]!, ephemeralOwner: st.owner[id]!, pzxid: st.pzxid[id]!,
+    },
+  });
+}
 type Part = Buffer | typeof SLICE;
 
 /**
@@ -381,15 +394,12 @@ function* snapshotParts(db: ZkDatabase, opts: SerializeOptions, stats: SnapshotS
   const startZxid = stats.zxid;
   const sessions = [...db.sessions];
 
+  const st = tree.store;
   const acls = new Map<number, ACL[]>();
   let visited = 0;
-  const stack: string[] = ['/'];
-  while (stack.length > 0) {
-    const path = stack.pop()!;
-    const node = tree.get(path);
-    if (!node) continue;
-    if (node.aclIndex !== OPEN_ACL_INDEX && !acls.has(node.aclIndex)) acls.set(node.aclIndex, tree.acls.get(node.aclIndex));
-    for (const c of node.children) stack.push(childPath(path, c));
+  for (const walk = new TreeWalker(st); walk.next(); ) {
+    const acl = st.aclIndex[walk.id]!;
+    if (acl !== OPEN_ACL_INDEX && !acls.has(acl)) acls.set(acl, tree.acls.get(acl));
     if (++visited % perSlice === 0) yield SLICE;
   }
 
@@ -417,23 +427,20 @@ function* snapshotParts(db: ZkDatabase, opts: SerializeOptions, stats: SnapshotS
     if (w.pos >= chunkBytes) yield take();
   }
 
-  stack.push('/');
-  while (stack.length > 0) {
-    const path = stack.pop()!;
-    const node = tree.get(path);
-    if (!node) continue;
-    let acl = node.aclIndex;
+  for (const walk = new TreeWalker(st); walk.next(); ) {
+    const id = walk.id;
+    let acl = st.aclIndex[id]!;
     if (acl !== OPEN_ACL_INDEX && !acls.has(acl)) {
-      if (node.czxid > startZxid) {
+      if (st.czxid[id]! > startZxid) {
         stats.skippedNewNodes++;
+        walk.skipChildren();
         continue;
       }
       stats.openAclPlaceholders++;
       acl = OPEN_ACL_INDEX;
     }
-    w.ustring(path === '/' ? '' : path);
-    DataNodeRecord.write(w, { data: node.dataView, acl, stat: node.persisted() });
-    for (const c of node.children) stack.push(childPath(path, c));
+    w.ustring(walk.path === '/' ? '' : walk.path);
+    writeNodeRecord(w, st, id, acl);
     stats.nodeCount++;
     if (w.pos >= chunkBytes) yield take();
     if (stats.nodeCount % perSlice === 0) yield SLICE;

@@ -17,7 +17,6 @@ export const KIND_PERSISTENT = 0;
 export const KIND_EPHEMERAL = 1;
 export const KIND_CONTAINER = 2;
 export const KIND_TTL = 3;
-const DIGEST_VALID = 4;
 /** The name is stored as UTF-16LE (some char above 0xff); otherwise one byte per char. */
 const NAME_WIDE = 8;
 /** The data is null (not empty): snapshots and replies tell the two apart. */
@@ -44,6 +43,8 @@ export class NodeStore {
   count = 0;
   /** Arena chunks evacuated so far (compaction passes). */
   evacuations = 0;
+  /** Nodes removed so far: a walk paused while this moved must check the ids it holds. */
+  removals = 0;
 
   czxid = new Float64Array(this.cap);
   mzxid = new Float64Array(this.cap);
@@ -56,16 +57,14 @@ export class NodeStore {
   aversion = new Int32Array(this.cap);
   aclIndex = new Int32Array(this.cap);
   owner = new BigInt64Array(this.cap);
-  digest = new Uint32Array(this.cap);
   flags = new Uint8Array(this.cap);
   parent = new Int32Array(this.cap);
   firstChild = new Int32Array(this.cap);
-  lastChild = new Int32Array(this.cap);
   nextSibling = new Int32Array(this.cap);
+  /** The previous sibling; the first child's is the last child (children form a ring this way). */
   prevSibling = new Int32Array(this.cap);
   numChildren = new Int32Array(this.cap);
-  private nameHash = new Int32Array(this.cap);
-  private nameOff = new Float64Array(this.cap);
+  private nameOff = new Uint32Array(this.cap);
   /** Name length in chars. */
   private nameLen = new Int32Array(this.cap);
   private dataOff = new Float64Array(this.cap);
@@ -109,15 +108,12 @@ export class NodeStore {
     this.aversion = grow(this.aversion, n);
     this.aclIndex = grow(this.aclIndex, n);
     this.owner = grow(this.owner, n);
-    this.digest = grow(this.digest, n);
     this.flags = grow(this.flags, n);
     this.parent = grow(this.parent, n);
     this.firstChild = grow(this.firstChild, n);
-    this.lastChild = grow(this.lastChild, n);
     this.nextSibling = grow(this.nextSibling, n);
     this.prevSibling = grow(this.prevSibling, n);
     this.numChildren = grow(this.numChildren, n);
-    this.nameHash = grow(this.nameHash, n);
     this.nameOff = grow(this.nameOff, n);
     this.nameLen = grow(this.nameLen, n);
     this.dataOff = grow(this.dataOff, n);
@@ -136,6 +132,21 @@ export class NodeStore {
     // FNV-1a over the chars, seeded with the parent id.
     let h = (0x811c9dc5 ^ Math.imul(parent, 0x9e3779b1)) | 0;
     for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return h | 0;
+  }
+
+  /** hashName of a stored node's (parent, name), from the name's bytes. */
+  private storedHash(id: number): number {
+    let h = (0x811c9dc5 ^ Math.imul(this.parent[id]!, 0x9e3779b1)) | 0;
+    const off = this.nameOff[id]!;
+    const buf = this.names.chunkOf(off);
+    const at = localOffset(off);
+    const len = this.nameLen[id]!;
+    if ((this.flags[id]! & NAME_WIDE) === 0) {
+      for (let i = at; i < at + len; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    } else {
+      for (let i = at; i < at + 2 * len; i += 2) h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8)), 0x01000193);
+    }
     return h | 0;
   }
 
@@ -161,7 +172,7 @@ export class NodeStore {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const id = t[i]!;
       if (id === NIL) return NIL;
-      if (this.nameHash[id] === h && this.parent[id] === parent && this.nameEquals(id, s, start, end)) return id;
+      if (this.parent[id] === parent && this.nameEquals(id, s, start, end)) return id;
     }
   }
 
@@ -202,7 +213,7 @@ export class NodeStore {
   private tableInsert(id: number): void {
     const t = this.table;
     const mask = this.tableMask;
-    let i = this.nameHash[id]! & mask;
+    let i = this.storedHash(id) & mask;
     while (t[i] !== NIL) i = (i + 1) & mask;
     t[i] = id;
   }
@@ -210,7 +221,7 @@ export class NodeStore {
   private tableRemove(id: number): void {
     const t = this.table;
     const mask = this.tableMask;
-    let i = this.nameHash[id]! & mask;
+    let i = this.storedHash(id) & mask;
     while (t[i] !== id) {
       if (t[i] === NIL) return;
       i = (i + 1) & mask;
@@ -219,7 +230,7 @@ export class NodeStore {
     // never stop early at it and no tombstones pile up.
     let hole = i;
     for (let j = (i + 1) & mask; t[j] !== NIL; j = (j + 1) & mask) {
-      const home = this.nameHash[t[j]!]! & mask;
+      const home = this.storedHash(t[j]!) & mask;
       // Movable when its home is not in (hole, j] going round the table.
       const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!between) {
@@ -248,6 +259,7 @@ export class NodeStore {
     }
     const bytes = wide ? 2 * len : len;
     const off = this.names.alloc(bytes);
+    if (off >= 2 ** 32) throw new RangeError('znode names exceed 4 GB');
     const buf = this.names.chunkOf(off);
     const at = localOffset(off);
     if (len > 0) {
@@ -290,23 +302,25 @@ export class NodeStore {
     this.aversion[id] = 0;
     this.aclIndex[id] = 0;
     this.owner[id] = 0n;
-    this.digest[id] = 0;
     this.flags[id] = 0;
     this.firstChild[id] = NIL;
-    this.lastChild[id] = NIL;
     this.numChildren[id] = 0;
     this.dataOff[id] = 0;
     this.dataLen[id] = 0;
     this.parent[id] = parent;
-    this.nameHash[id] = NodeStore.hashName(parent, s, start, end);
     this.storeName(id, s, start, end);
     this.tableInsert(id);
-    const last = this.lastChild[parent]!;
-    this.prevSibling[id] = last;
+    const first = this.firstChild[parent]!;
     this.nextSibling[id] = NIL;
-    if (last === NIL) this.firstChild[parent] = id;
-    else this.nextSibling[last] = id;
-    this.lastChild[parent] = id;
+    if (first === NIL) {
+      this.firstChild[parent] = id;
+      this.prevSibling[id] = id;
+    } else {
+      const last = this.prevSibling[first]!;
+      this.nextSibling[last] = id;
+      this.prevSibling[id] = last;
+      this.prevSibling[first] = id;
+    }
     this.numChildren[parent]!++;
     return id;
   }
@@ -317,10 +331,16 @@ export class NodeStore {
     this.tableRemove(id);
     const prev = this.prevSibling[id]!;
     const next = this.nextSibling[id]!;
-    if (prev === NIL) this.firstChild[parent] = next;
-    else this.nextSibling[prev] = next;
-    if (next === NIL) this.lastChild[parent] = prev;
-    else this.prevSibling[next] = prev;
+    const first = this.firstChild[parent]!;
+    if (id === first) {
+      this.firstChild[parent] = next;
+      if (next !== NIL) this.prevSibling[next] = prev;
+    } else {
+      this.nextSibling[prev] = next;
+      // Removing the last child: the first child's ring link moves back one.
+      if (next === NIL) this.prevSibling[first] = prev;
+      else this.prevSibling[next] = prev;
+    }
     this.numChildren[parent]!--;
     this.names.free(this.nameOff[id]!, this.nameBytes(id));
     this.freeData(id);
@@ -328,10 +348,11 @@ export class NodeStore {
     this.nextSibling[id] = this.freeHead;
     this.freeHead = id;
     this.count--;
+    this.removals++;
     this.compact();
   }
 
-  // ------------------------------------------------------------------ kind, digest
+  // ------------------------------------------------------------------ kind
 
   kind(id: number): NodeKind {
     return KIND_NAMES[this.flags[id]! & KIND_MASK]!;
@@ -342,20 +363,6 @@ export class NodeStore {
     this.owner[id] = owner;
     const k = owner === 0n ? KIND_PERSISTENT : KIND_CODES[kindOfOwner(owner)];
     this.flags[id] = (this.flags[id]! & ~KIND_MASK) | k;
-  }
-
-  /** The node's digest as last computed, or -1 when it must be computed again. */
-  cachedDigest(id: number): number {
-    return (this.flags[id]! & DIGEST_VALID) !== 0 ? this.digest[id]! : -1;
-  }
-
-  cacheDigest(id: number, v: number): void {
-    if (v < 0) {
-      this.flags[id]! &= ~DIGEST_VALID;
-    } else {
-      this.digest[id] = v;
-      this.flags[id]! |= DIGEST_VALID;
-    }
   }
 
   // ------------------------------------------------------------------ data
@@ -444,7 +451,7 @@ export class NodeStore {
     if (nv >= 0) this.evacuate(this.names, this.nameOff, nv, false);
   }
 
-  private evacuate(arena: ByteArena, offs: Float64Array, c: number, isData: boolean): void {
+  private evacuate(arena: ByteArena, offs: Float64Array | Uint32Array, c: number, isData: boolean): void {
     this.evacuations++;
     const lo = c * CHUNK;
     const hi = lo + CHUNK;
@@ -466,7 +473,7 @@ export class NodeStore {
 
   /** Bytes this store holds outside the JS heap (columns, table, arenas). */
   get reservedBytes(): number {
-    const perNode = 5 * 8 + 4 * 4 + 8 + 4 + 1 + 6 * 4 + 4 + 8 + 4 + 8 + 4;
+    const perNode = 5 * 8 + 4 * 4 + 8 + 1 + 5 * 4 + 4 + 4 + 8 + 4;
     return this.cap * perNode + this.table.length * 4 + this.names.reservedBytes + this.data.reservedBytes;
   }
 

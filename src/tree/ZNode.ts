@@ -66,15 +66,6 @@ export class ZNode {
     return this.s.kind(this.id);
   }
 
-  /** This node's digest while its data and Stat are unchanged; -1 = not computed. DataTree owns it. */
-  get digestCache(): number {
-    return this.s.cachedDigest(this.id);
-  }
-
-  set digestCache(v: number) {
-    this.s.cacheDigest(this.id, v);
-  }
-
   /** The Stat a client sees (visible cversion, ephemeralOwner 0 for container/TTL). */
   stat(): Stat {
     const s = this.s, id = this.id;
