@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { APACHE_ZK_CLASSPATH, apacheZkAvailable } from '../test/support/ApacheZk.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../test/support/OurZk.js';
+import { withServerNodeFlags } from '../src/cli/nodeFlags.js';
 import { makeTempDir, startServerProcess, type RunningServer } from '../test/support/ServerProcess.js';
 import { srvrMode, writeMemberConfig, type MemberPorts } from '../test/support/Ensemble.js';
 import { BenchClient } from './BenchClient.js';
@@ -83,7 +84,7 @@ class Ensemble {
       return startServerProcess(`apache${m.id}`, '/usr/bin/java', args, HOST, port, m.dataDir, false, workDir, { startTimeoutMs: 90000 });
     }
     const nodeArgs = this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : [];
-    return startServerProcess(`ours${m.id}`, process.execPath, [...nodeArgs, OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
+    return startServerProcess(`ours${m.id}`, process.execPath, [...withServerNodeFlags(nodeArgs), OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
       workDir, { startTimeoutMs: 90000, env: { ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` } });
   }
 

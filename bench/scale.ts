@@ -198,7 +198,7 @@ const RUNNERS: Record<string, Runner> = {
   },
   ours: {
     label: 'ours',
-    start: (opts) => startOurZk({ ...opts, nodeArgs: ['--trace-gc'] }),
+    start: (opts) => startOurZk({ ...opts, nodeArgs: ['--trace-gc', ...(process.env.SCALE_NODE_ARGS ? process.env.SCALE_NODE_ARGS.split(' ') : [])] }),
     pauseMs: (s) => mntrValue(s, 'max_jvm_pause_time_ms'),
     gcMs: (s) => maxNodeGcPauseMs(s.logFile),
   },

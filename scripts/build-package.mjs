@@ -11,6 +11,7 @@ fs.mkdirSync('dist/cjs', { recursive: true });
 fs.writeFileSync('dist/cjs/package.json', `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 for (const file of Object.values(pkg.bin ?? {})) {
   const text = fs.readFileSync(file, 'utf8');
-  if (!text.startsWith('#!/usr/bin/env node')) throw new Error(`${file}: a bin must start with a #!/usr/bin/env node line`);
+  // `env -S` (coreutils 8.30+, BSD env) lets a bin carry node options (zk-server's V8 settings).
+  if (!/^#!\/usr\/bin\/env (-S )?node[ \n]/.test(text)) throw new Error(`${file}: a bin must start with a #!/usr/bin/env node (or env -S node ...) line`);
   fs.chmodSync(file, 0o755);
 }

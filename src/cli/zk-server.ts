@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
 // zk-server: the operator's command, shaped after Apache ZooKeeper's bin/zkServer.sh so the same
 // habits and scripts work: start / start-foreground / stop / restart / status / print-cmd / version,
 // the same config-path rules (ZOOCFGDIR, `--config <dir>`, a bare file name is looked up in the
@@ -14,6 +14,7 @@ import { ConfigError, loadZooCfg, parseJvmFlags } from '../config/ZooCfg.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
 import type { ServerLogger } from '../server/ZkServer.js';
 import { LogSettingsError, ServerLog, logSettings, type Level } from './ServerLog.js';
+import { withServerNodeFlags } from './nodeFlags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 /** dist/src/cli/zk-server.js → the package root. */
@@ -148,7 +149,7 @@ function safeUserName(): string {
 
 /** The node command line `start` runs (also what print-cmd shows). */
 function serverArgs(cfgPath: string): string[] {
-  return [...process.execArgv, SCRIPT, 'start-foreground', cfgPath];
+  return [...withServerNodeFlags(process.execArgv), SCRIPT, 'start-foreground', cfgPath];
 }
 
 function packageVersion(): string {

@@ -39,26 +39,52 @@ export class AvgMinMax {
 }
 
 const RESERVOIR_SIZE = 4096;
+/**
+ * A summary set's reservoir per key: a set has one summary per top-level znode, so a tree with
+ * ten thousand of them would hold 320 MB of samples at 4096 each. 256 samples put the median
+ * (all ZooKeeper's per-namespace sets export) within a few percent.
+ */
+export const SET_RESERVOIR_SIZE = 256;
+const FIRST_SAMPLE_ROOM = 16;
 
-/** AvgMinMax plus a uniform sample of at most 4096 values (Vitter's algorithm R) for quantiles. */
+/**
+ * AvgMinMax plus a uniform sample of at most `capacity` values (Vitter's algorithm R) for
+ * quantiles. The sample array starts small and doubles up to capacity.
+ */
 export class SampledStat extends AvgMinMax {
   private sample: Float64Array | null = null;
+
+  constructor(readonly capacity = RESERVOIR_SIZE) {
+    super();
+  }
 
   override add(v: number): void {
     super.add(v);
     const n = this.count;
-    if (n <= RESERVOIR_SIZE) {
-      (this.sample ??= new Float64Array(RESERVOIR_SIZE))[n - 1] = v;
+    if (n <= this.capacity) {
+      let s = this.sample;
+      if (s === null) s = this.sample = new Float64Array(Math.min(FIRST_SAMPLE_ROOM, this.capacity));
+      else if (n > s.length) {
+        const bigger = new Float64Array(Math.min(s.length * 2, this.capacity));
+        bigger.set(s);
+        s = this.sample = bigger;
+      }
+      s[n - 1] = v;
     } else {
       const r = Math.floor(Math.random() * n);
-      if (r < RESERVOIR_SIZE) this.sample![r] = v;
+      if (r < this.capacity) this.sample![r] = v;
     }
+  }
+
+  /** Room held for samples (values, not bytes). */
+  get sampleRoom(): number {
+    return this.sample?.length ?? 0;
   }
 
   /** The sampled values, sorted ascending (a copy). */
   sorted(): Float64Array {
     if (!this.sample) return new Float64Array(0);
-    return this.sample.slice(0, Math.min(this.count, RESERVOIR_SIZE)).sort();
+    return this.sample.slice(0, Math.min(this.count, this.capacity)).sort();
   }
 
   override reset(): void {
@@ -155,8 +181,13 @@ export class ZkSummarySet extends Summary<'key'> {
 
   add(key: string, v: number): void {
     let s = this.byKey.get(key);
-    if (!s) this.byKey.set(key, (s = new SampledStat()));
+    if (!s) this.byKey.set(key, (s = new SampledStat(SET_RESERVOIR_SIZE)));
     s.add(v);
+  }
+
+  /** Sample room held per key (what the set costs in memory: 8 bytes per slot). */
+  sampleRooms(): Map<string, number> {
+    return new Map([...this.byKey].map(([k, s]) => [k, s.sampleRoom]));
   }
 
   override async get(): Promise<Awaited<ReturnType<Summary<string>['get']>>> {

@@ -75,7 +75,7 @@ export class PendingChanges {
     if (!n) return null;
     const v = new NodeView(
       this.tree.aclOf(n), n.data, n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime,
-      n.version, n.cversion, n.aversion, n.ephemeralOwner, n.children.size,
+      n.version, n.cversion, n.aversion, n.ephemeralOwner, n.numChildren,
     );
     if (this.tree.digestEnabled) v.digest = this.tree.nodeDigest(path, n);
     return v;

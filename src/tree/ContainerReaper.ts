@@ -7,7 +7,7 @@ export function reapCandidates(tree: DataTree, nowMs: number, maxNeverUsedInterv
   const out: string[] = [];
   for (const p of tree.containers) {
     const n = tree.get(p);
-    if (!n || n.children.size > 0) continue;
+    if (!n || n.numChildren > 0) continue;
     // A container that has had children (stored cversion > 0) and is empty again goes; one that
     // never had any goes only after maxNeverUsedIntervalMs, when that is set.
     if (n.cversion > 0) out.push(p);
@@ -16,7 +16,7 @@ export function reapCandidates(tree: DataTree, nowMs: number, maxNeverUsedInterv
   for (const p of tree.ttls) {
     const n = tree.get(p);
     // setData refreshes mtime, so a TTL node lives ttl ms past its last change.
-    if (n && n.children.size === 0 && nowMs - n.mtime > ttlOfOwner(n.ephemeralOwner)) out.push(p);
+    if (n && n.numChildren === 0 && nowMs - n.mtime > ttlOfOwner(n.ephemeralOwner)) out.push(p);
   }
   return out;
 }

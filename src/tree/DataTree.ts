@@ -6,7 +6,8 @@ import { Err, EventType, OpCode, CONTAINER_EPHEMERAL_OWNER } from '../protocol/c
 import type { Txn, TxnBody } from '../protocol/txn.js';
 import { ACLCache, OPEN_ACL_INDEX, READ_ACL_UNSAFE } from './ACLCache.js';
 import { ZNode, ttlOwner } from './ZNode.js';
-import { CONFIG_NODE, QUOTA_ROOT, baseName, childPath, parentOf } from './paths.js';
+import { NIL, NodeStore } from './NodeStore.js';
+import { CONFIG_NODE, QUOTA_ROOT, baseName, parentOf } from './paths.js';
 import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
 import { DIGEST_VERSION, DigestSum, nodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
 
@@ -61,7 +62,8 @@ export interface ApplyResult extends OpResult {
 }
 
 export class DataTree {
-  readonly nodes = new Map<string, ZNode>();
+  /** Every znode's fields, data and links (see NodeStore); DataTree hands out ZNode handles on it. */
+  readonly store = new NodeStore();
   readonly acls = new ACLCache();
   readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
@@ -101,25 +103,48 @@ export class DataTree {
   constructor(empty = false, opts: DataTreeOptions = {}) {
     this.digestOn = opts.digestEnabled ?? true;
     if (empty) return;
-    const root = this.blank(OPEN_ACL_INDEX);
-    this.nodes.set('/', root);
+    const root = new ZNode(this.store, this.store.createRoot());
+    root.aclIndex = OPEN_ACL_INDEX;
     this.addDigest('/', root);
-    this.addNode('/zookeeper', this.blank(OPEN_ACL_INDEX));
-    this.addNode(QUOTA_ROOT, this.blank(OPEN_ACL_INDEX));
-    const config = this.blank(this.acls.intern(READ_ACL_UNSAFE));
+    this.addBlank('/zookeeper', OPEN_ACL_INDEX);
+    this.addBlank(QUOTA_ROOT, OPEN_ACL_INDEX);
+    const config = this.addBlank(CONFIG_NODE, this.acls.intern(READ_ACL_UNSAFE));
+    this.preChange(CONFIG_NODE, config);
     config.aversion = -1;
-    this.addNode(CONFIG_NODE, config);
+    this.postChange(CONFIG_NODE, config);
   }
 
-  private blank(aclIndex: number): ZNode {
-    return new ZNode(Buffer.alloc(0), aclIndex, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
+  private addBlank(path: string, aclIndex: number): ZNode {
+    return this.addNode(this.store.lookup(parentOf(path)), path, null, 0, 0, aclIndex, 0, 0, 0, 0, 0, 0, 0, 0n, 0);
   }
 
-  private addNode(path: string, node: ZNode): void {
-    this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))!.addChild(baseName(path));
-    this.approximateDataSize += path.length + node.dataLength;
+  /**
+   * A new node at `path` under `parent` (which must not have it yet), with its data taken from
+   * src[dataStart, dataStart + dataLen) (dataLen -1: null data), counted in the data size and
+   * the digest. Kinds are indexed by the caller.
+   */
+  private addNode(
+    parent: number, path: string, src: Uint8Array | null, dataStart: number, dataLen: number, aclIndex: number,
+    czxid: number, mzxid: number, ctime: number, mtime: number, version: number, cversion: number, aversion: number,
+    owner: bigint, pzxid: number,
+  ): ZNode {
+    const st = this.store;
+    const id = st.createChild(parent, path, path.lastIndexOf('/') + 1, path.length);
+    st.czxid[id] = czxid;
+    st.mzxid[id] = mzxid;
+    st.ctime[id] = ctime;
+    st.mtime[id] = mtime;
+    st.version[id] = version;
+    st.cversion[id] = cversion;
+    st.aversion[id] = aversion;
+    st.pzxid[id] = pzxid;
+    st.aclIndex[id] = aclIndex;
+    if (owner !== 0n) st.setOwner(id, owner);
+    if (dataLen !== 0) st.setDataBytes(id, src, dataStart, dataLen);
+    const node = new ZNode(st, id);
+    this.approximateDataSize += path.length + (dataLen > 0 ? dataLen : 0);
     this.addDigest(path, node);
+    return node;
   }
 
   // ---------------------------------------------------------------- digest
@@ -133,10 +158,7 @@ export class DataTree {
     if (on === this.digestOn) return;
     this.digestOn = on;
     this.digestSum.clear();
-    for (const [path, node] of this.nodes) {
-      node.digestCache = -1;
-      this.addDigest(path, node);
-    }
+    this.walk((path, node) => this.addDigest(path === '' ? '/' : path, node));
   }
 
   /** The tree digest: wrapping sum of every node's digest (0 when digests are off). */
@@ -144,11 +166,13 @@ export class DataTree {
     return this.digestOn ? this.digestSum.value : 0n;
   }
 
-  /** One node's digest as the tree holds it now (0 under /zookeeper/ or when off). */
+  /**
+   * One node's digest as the tree holds it now (0 under /zookeeper/ or when off). Computed each
+   * time (a CRC over ~200 bytes) rather than cached: a cache column is 4 MB per million znodes.
+   */
   nodeDigest(path: string, node: ZNode): number {
     if (!this.digestOn) return 0;
-    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.storedData, node);
-    return node.digestCache;
+    return nodeDigest(path, node.dataView, node);
   }
 
   private addDigest(path: string, node: ZNode): void {
@@ -166,7 +190,6 @@ export class DataTree {
 
   /** After the change: the node's digest goes back in, recomputed. */
   private postChange(path: string, node: ZNode): void {
-    node.digestCache = -1;
     this.addDigest(path, node);
   }
 
@@ -282,45 +305,68 @@ export class DataTree {
   }
 
   private loadParentPath: string | null = null;
-  private loadParent: ZNode | null = null;
+  private loadParent = NIL;
 
-  /** One snapshot node; `data` may be a latin1 string of the bytes (see ZNode). */
+  /** One snapshot node (parents before children; the root as ''). */
   loadNode(
-    diskPath: string, data: Buffer | string | null, aclIndex: number, czxid: number, mzxid: number, ctime: number,
+    diskPath: string, data: Buffer | null, aclIndex: number, czxid: number, mzxid: number, ctime: number,
     mtime: number, version: number, cversion: number, aversion: number, ephemeralOwner: bigint, pzxid: number,
   ): void {
+    this.loadNodeBytes(diskPath, data, 0, data === null ? -1 : data.length, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid);
+  }
+
+  /** loadNode with the data as src[dataStart, dataStart + dataLen) (-1: null): copied straight in. */
+  loadNodeBytes(
+    diskPath: string, src: Uint8Array | null, dataStart: number, dataLen: number, aclIndex: number, czxid: number,
+    mzxid: number, ctime: number, mtime: number, version: number, cversion: number, aversion: number,
+    ephemeralOwner: bigint, pzxid: number,
+  ): void {
     const path = diskPath === '' ? '/' : diskPath;
-    // Persistent nodes share one 0n rather than each holding the BigInt its record was read into.
-    const owner = ephemeralOwner === 0n ? 0n : ephemeralOwner;
-    const node = new ZNode(data, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, owner, pzxid);
-    if (path !== '/') {
+    const st = this.store;
+    let node: ZNode;
+    if (path === '/') {
+      if (st.count !== 0) throw new Error('Invalid Datatree, the root appears twice');
+      const id = st.createRoot();
+      st.czxid[id] = czxid;
+      st.mzxid[id] = mzxid;
+      st.ctime[id] = ctime;
+      st.mtime[id] = mtime;
+      st.version[id] = version;
+      st.cversion[id] = cversion;
+      st.aversion[id] = aversion;
+      st.pzxid[id] = pzxid;
+      st.aclIndex[id] = aclIndex;
+      if (ephemeralOwner !== 0n) st.setOwner(id, ephemeralOwner);
+      if (dataLen !== 0) st.setDataBytes(id, src, dataStart, dataLen);
+      node = new ZNode(st, id);
+      this.approximateDataSize += 1 + node.dataLength;
+      this.addDigest(path, node);
+    } else {
       // Snapshots list nodes in pre-order, so siblings come in runs: the last parent looked up
-      // is usually this one's, which saves cutting and hashing its path for every node.
+      // is usually this one's, which saves walking its path for every node.
       const slash = path.lastIndexOf('/');
       const last = this.loadParentPath;
-      let parent: ZNode | undefined;
+      let parent: number;
       if (last !== null && (slash <= 0 ? last === '/' : slash === last.length && path.startsWith(last))) {
-        parent = this.loadParent!;
+        parent = this.loadParent;
       } else {
         const parentPath = slash <= 0 ? '/' : path.substring(0, slash);
-        parent = this.nodes.get(parentPath);
-        if (!parent) throw new Error(`Invalid Datatree, unable to find parent ${parentPath} of path ${path}`);
+        parent = st.lookup(parentPath);
+        if (parent === NIL) throw new Error(`Invalid Datatree, unable to find parent ${parentPath} of path ${path}`);
         this.loadParentPath = parentPath;
         this.loadParent = parent;
       }
-      parent.addChild(path.substring(slash + 1));
+      if (st.childNamed(parent, path, slash + 1, path.length) !== NIL) throw new Error(`Invalid Datatree, ${path} appears twice`);
+      node = this.addNode(parent, path, src, dataStart, dataLen, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid);
     }
-    this.nodes.set(path, node);
-    this.acls.addRef(node.aclIndex);
+    this.acls.addRef(aclIndex);
     this.indexKind(path, node);
-    this.approximateDataSize += path.length + node.dataLength;
-    this.addDigest(path, node);
   }
 
   finishLoad(): void {
     this.loadParentPath = null;
-    this.loadParent = null;
-    if (!this.nodes.has('/')) throw new Error('snapshot has no root node');
+    this.loadParent = NIL;
+    if (this.store.count === 0) throw new Error('snapshot has no root node');
     this.acls.purgeUnused();
     this.recountQuotaUsage();
   }
@@ -333,12 +379,12 @@ export class DataTree {
    */
   private recountQuotaUsage(): void {
     const suffix = '/' + LIMITS_NODE;
-    for (const [path, node] of this.nodes) {
-      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.numChildren > 0) continue;
+    this.walk((path, node) => {
+      if (!path.startsWith(QUOTA_ROOT + '/') || !path.endsWith(suffix) || node.numChildren > 0) return;
       const quotaPath = path.substring(QUOTA_ROOT.length, path.indexOf(suffix));
       const { count, bytes } = this.subtreeUsage(quotaPath);
       this.writeStats(statsPath(quotaPath), StatsTrack.usage(count, bytes));
-    }
+    }, QUOTA_ROOT);
   }
 
   private indexKind(path: string, node: ZNode): void {
@@ -384,7 +430,8 @@ export class DataTree {
   }
 
   get(path: string): ZNode | undefined {
-    return this.nodes.get(path === '' ? '/' : path);
+    const id = this.store.lookup(path);
+    return id === NIL ? undefined : new ZNode(this.store, id);
   }
 
   aclOf(node: ZNode): ACL[] {
@@ -393,32 +440,43 @@ export class DataTree {
 
   /** Node count as ZooKeeper reports it (the root is also stored under the alias ""). */
   get nodeCount(): number {
-    return this.nodes.size + 1;
+    return this.store.count + 1;
   }
 
-  /** Pre-order walk, parents before children; the root is reported with path ''. */
-  walk(visit: (path: string, node: ZNode) => void): void {
-    const stack: string[] = ['/'];
-    while (stack.length) {
-      const path = stack.pop()!;
-      const node = this.nodes.get(path);
-      if (!node) continue;
-      visit(path === '/' ? '' : path, node);
-      for (const c of node.children) stack.push(childPath(path, c));
+  /**
+   * Pre-order walk, parents before children, the newest child first; the root is reported with
+   * path ''. `from` starts at another node (its subtree only). The visitor may change data and
+   * Stat but not add or remove nodes.
+   */
+  walk(visit: (path: string, node: ZNode) => void, from = '/'): void {
+    const st = this.store;
+    const start = st.lookup(from);
+    if (start === NIL) return;
+    const ids: number[] = [start];
+    const paths: string[] = [from === '' ? '/' : from];
+    const node = new ZNode(st, start);
+    while (ids.length) {
+      const id = ids.pop()!;
+      const path = paths.pop()!;
+      visit(path === '/' ? '' : path, id === node.id ? node : new ZNode(st, id));
+      const prefix = path === '/' ? '/' : path + '/';
+      for (let c = st.firstChild[id]!; c !== NIL; c = st.nextSibling[c]!) {
+        ids.push(c);
+        paths.push(prefix + st.name(c));
+      }
     }
   }
 
   countDescendants(path: string): number {
-    const node = this.get(path);
-    if (!node) return 0;
+    const st = this.store;
+    const start = st.lookup(path);
+    if (start === NIL) return 0;
     let n = 0;
-    const stack = [path === '' ? '/' : path];
+    const stack = [start];
     while (stack.length) {
-      const p = stack.pop()!;
-      const nd = this.nodes.get(p);
-      if (!nd) continue;
-      n += nd.numChildren;
-      for (const c of nd.children) stack.push(childPath(p, c));
+      const id = stack.pop()!;
+      n += st.numChildren[id]!;
+      for (let c = st.firstChild[id]!; c !== NIL; c = st.nextSibling[c]!) stack.push(c);
     }
     return n;
   }
@@ -514,10 +572,12 @@ export class DataTree {
     adjustParentOnExists: boolean,
   ): ApplyResult {
     const parentPath = parentOf(path);
-    const parent = this.nodes.get(parentPath);
-    if (!parent) return { type, err: Err.NoNode };
+    const st = this.store;
+    const parentId = st.lookup(parentPath);
+    if (parentId === NIL) return { type, err: Err.NoNode };
+    const parent = new ZNode(st, parentId);
     const cv = parentCVersion === -1 ? parent.cversion + 1 : parentCVersion;
-    if (this.nodes.has(path)) {
+    if (st.childNamed(parentId, path, path.lastIndexOf('/') + 1, path.length) !== NIL) {
       // Replay over a fuzzy snapshot: a node deleted by a closeSession and recreated by another
       // session is already there, but its parent may lag. ZooKeeper fixes the parent up for
       // `create` only (not create2/container/TTL), a multi's create ops included since each op
@@ -538,8 +598,7 @@ export class DataTree {
       parent.pzxid = zxid;
       this.postChange(parentPath, parent);
     }
-    const node = new ZNode(data, this.acls.intern(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid);
-    this.addNode(path, node);
+    const node = this.addNode(parentId, path, data, 0, data === null ? -1 : data.length, this.acls.intern(acl), zxid, zxid, time, time, 0, 0, 0, owner, zxid);
     this.indexKind(path, node);
     this.onQuotaNodeCreated(path);
     this.updateQuotaUsage(path, 1, data?.length ?? 0);
@@ -550,8 +609,8 @@ export class DataTree {
 
   private deleteNode(type: number, path: string, zxid: number, events: TreeEvent[]): ApplyResult {
     const parentPath = parentOf(path);
-    const parent = this.nodes.get(parentPath);
-    const node = this.nodes.get(path);
+    const parent = this.get(parentPath);
+    const node = this.get(path);
     if (parent && zxid > parent.pzxid) {
       this.preChange(parentPath, parent);
       parent.pzxid = zxid;
@@ -559,20 +618,21 @@ export class DataTree {
     }
     if (!node || !parent) return { type, err: Err.NoNode };
     const acl = this.aclOf(node);
+    const dataLength = node.dataLength;
     this.removeDigest(path, node);
-    this.nodes.delete(path);
-    parent.removeChild(baseName(path));
     this.acls.release(node.aclIndex);
     this.unindexKind(path, node);
-    this.approximateDataSize -= path.length + node.dataLength;
-    this.updateQuotaUsage(path, -1, -node.dataLength);
+    // Last: the handle's id is free for reuse from here on.
+    this.store.remove(node.id);
+    this.approximateDataSize -= path.length + dataLength;
+    this.updateQuotaUsage(path, -1, -dataLength);
     events.push({ type: EventType.NodeDeleted, path, acl });
     events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: this.aclOf(parent) });
     return { type, err: Err.OK };
   }
 
   private setData(type: number, path: string, data: Buffer | null, version: number, zxid: number, time: number, events: TreeEvent[]): ApplyResult {
-    const node = this.nodes.get(path);
+    const node = this.get(path);
     if (!node) return { type, err: Err.NoNode };
     const oldLen = node.dataLength;
     this.preChange(path, node);
@@ -588,7 +648,7 @@ export class DataTree {
   }
 
   private setACL(path: string, acl: ACL[], version: number): ApplyResult {
-    const node = this.nodes.get(path);
+    const node = this.get(path);
     if (!node) return { type: OpCode.setACL, err: Err.NoNode };
     this.acls.release(node.aclIndex);
     node.aclIndex = this.acls.intern(acl);
@@ -623,14 +683,15 @@ export class DataTree {
   /** Nodes and data bytes of the subtree at `path` (a quota path; '' is the root). */
   private subtreeUsage(path: string): { count: number; bytes: number } {
     let count = 0, bytes = 0;
-    const stack = [path === '' ? '/' : path];
+    const st = this.store;
+    const start = st.lookup(path);
+    if (start === NIL) return { count, bytes };
+    const stack = [start];
     while (stack.length) {
-      const p = stack.pop()!;
-      const n = this.nodes.get(p);
-      if (!n) continue;
+      const id = stack.pop()!;
       count++;
-      bytes += n.dataLength;
-      for (const c of n.children) stack.push(childPath(p, c));
+      bytes += st.dataLen[id]!;
+      for (let c = st.firstChild[id]!; c !== NIL; c = st.nextSibling[c]!) stack.push(c);
     }
     return { count, bytes };
   }
@@ -639,15 +700,15 @@ export class DataTree {
     const root = this.quotaRootFor(path);
     if (root === null) return;
     const sp = statsPath(root);
-    const node = this.nodes.get(sp);
-    if (!node) return;
-    const cur = new StatsTrack(node.data?.toString('utf8'));
+    const id = this.store.lookup(sp);
+    if (id === NIL) return;
+    const cur = new StatsTrack(this.store.dataText(id));
     this.writeStats(sp, StatsTrack.usage(cur.count + countDiff, cur.bytes + bytesDiff));
   }
 
   /** Stats data is updated in place: the node's Stat does not change. */
   private writeStats(statsNodePath: string, text: string): void {
-    const node = this.nodes.get(statsNodePath);
+    const node = this.get(statsNodePath);
     if (!node) return;
     const data = Buffer.from(text, 'utf8');
     this.approximateDataSize += data.length - node.dataLength;
@@ -656,12 +717,17 @@ export class DataTree {
     this.postChange(statsNodePath, node);
   }
 
+  private dataText(path: string): string | undefined {
+    const id = this.store.lookup(path);
+    return id === NIL ? undefined : this.store.dataText(id);
+  }
+
   /** Hard-limit check for enforceQuota: would adding count/bytes under `path` exceed a limit? */
   exceedsQuota(path: string, countDiff: number, bytesDiff: number): boolean {
     const root = this.quotaRootFor(path);
     if (root === null) return false;
-    const limits = new StatsTrack(this.nodes.get(limitsPath(root))?.data?.toString('utf8'));
-    const usage = new StatsTrack(this.nodes.get(statsPath(root))?.data?.toString('utf8'));
+    const limits = new StatsTrack(this.dataText(limitsPath(root)));
+    const usage = new StatsTrack(this.dataText(statsPath(root)));
     const countLimit = limits.countHardLimit, byteLimit = limits.byteHardLimit;
     if (countDiff > 0 && countLimit > -1 && usage.count + countDiff > countLimit) return true;
     if (bytesDiff > 0 && byteLimit > -1 && usage.bytes + bytesDiff > byteLimit) return true;

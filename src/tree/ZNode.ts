@@ -1,144 +1,102 @@
-// One znode as stored: data, ACL index, StatPersisted fields and child names.
+// A znode as DataTree hands it out: a handle on its row in the NodeStore, and the node kinds
+// ZooKeeper encodes in ephemeralOwner.
 import type { Stat, StatPersisted } from '../protocol/records.js';
-import { CONTAINER_EPHEMERAL_OWNER, EXTENDED_TYPE_MASK } from '../protocol/constants.js';
+import type { NodeKind } from './NodeKind.js';
+import type { NodeStore } from './NodeStore.js';
 
-export type NodeKind = 'persistent' | 'ephemeral' | 'container' | 'ttl';
+export { kindOfOwner, ttlOfOwner, ttlOwner, type NodeKind } from './NodeKind.js';
 
-export function kindOfOwner(owner: bigint): NodeKind {
-  if (owner === 0n) return 'persistent';
-  if (owner === CONTAINER_EPHEMERAL_OWNER) return 'container';
-  if ((owner & EXTENDED_TYPE_MASK) === EXTENDED_TYPE_MASK) return 'ttl';
-  return 'ephemeral';
-}
-
-export function ttlOfOwner(owner: bigint): number {
-  return Number(owner & 0xffffffffffn);
-}
-
-export function ttlOwner(ttlMs: number): bigint {
-  return BigInt.asIntN(64, EXTENDED_TYPE_MASK | BigInt(ttlMs));
-}
-
-/** Data up to this size is held as a one-byte string (see ZNode.stored). */
-export const INLINE_DATA_MAX = 4096;
-
-const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
-
-/** A string is data already in stored form (latin1, from a snapshot being loaded). */
-function pack(data: Buffer | string | null): string | Buffer | null {
-  if (data === null || typeof data === 'string') return data;
-  if (data.length <= INLINE_DATA_MAX) return data.toString('latin1');
-  // A request's data may be a view into a large socket read: keep only its own bytes.
-  return data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : Buffer.from(data);
-}
-
+/** A handle on one znode of a NodeStore: reads and writes go to the store's columns. */
 export class ZNode {
-  /**
-   * The node's data. Small values are a latin1 string: one byte per char, so lossless, and a
-   * V8 one-byte string costs ~16 B of header against ~180 B for a Buffer (the Uint8Array, its
-   * ArrayBuffer and the backing store). Readers get a fresh Buffer (`data`).
-   */
-  private stored: string | Buffer | null;
-  /** Child names; null while there are none (most znodes are leaves, and an empty Set is ~180 B). */
-  private kids: Set<string> | null = null;
-  /** This node's digest while its data and Stat are unchanged; -1 = not computed. DataTree owns it. */
-  digestCache = -1;
-
   constructor(
-    /** A Buffer, or a latin1 string of the bytes (what the snapshot loader reads directly). */
-    data: Buffer | string | null,
-    public aclIndex: number,
-    public czxid: number,
-    public mzxid: number,
-    public ctime: number,
-    public mtime: number,
-    public version: number,
-    /** Stored cversion: number of child creations (not the client-visible value). */
-    public cversion: number,
-    public aversion: number,
-    public ephemeralOwner: bigint,
-    public pzxid: number,
-  ) {
-    this.stored = pack(data);
-  }
+    private readonly s: NodeStore,
+    /** The node's id in the store (reused after the node is deleted: do not keep handles). */
+    readonly id: number,
+  ) {}
 
-  /** The data as a Buffer (a copy for small values: callers may keep or mutate it freely). */
+  /** A copy of the data (callers may keep or mutate it freely), or null. */
   get data(): Buffer | null {
-    const s = this.stored;
-    return typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
+    return this.s.dataCopy(this.id);
   }
 
   set data(d: Buffer | null) {
-    this.stored = pack(d);
+    this.s.setData(this.id, d);
   }
 
-  /** The data as stored (a latin1 string, a Buffer or null), for hashing without a copy. */
-  get storedData(): string | Buffer | null {
-    return this.stored;
+  /** A view of the data for reading right away (hashing, writing out): it moves on the next change. */
+  get dataView(): Buffer | null {
+    return this.s.dataView(this.id);
   }
 
   get dataLength(): number {
-    const s = this.stored;
-    return s === null ? 0 : s.length;
+    return this.s.dataLen[this.id]!;
   }
 
-  /** Child names in insertion order (read-only: change them through addChild/removeChild). */
-  get children(): ReadonlySet<string> {
-    return this.kids ?? NO_CHILDREN;
+  /** Child names, oldest first (a new array each time). */
+  get children(): string[] {
+    return this.s.childNames(this.id);
   }
 
   get numChildren(): number {
-    return this.kids === null ? 0 : this.kids.size;
+    return this.s.numChildren[this.id]!;
   }
 
-  addChild(name: string): void {
-    (this.kids ??= new Set()).add(name);
-  }
-
-  removeChild(name: string): void {
-    const k = this.kids;
-    if (k !== null && k.delete(name) && k.size === 0) this.kids = null;
-  }
-
-  static fromPersisted(data: Buffer | null, aclIndex: number, s: StatPersisted): ZNode {
-    return new ZNode(data, aclIndex, s.czxid, s.mzxid, s.ctime, s.mtime, s.version, s.cversion, s.aversion, s.ephemeralOwner, s.pzxid);
-  }
+  get aclIndex(): number { return this.s.aclIndex[this.id]!; }
+  set aclIndex(v: number) { this.s.aclIndex[this.id] = v; }
+  get czxid(): number { return this.s.czxid[this.id]!; }
+  set czxid(v: number) { this.s.czxid[this.id] = v; }
+  get mzxid(): number { return this.s.mzxid[this.id]!; }
+  set mzxid(v: number) { this.s.mzxid[this.id] = v; }
+  get pzxid(): number { return this.s.pzxid[this.id]!; }
+  set pzxid(v: number) { this.s.pzxid[this.id] = v; }
+  get ctime(): number { return this.s.ctime[this.id]!; }
+  set ctime(v: number) { this.s.ctime[this.id] = v; }
+  get mtime(): number { return this.s.mtime[this.id]!; }
+  set mtime(v: number) { this.s.mtime[this.id] = v; }
+  get version(): number { return this.s.version[this.id]!; }
+  set version(v: number) { this.s.version[this.id] = v; }
+  /** Stored cversion: number of child creations (not the client-visible value). */
+  get cversion(): number { return this.s.cversion[this.id]!; }
+  set cversion(v: number) { this.s.cversion[this.id] = v; }
+  get aversion(): number { return this.s.aversion[this.id]!; }
+  set aversion(v: number) { this.s.aversion[this.id] = v; }
+  get ephemeralOwner(): bigint { return this.s.owner[this.id]!; }
 
   get kind(): NodeKind {
-    return kindOfOwner(this.ephemeralOwner);
+    return this.s.kind(this.id);
   }
 
   /** The Stat a client sees (visible cversion, ephemeralOwner 0 for container/TTL). */
   stat(): Stat {
-    const owner = this.ephemeralOwner;
-    const visibleOwner = owner === 0n || kindOfOwner(owner) !== 'ephemeral' ? 0n : owner;
-    const n = this.numChildren;
+    const s = this.s, id = this.id;
+    const n = s.numChildren[id]!;
     return {
-      czxid: this.czxid,
-      mzxid: this.mzxid,
-      ctime: this.ctime,
-      mtime: this.mtime,
-      version: this.version,
-      cversion: (2 * this.cversion - n) | 0,
-      aversion: this.aversion,
-      ephemeralOwner: visibleOwner,
-      dataLength: this.dataLength,
+      czxid: s.czxid[id]!,
+      mzxid: s.mzxid[id]!,
+      ctime: s.ctime[id]!,
+      mtime: s.mtime[id]!,
+      version: s.version[id]!,
+      cversion: (2 * s.cversion[id]! - n) | 0,
+      aversion: s.aversion[id]!,
+      ephemeralOwner: s.kind(id) === 'ephemeral' ? s.owner[id]! : 0n,
+      dataLength: s.dataLen[id]!,
       numChildren: n,
-      pzxid: this.pzxid,
+      pzxid: s.pzxid[id]!,
     };
   }
 
   persisted(): StatPersisted {
+    const s = this.s, id = this.id;
     return {
-      czxid: this.czxid,
-      mzxid: this.mzxid,
-      ctime: this.ctime,
-      mtime: this.mtime,
-      version: this.version,
-      cversion: this.cversion,
-      aversion: this.aversion,
-      ephemeralOwner: this.ephemeralOwner,
-      pzxid: this.pzxid,
+      czxid: s.czxid[id]!,
+      mzxid: s.mzxid[id]!,
+      ctime: s.ctime[id]!,
+      mtime: s.mtime[id]!,
+      version: s.version[id]!,
+      cversion: s.cversion[id]!,
+      aversion: s.aversion[id]!,
+      ephemeralOwner: s.owner[id]!,
+      pzxid: s.pzxid[id]!,
     };
   }
 }

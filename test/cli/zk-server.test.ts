@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fourLetterWord, freePort } from '../support/ServerProcess.js';
+import { SERVER_NODE_FLAGS, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -150,10 +151,20 @@ describe('zk-server CLI', () => {
     const out = `zookeeper-${os.userInfo().username}-server-${os.hostname()}.out`;
     assert.equal(
       r.stdout,
-      `"${process.execPath}" "${CLI}" start-foreground "${cfg}" > "${path.join(dataDir, out)}" 2>&1 < /dev/null\n`,
+      `"${process.execPath}" ${SERVER_NODE_FLAGS.map((f) => `"${f}"`).join(' ')} "${CLI}" start-foreground "${cfg}" > "${path.join(dataDir, out)}" 2>&1 < /dev/null\n`,
     );
     const withLogDir = await runCli(['print-cmd', cfg], { env: { ZOO_LOG_DIR: '/var/log/zk' } });
     assert.match(withLogDir.stdout, new RegExp(` > "/var/log/zk/${out.replace(/\./g, '\\.')}" 2>&1 < /dev/null\n$`));
+  });
+
+  it('every way of starting the server runs it with the same node flags', () => {
+    const shebang = fs.readFileSync(CLI, 'utf8').split('\n')[0]!;
+    const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(CLI), '../../../package.json'), 'utf8'));
+    for (const f of SERVER_NODE_FLAGS) {
+      assert.ok(shebang.split(' ').includes(f), `zk-server's shebang (${shebang}) lacks ${f}`);
+      assert.ok(pkg.scripts.start.split(' ').includes(f), `npm start (${pkg.scripts.start}) lacks ${f}`);
+    }
+    assert.deepEqual(withServerNodeFlags(['--max-semi-space-size=8', '--trace-gc']), ['--max-semi-space-size=8', '--trace-gc', '--heap-growing-percent=50']);
   });
 
   it('a bad config: exit 1 and one clear line naming file, line, key and value, no stack trace', async () => {

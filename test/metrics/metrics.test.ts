@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { javaDouble } from '../../src/metrics/javaFormat.js';
-import { AvgMinMax, SampledStat, quantile } from '../../src/metrics/Summary.js';
+import { Registry } from 'prom-client';
+import { AvgMinMax, SampledStat, SET_RESERVOIR_SIZE, ZkSummarySet, quantile } from '../../src/metrics/Summary.js';
 import { ZkMetrics, GAUGE_NAMES, GAUGE_SET_NAMES, mntrValue, type GaugeReaders, type GaugeSetReaders } from '../../src/metrics/ZkMetrics.js';
 import { parseMaxOpenFiles } from '../../src/metrics/ProcessFds.js';
 
@@ -52,6 +53,23 @@ test('quantiles interpolate the sorted sample; the sample stays bounded and unif
   assert.equal(big.sorted().length, 4096);
   const median = quantile(big.sorted(), 0.5);
   assert.ok(median > 400 && median < 600, `median of a uniform 0..999 sample: ${median}`);
+});
+
+test('a summary set holds a small, growing sample per key: 10,000 namespaces stay cheap', () => {
+  const reg = new Registry();
+  const set = new ZkSummarySet('write_per_namespace', false, reg);
+  for (let k = 0; k < 10_000; k++) for (let i = 0; i < 3; i++) set.add(`k${k}`, 100 + i);
+  for (let i = 0; i < 10_000; i++) set.add('busy', i % 1000);
+  const rooms = set.sampleRooms();
+  assert.equal(rooms.get('k0'), 16, 'three samples take the first 16 slots only');
+  assert.equal(rooms.get('busy'), SET_RESERVOIR_SIZE);
+  let total = 0;
+  for (const r of rooms.values()) total += r;
+  assert.ok(total * 8 < 2 * 1024 * 1024, `${total * 8} bytes of samples for 10,001 keys`);
+  const sample = new SampledStat(SET_RESERVOIR_SIZE);
+  for (let i = 0; i < 10_000; i++) sample.add(i % 1000);
+  const median = quantile(sample.sorted(), 0.5);
+  assert.ok(median > 350 && median < 650, `median from ${SET_RESERVOIR_SIZE} samples: ${median}`);
 });
 
 test('the soft open-files limit is read from /proc/<pid>/limits', () => {

@@ -115,7 +115,9 @@ class Pipeline {
 /** The tree digest recomputed from scratch: the incremental sum must always equal it. */
 function fullDigest(tree: DataTree): bigint {
   let sum = 0n;
-  for (const [p, n] of tree.nodes) sum += BigInt(nodeDigest(p, n.data, n));
+  tree.walk((p, n) => {
+    sum += BigInt(nodeDigest(p, n.data, n));
+  });
   return BigInt.asIntN(64, sum);
 }
 
