@@ -119,7 +119,7 @@ export class DataTree {
   }
 
   /**
-   * A new node at `path` under `parent` (which must not have it yet), with its data taken from
+   * A new node at `path` under `parent` (which must not have it yet; NIL: the root), with its data taken from
    * src[dataStart, dataStart + dataLen) (dataLen -1: null data), counted in the data size and
    * the digest. Kinds are indexed by the caller.
    */
@@ -129,7 +129,7 @@ export class DataTree {
     owner: bigint, pzxid: number,
   ): ZNode {
     const st = this.store;
-    const id = st.createChild(parent, path, path.lastIndexOf('/') + 1, path.length);
+    const id = parent === NIL ? st.createRoot() : st.createChild(parent, path, path.lastIndexOf('/') + 1, path.length);
     st.czxid[id] = czxid;
     st.mzxid[id] = mzxid;
     st.ctime[id] = ctime;
@@ -326,21 +326,7 @@ export class DataTree {
     let node: ZNode;
     if (path === '/') {
       if (st.count !== 0) throw new Error('Invalid Datatree, the root appears twice');
-      const id = st.createRoot();
-      st.czxid[id] = czxid;
-      st.mzxid[id] = mzxid;
-      st.ctime[id] = ctime;
-      st.mtime[id] = mtime;
-      st.version[id] = version;
-      st.cversion[id] = cversion;
-      st.aversion[id] = aversion;
-      st.pzxid[id] = pzxid;
-      st.aclIndex[id] = aclIndex;
-      if (ephemeralOwner !== 0n) st.setOwner(id, ephemeralOwner);
-      if (dataLen !== 0) st.setDataBytes(id, src, dataStart, dataLen);
-      node = new ZNode(st, id);
-      this.approximateDataSize += 1 + node.dataLength;
-      this.addDigest(path, node);
+      node = this.addNode(NIL, path, src, dataStart, dataLen, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid);
     } else {
       // Snapshots list nodes in pre-order, so siblings come in runs: the last parent looked up
       // is usually this one's, which saves walking its path for every node.

@@ -6,18 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NIL, NodeStore, ROOT } from '../../src/tree/NodeStore.js';
 import { CHUNK } from '../../src/tree/ByteArena.js';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 interface ModelNode {
   data: Buffer | null;
@@ -42,7 +31,7 @@ function childPath(parent: string, name: string): string {
 }
 
 test('random creates, deletes and data changes agree with a model through arena compactions', () => {
-  const r = rng(7);
+  const r = seededRandom(7);
   const store = new NodeStore();
   store.createRoot();
   const model = new Map<string, ModelNode>([['/', { data: Buffer.alloc(0), kids: [] }]]);
