@@ -371,7 +371,7 @@ function writeNodeRecord(w: Writer, st: NodeStore, id: number, acl: number): voi
     acl,
     stat: {
       czxid: st.czxid[id]!, mzxid: st.mzxid[id]!, ctime: st.ctime[id]!, mtime: st.mtime[id]!, version: st.version[id]!,
-      cversion: st.cversion[id]!, aversion: st.aversion[id]!, ephemeralOwner: st.owner[id]!, pzxid: st.pzxid[id]!,
+      cversion: st.cversion[id]!, aversion: st.aversion[id]!, ephemeralOwner: st.owner(id), pzxid: st.pzxid[id]!,
     },
   });
 }

@@ -56,7 +56,12 @@ export class NodeStore {
   cversion = new Int32Array(this.cap);
   aversion = new Int32Array(this.cap);
   aclIndex = new Int32Array(this.cap);
-  owner = new BigInt64Array(this.cap);
+  /** ephemeralOwner as an index into `owners` (0: none): a few thousand sessions own nodes, not a million. */
+  private ownerIdx = new Int32Array(this.cap);
+  private readonly owners: bigint[] = [0n];
+  private readonly ownerRefs: number[] = [0];
+  private readonly ownerIndex = new Map<bigint, number>();
+  private readonly freeOwners: number[] = [];
   flags = new Uint8Array(this.cap);
   parent = new Int32Array(this.cap);
   firstChild = new Int32Array(this.cap);
@@ -107,7 +112,7 @@ export class NodeStore {
     this.cversion = grow(this.cversion, n);
     this.aversion = grow(this.aversion, n);
     this.aclIndex = grow(this.aclIndex, n);
-    this.owner = grow(this.owner, n);
+    this.ownerIdx = grow(this.ownerIdx, n);
     this.flags = grow(this.flags, n);
     this.parent = grow(this.parent, n);
     this.firstChild = grow(this.firstChild, n);
@@ -301,7 +306,7 @@ export class NodeStore {
     this.cversion[id] = 0;
     this.aversion[id] = 0;
     this.aclIndex[id] = 0;
-    this.owner[id] = 0n;
+    this.ownerIdx[id] = 0;
     this.flags[id] = 0;
     this.firstChild[id] = NIL;
     this.numChildren[id] = 0;
@@ -344,6 +349,7 @@ export class NodeStore {
     this.numChildren[parent]!--;
     this.names.free(this.nameOff[id]!, this.nameBytes(id));
     this.freeData(id);
+    this.releaseOwner(id);
     this.parent[id] = NIL;
     this.nextSibling[id] = this.freeHead;
     this.freeHead = id;
@@ -354,13 +360,40 @@ export class NodeStore {
 
   // ------------------------------------------------------------------ kind
 
+  /** ephemeralOwner: the session id, the container marker or the TTL bits, 0 for persistent. */
+  owner(id: number): bigint {
+    return this.owners[this.ownerIdx[id]!]!;
+  }
+
+  private releaseOwner(id: number): void {
+    const i = this.ownerIdx[id]!;
+    if (i === 0) return;
+    this.ownerIdx[id] = 0;
+    if (--this.ownerRefs[i]! === 0) {
+      this.ownerIndex.delete(this.owners[i]!);
+      this.owners[i] = 0n;
+      this.freeOwners.push(i);
+    }
+  }
+
   kind(id: number): NodeKind {
     return KIND_NAMES[this.flags[id]! & KIND_MASK]!;
   }
 
   /** Set ephemeralOwner, and the kind it encodes. */
   setOwner(id: number, owner: bigint): void {
-    this.owner[id] = owner;
+    this.releaseOwner(id);
+    if (owner !== 0n) {
+      let i = this.ownerIndex.get(owner);
+      if (i === undefined) {
+        i = this.freeOwners.length > 0 ? this.freeOwners.pop()! : this.owners.length;
+        this.owners[i] = owner;
+        this.ownerRefs[i] = 0;
+        this.ownerIndex.set(owner, i);
+      }
+      this.ownerRefs[i]!++;
+      this.ownerIdx[id] = i;
+    }
     const k = owner === 0n ? KIND_PERSISTENT : KIND_CODES[kindOfOwner(owner)];
     this.flags[id] = (this.flags[id]! & ~KIND_MASK) | k;
   }
@@ -473,7 +506,7 @@ export class NodeStore {
 
   /** Bytes this store holds outside the JS heap (columns, table, arenas). */
   get reservedBytes(): number {
-    const perNode = 5 * 8 + 4 * 4 + 8 + 1 + 5 * 4 + 4 + 4 + 8 + 4;
+    const perNode = 5 * 8 + 4 * 4 + 4 + 1 + 5 * 4 + 4 + 4 + 8 + 4;
     return this.cap * perNode + this.table.length * 4 + this.names.reservedBytes + this.data.reservedBytes;
   }
 

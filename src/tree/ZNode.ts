@@ -60,7 +60,7 @@ export class ZNode {
   set cversion(v: number) { this.s.cversion[this.id] = v; }
   get aversion(): number { return this.s.aversion[this.id]!; }
   set aversion(v: number) { this.s.aversion[this.id] = v; }
-  get ephemeralOwner(): bigint { return this.s.owner[this.id]!; }
+  get ephemeralOwner(): bigint { return this.s.owner(this.id); }
 
   get kind(): NodeKind {
     return this.s.kind(this.id);
@@ -78,7 +78,7 @@ export class ZNode {
       version: s.version[id]!,
       cversion: (2 * s.cversion[id]! - n) | 0,
       aversion: s.aversion[id]!,
-      ephemeralOwner: s.kind(id) === 'ephemeral' ? s.owner[id]! : 0n,
+      ephemeralOwner: s.kind(id) === 'ephemeral' ? s.owner(id) : 0n,
       dataLength: s.dataLen[id]!,
       numChildren: n,
       pzxid: s.pzxid[id]!,
@@ -95,7 +95,7 @@ export class ZNode {
       version: s.version[id]!,
       cversion: s.cversion[id]!,
       aversion: s.aversion[id]!,
-      ephemeralOwner: s.owner[id]!,
+      ephemeralOwner: s.owner(id),
       pzxid: s.pzxid[id]!,
     };
   }

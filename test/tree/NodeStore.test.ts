@@ -121,3 +121,27 @@ test('a hundred thousand siblings: lookups, deletes from the middle and reuse of
   assert.ok(store.reservedBytes <= before + 2 * CHUNK, `${store.reservedBytes} vs ${before}`);
   assert.equal(store.childNames(p)[n / 2], 'd0');
 });
+
+test('ephemeral owners are shared per session and let go with their last node', () => {
+  const store = new NodeStore();
+  store.createRoot();
+  const ids: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const path = `/e${i}`;
+    const id = store.createChild(ROOT, path, 1, path.length);
+    store.setOwner(id, BigInt(0x1000 + (i % 3)));
+    ids.push(id);
+  }
+  for (let i = 0; i < 300; i++) assert.equal(store.owner(ids[i]!), BigInt(0x1000 + (i % 3)));
+  assert.equal(store.kind(ids[0]!), 'ephemeral');
+  // Every node of session 0x1000 goes: its slot is free for the next session.
+  for (let i = 0; i < 300; i += 3) store.remove(ids[i]!);
+  const path = '/late';
+  const late = store.createChild(ROOT, path, 1, path.length);
+  store.setOwner(late, 0x2000n);
+  assert.equal(store.owner(late), 0x2000n);
+  for (let i = 1; i < 300; i += 3) assert.equal(store.owner(ids[i]!), 0x1001n);
+  store.setOwner(late, 0n);
+  assert.equal(store.owner(late), 0n);
+  assert.equal(store.kind(late), 'persistent');
+});
