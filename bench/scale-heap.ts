@@ -89,9 +89,10 @@ async function main(): Promise<void> {
   gc();
   const after = process.memoryUsage();
   const heap = after.heapUsed - before.heapUsed;
-  const ext = after.external + after.arrayBuffers - before.external - before.arrayBuffers;
+  // `external` already counts ArrayBuffer backing stores (the NodeStore's columns and arenas).
+  const ext = after.external - before.external;
   process.stdout.write(
-    `${N} znodes of ${size} B (${perParent} per parent): built in ${buildMs} ms; heap ${(heap / N).toFixed(1)} B/znode, external+arrayBuffers ${(ext / N).toFixed(1)} B/znode, total ${((heap + ext) / N).toFixed(1)} B/znode; RSS ${(after.rss / 1048576).toFixed(0)} MB; digest ${tree.treeDigest()}\n`,
+    `${N} znodes of ${size} B (${perParent} per parent): built in ${buildMs} ms; heap ${(heap / N).toFixed(1)} B/znode, off-heap ${(ext / N).toFixed(1)} B/znode, total ${((heap + ext) / N).toFixed(1)} B/znode; RSS ${(after.rss / 1048576).toFixed(0)} MB; digest ${tree.treeDigest()}\n`,
   );
   if (process.argv.includes('--snapshot')) {
     const file = path.join(os.tmpdir(), `scale-heap-${process.pid}.heapsnapshot`);
