@@ -140,11 +140,37 @@ export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
   return w.toBuffer();
 }
 
-export function decodeTxn(b: Buffer): Txn {
+/**
+ * A txn's bytes, encoded once per Txn object: a leader's txn goes into its log and into a PROPOSAL
+ * to every follower, and a follower logs the bytes the PROPOSAL brought. Txns are never changed
+ * once prepared (the digest is set before the txn leaves the prep stage), so the bytes stay valid.
+ */
+const txnBytesOf = new WeakMap<Txn, Buffer>();
+export function txnBytes(txn: Txn): Buffer {
+  let b = txnBytesOf.get(txn);
+  if (b === undefined) {
+    b = encodeTxn(txn);
+    txnBytesOf.set(txn, b);
+  }
+  return b;
+}
+
+/** writeTxn, copying the txn's bytes when they are already known. */
+export function writeTxnCached(w: Writer, txn: Txn): void {
+  const b = txnBytesOf.get(txn);
+  if (b !== undefined) w.raw(b);
+  else writeTxn(w, txn);
+}
+
+export function decodeTxn(b: Buffer, keepBytes = false): Txn {
   const r = new Reader(b);
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
   if (r.remaining() >= 12) digest = TxnDigest.read(r);
-  return { hdr, body, digest };
+  const txn: Txn = { hdr, body, digest };
+  // `keepBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
+  // that it would keep alive; its bytes become txnBytes(txn) when they are exactly the txn.
+  if (keepBytes && r.remaining() === 0) txnBytesOf.set(txn, b);
+  return txn;
 }

@@ -4,7 +4,7 @@
 // forwards client writes to it and serves reads locally. Losing the leader (or the quorum) goes
 // back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { encodeTxn, type Txn } from '../protocol/txn.js';
+import { txnBytes, type Txn } from '../protocol/txn.js';
 import { makeZxid, type Proposal } from '../quorum/zab/messages.js';
 import { OpCode } from '../protocol/constants.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
@@ -381,7 +381,7 @@ export class QuorumPeer {
     const send = (to: number, msg: PeerMessage) => {
       if (msg.type === 'PROPOSAL' && msg.zxid > lastSized) {
         lastSized = msg.zxid;
-        const n = encodeTxn(msg.txn).length;
+        const n = txnBytes(msg.txn).length;
         sizes.last = n;
         sizes.min = sizes.min < 0 ? n : Math.min(sizes.min, n);
         sizes.max = Math.max(sizes.max, n);

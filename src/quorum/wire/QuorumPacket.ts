@@ -6,7 +6,7 @@
 import { Reader, Writer, JuteError } from '../../jute/archive.js';
 import { bool, buffer, int, long, longNum, record, str, vector, type RecordOf } from '../../jute/codec.js';
 import { Id } from '../../protocol/records.js';
-import { decodeTxn, encodeTxn, type Txn } from '../../protocol/txn.js';
+import { decodeTxn, txnBytes, type Txn } from '../../protocol/txn.js';
 import { ACLMapEntry, DataNodeRecord, SessionEntry } from '../../storage/PersistenceRecords.js';
 import type { SnapshotBody } from '../../storage/Snapshot.js';
 
@@ -228,14 +228,15 @@ export function requestPacket(req: ForwardedRequest, authinfo: Id[] | null): Quo
 
 /** PROPOSAL/INFORM data: the txn exactly as the log stores it (header, record, TxnDigest if any). */
 export function proposalPacket(type: typeof PacketType.PROPOSAL | typeof PacketType.INFORM, txn: Txn): QuorumPacket {
-  return packet(type, txn.hdr.zxid, encodeTxn(txn));
+  return packet(type, txn.hdr.zxid, txnBytes(txn));
 }
 
 export function decodeProposalTxn(p: QuorumPacket): Txn {
   const data = requireData(p, packetTypeName(p.type) ?? String(p.type));
   let txn: Txn;
   try {
-    txn = decodeTxn(data);
+    // The data buffer is the packet's own copy (Reader.buffer), so the txn may keep it as its bytes.
+    txn = decodeTxn(data, true);
   } catch (e) {
     throw new QuorumWireError(`${packetTypeName(p.type)} 0x${p.zxid.toString(16)}: ${(e as Error).message}`);
   }

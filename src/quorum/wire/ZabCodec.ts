@@ -66,11 +66,38 @@ export function zabToPacket(m: WireZabMessage): QuorumPacket {
   }
 }
 
+/**
+ * A QuorumPacket with no authinfo, written field by field (type, zxid, data, authinfo = null):
+ * the same bytes as QuorumPacket.write, without building a packet object. The broadcast packets
+ * (PROPOSAL, ACK, COMMIT, INFORM) take this path, several per write on a leader.
+ */
+export function writeBarePacket(w: Writer, type: number, zxid: bigint, data: Buffer | null): void {
+  w.int(type);
+  w.longNum(Number(zxid));
+  w.buffer(data);
+  w.int(-1);
+}
+
+/** Appends the bytes a peer writes for a message to `w`; SNAP is followed by its database stream. */
+export function writeZabMessage(w: Writer, m: WireZabMessage): void {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      writeBarePacket(w, PacketType[m.type], m.zxid, m.txn);
+      return;
+    case 'ACK':
+    case 'COMMIT':
+      writeBarePacket(w, PacketType[m.type], m.zxid, null);
+      return;
+  }
+  QuorumPacket.write(w, zabToPacket(m));
+  if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
+}
+
 /** The bytes a peer writes for a message; SNAP is followed by its database stream. */
 export function encodeZabMessage(m: WireZabMessage): Buffer {
   const w = new Writer(64);
-  QuorumPacket.write(w, zabToPacket(m));
-  if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
+  writeZabMessage(w, m);
   return w.toBuffer();
 }
 
