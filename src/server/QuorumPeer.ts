@@ -480,7 +480,9 @@ export class QuorumPeer {
     }
     try {
       pipeline.submitForwarded({
-        sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType, body: Buffer.from(msg.body),
+        sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType,
+        // The decoder already copied the body out of the socket's chunk: no second copy.
+        body: Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(msg.body),
         authinfo: (msg.authinfo ?? []).map((a) => ({ scheme: a.scheme, id: a.id })),
       });
     } catch (e) {

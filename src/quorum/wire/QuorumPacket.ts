@@ -472,7 +472,10 @@ export class QuorumStreamReader {
     const len = this.frameLength();
     if (len < 0) return null;
     this.wanted = 0;
-    const bytes = this.take(len);
+    // Decoded in place: the packet's data is copied out by the decode (Reader.buffer), so nothing
+    // retained points into the received chunk except this frame's own `bytes` view.
+    const bytes = this.buf.subarray(0, len);
+    this.buf = this.buf.subarray(len);
     const p = QuorumPacket.decode(bytes);
     if (p.type === PacketType.SNAP) {
       this.snap = new SnapStreamScanner(this.maxData);
