@@ -19,7 +19,7 @@ import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
 import type { ServerState, Vote } from '../quorum/election/Vote.js';
-import { QuorumHierarchical, QuorumMaj, type QuorumVerifier } from '../quorum/election/QuorumVerifier.js';
+import { QuorumHierarchical, QuorumMaj, numericQuorumCheck, type QuorumVerifier } from '../quorum/election/QuorumVerifier.js';
 import { ElectionTransport, type PeerAddr } from '../quorum/net/ElectionTransport.js';
 import { LeaderListener, QuorumChannel, dialLeader, type PeerMessage } from '../quorum/net/QuorumChannels.js';
 import { ZabLeader } from '../quorum/zab/ZabLeader.js';
@@ -295,7 +295,7 @@ export class QuorumPeer {
     const core = new ZabLeader<Txn, SnapshotBody>({
       sid: this.myId,
       voters: this.voters,
-      isQuorum: (sids) => this.verifier.containsQuorum([...sids].map(BigInt)),
+      isQuorum: numericQuorumCheck(this.verifier),
       observers: this.peers.filter((p) => p.type === 'observer').map((p) => p.sid),
       acceptedEpoch: this.epochs.acceptedEpoch,
       currentEpoch: this.epochs.currentEpoch,
