@@ -145,32 +145,39 @@ export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
  * to every follower, and a follower logs the bytes the PROPOSAL brought. Txns are never changed
  * once prepared (the digest is set before the txn leaves the prep stage), so the bytes stay valid.
  */
-const txnBytesOf = new WeakMap<Txn, Buffer>();
+const BYTES = Symbol('txnBytes');
+type WithBytes = Txn & { [BYTES]?: Buffer };
+
+/** Kept on the txn itself, not enumerable (records compare and copy as before): a WeakMap entry per txn cost lookups and GC work. */
+function keepBytes(txn: Txn, b: Buffer): void {
+  Object.defineProperty(txn, BYTES, { value: b, enumerable: false });
+}
+
 export function txnBytes(txn: Txn): Buffer {
-  let b = txnBytesOf.get(txn);
+  let b = (txn as WithBytes)[BYTES];
   if (b === undefined) {
     b = encodeTxn(txn);
-    txnBytesOf.set(txn, b);
+    keepBytes(txn, b);
   }
   return b;
 }
 
 /** writeTxn, copying the txn's bytes when they are already known. */
 export function writeTxnCached(w: Writer, txn: Txn): void {
-  const b = txnBytesOf.get(txn);
+  const b = (txn as WithBytes)[BYTES];
   if (b !== undefined) w.raw(b);
   else writeTxn(w, txn);
 }
 
-export function decodeTxn(b: Buffer, keepBytes = false): Txn {
+export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
   if (r.remaining() >= 12) digest = TxnDigest.read(r);
   const txn: Txn = { hdr, body, digest };
-  // `keepBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
+  // `keepOwnBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
   // that it would keep alive; its bytes become txnBytes(txn) when they are exactly the txn.
-  if (keepBytes && r.remaining() === 0) txnBytesOf.set(txn, b);
+  if (keepOwnBytes && r.remaining() === 0) keepBytes(txn, b);
   return txn;
 }

@@ -72,6 +72,8 @@ export class QuorumChannel {
   readonly established = Date.now();
   packetsReceived = 0;
   packetsSent = 0;
+  /** REQUEST packets received (a learner's forwarded client requests). */
+  requestsReceived = 0;
   lastSentZxid = -1n;
 
   constructor(
@@ -154,7 +156,6 @@ export class LeaderListener {
   private server: net.Server | null = null;
   private readonly bySid = new Map<number, QuorumChannel>();
   private readonly all = new Set<QuorumChannel>();
-  private readonly requestsOf = new WeakMap<QuorumChannel, number>();
 
   constructor(
     private readonly host: string,
@@ -193,7 +194,7 @@ export class LeaderListener {
           this.bySid.get(sid)?.close('replaced by a new connection');
           this.bySid.set(sid, ch);
         }
-        if (m.type === 'REQUEST') this.requestsOf.set(ch, (this.requestsOf.get(ch) ?? 0) + 1);
+        if (m.type === 'REQUEST') ch.requestsReceived++;
         this.events.message(sid, m);
       },
       (reason) => {
@@ -217,7 +218,7 @@ export class LeaderListener {
       established: ch.established,
       packetsReceived: ch.packetsReceived,
       packetsSent: ch.packetsSent,
-      requests: this.requestsOf.get(ch) ?? 0,
+      requests: ch.requestsReceived,
       lastZxid: ch.lastSentZxid,
       queuedBytes: ch.queuedBytes,
     };
@@ -229,7 +230,7 @@ export class LeaderListener {
     if (!ch) return;
     ch.packetsReceived = 0;
     ch.packetsSent = 0;
-    this.requestsOf.set(ch, 0);
+    ch.requestsReceived = 0;
   }
 
   send(sid: number, m: PeerMessage): void {

@@ -74,6 +74,9 @@ export type RevalidateReply = RecordOf<typeof RevalidateReply.fields>;
 export const ForwardedRequestHead = record({ sessionId: long, cxid: int, type: int });
 export const DesignatedLeader = record({ designatedLeader: long });
 
+/** A packet with null data and null authinfo: type, zxid, -1, -1. */
+const BARE_PACKET_BYTES = 20;
+
 export function packet(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
   return { type, zxid, data, authinfo };
 }
@@ -476,7 +479,10 @@ export class QuorumStreamReader {
     // retained points into the received chunk except this frame's own `bytes` view.
     const bytes = this.buf.subarray(0, len);
     this.buf = this.buf.subarray(len);
-    const p = QuorumPacket.decode(bytes);
+    // Null data and null authinfo (ACK, COMMIT, UPTODATE, ...: most packets a leader receives):
+    // type and zxid are the whole of it, read without a Reader.
+    const bare = len === BARE_PACKET_BYTES && bytes.readInt32BE(12) === -1 && bytes.readInt32BE(16) === -1;
+    const p = bare ? packet(bytes.readInt32BE(0), bytes.readInt32BE(4) * 2 ** 32 + bytes.readUInt32BE(8)) : QuorumPacket.decode(bytes);
     if (p.type === PacketType.SNAP) {
       this.snap = new SnapStreamScanner(this.maxData);
       this.snapDone = [];
