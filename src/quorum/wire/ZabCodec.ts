@@ -6,7 +6,7 @@ import { Writer } from '../../jute/archive.js';
 import type { SnapshotBody } from '../../storage/Snapshot.js';
 import { PacketType as ZabPacketType, type PacketTypeName, type ZabMessage } from '../zab/messages.js';
 import {
-  AckEpochData, DesignatedLeader, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
+  AckEpochData, DesignatedLeader, ForwardedRequestHead, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
   RevalidateReply, RevalidateRequest, decodeAckEpoch, decodeCommitAndActivate, decodeForwardedRequest, decodeInformAndActivate,
   decodeLeaderInfo, decodeLearnerInfo, decodeNewLeaderConfig, decodePingSessions, decodeRevalidateReply, decodeRevalidateRequest,
   encodeForwardedRequest, encodePingSessions, encodeSnapStream, packetTypeName, type QuorumReaderOptions,
@@ -16,6 +16,8 @@ import {
 export type WireZabMessage = ZabMessage<Buffer, SnapshotBody>;
 
 const toNum = (z: bigint): number => Number(z);
+/** sessionId (8), cxid (4), type (4) before a forwarded request's body. */
+const FORWARDED_HEAD_BYTES = 16;
 const toBig = (z: number): bigint => BigInt(z);
 
 function pkt(type: number, zxid: bigint, data: Buffer | null = null, authinfo: QuorumPacket['authinfo'] = null): QuorumPacket {
@@ -89,6 +91,18 @@ export function writeZabMessage(w: Writer, m: WireZabMessage): void {
     case 'COMMIT':
       writeBarePacket(w, PacketType[m.type], m.zxid, null);
       return;
+    case 'REQUEST': {
+      // A learner forwards every write its clients send: the ForwardedRequest data is written in
+      // place (head, then the client's body) instead of being built and copied into the packet.
+      const body = Buffer.isBuffer(m.body) ? m.body : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+      w.int(PacketType.REQUEST);
+      w.longNum(Number(m.zxid));
+      w.int(FORWARDED_HEAD_BYTES + body.length);
+      ForwardedRequestHead.write(w, { sessionId: m.sessionId, cxid: m.cxid, type: m.opType });
+      w.raw(body);
+      QuorumPacket.fields.authinfo.write(w, m.authinfo);
+      return;
+    }
   }
   QuorumPacket.write(w, zabToPacket(m));
   if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
