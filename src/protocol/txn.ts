@@ -140,11 +140,44 @@ export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
   return w.toBuffer();
 }
 
-export function decodeTxn(b: Buffer): Txn {
+/**
+ * A txn's bytes, encoded once per Txn object: a leader's txn goes into its log and into a PROPOSAL
+ * to every follower, and a follower logs the bytes the PROPOSAL brought. Txns are never changed
+ * once prepared (the digest is set before the txn leaves the prep stage), so the bytes stay valid.
+ */
+const BYTES = Symbol('txnBytes');
+type WithBytes = Txn & { [BYTES]?: Buffer };
+
+/** Kept on the txn itself, not enumerable (records compare and copy as before): a WeakMap entry per txn cost lookups and GC work. */
+function keepBytes(txn: Txn, b: Buffer): void {
+  Object.defineProperty(txn, BYTES, { value: b, enumerable: false });
+}
+
+export function txnBytes(txn: Txn): Buffer {
+  let b = (txn as WithBytes)[BYTES];
+  if (b === undefined) {
+    b = encodeTxn(txn);
+    keepBytes(txn, b);
+  }
+  return b;
+}
+
+/** writeTxn, copying the txn's bytes when they are already known. */
+export function writeTxnCached(w: Writer, txn: Txn): void {
+  const b = (txn as WithBytes)[BYTES];
+  if (b !== undefined) w.raw(b);
+  else writeTxn(w, txn);
+}
+
+export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
   if (r.remaining() >= 12) digest = TxnDigest.read(r);
-  return { hdr, body, digest };
+  const txn: Txn = { hdr, body, digest };
+  // `keepOwnBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
+  // that it would keep alive; its bytes become txnBytes(txn) when they are exactly the txn.
+  if (keepOwnBytes && r.remaining() === 0) keepBytes(txn, b);
+  return txn;
 }

@@ -4,7 +4,7 @@
 // forwards client writes to it and serves reads locally. Losing the leader (or the quorum) goes
 // back to LOOKING. The client port, four-letter words and storage are the ZkServer's.
 import type { ServerConfig } from '../config/ServerConfig.js';
-import { encodeTxn, type Txn } from '../protocol/txn.js';
+import { txnBytes, type Txn } from '../protocol/txn.js';
 import { makeZxid, type Proposal } from '../quorum/zab/messages.js';
 import { OpCode } from '../protocol/constants.js';
 import { nodeRuntime, type Runtime, type TimerHandle } from '../runtime/Runtime.js';
@@ -19,7 +19,7 @@ import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, writeEpochFile } from '../storage/EpochFiles.js';
 import type { ServerState, Vote } from '../quorum/election/Vote.js';
-import { QuorumHierarchical, QuorumMaj, type QuorumVerifier } from '../quorum/election/QuorumVerifier.js';
+import { QuorumHierarchical, QuorumMaj, numericQuorumCheck, type QuorumVerifier } from '../quorum/election/QuorumVerifier.js';
 import { ElectionTransport, type PeerAddr } from '../quorum/net/ElectionTransport.js';
 import { LeaderListener, QuorumChannel, dialLeader, type PeerMessage } from '../quorum/net/QuorumChannels.js';
 import { ZabLeader } from '../quorum/zab/ZabLeader.js';
@@ -295,7 +295,7 @@ export class QuorumPeer {
     const core = new ZabLeader<Txn, SnapshotBody>({
       sid: this.myId,
       voters: this.voters,
-      isQuorum: (sids) => this.verifier.containsQuorum([...sids].map(BigInt)),
+      isQuorum: numericQuorumCheck(this.verifier),
       observers: this.peers.filter((p) => p.type === 'observer').map((p) => p.sid),
       acceptedEpoch: this.epochs.acceptedEpoch,
       currentEpoch: this.epochs.currentEpoch,
@@ -381,7 +381,7 @@ export class QuorumPeer {
     const send = (to: number, msg: PeerMessage) => {
       if (msg.type === 'PROPOSAL' && msg.zxid > lastSized) {
         lastSized = msg.zxid;
-        const n = encodeTxn(msg.txn).length;
+        const n = txnBytes(msg.txn).length;
         sizes.last = n;
         sizes.min = sizes.min < 0 ? n : Math.min(sizes.min, n);
         sizes.max = Math.max(sizes.max, n);
@@ -480,7 +480,9 @@ export class QuorumPeer {
     }
     try {
       pipeline.submitForwarded({
-        sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType, body: Buffer.from(msg.body),
+        sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType,
+        // The decoder already copied the body out of the socket's chunk: no second copy.
+        body: Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(msg.body),
         authinfo: (msg.authinfo ?? []).map((a) => ({ scheme: a.scheme, id: a.id })),
       });
     } catch (e) {

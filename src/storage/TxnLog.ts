@@ -4,7 +4,7 @@
 // then zero padding up to the preallocated size.
 import * as path from 'node:path';
 import type { Txn } from '../protocol/txn.js';
-import { writeTxn } from '../protocol/txn.js';
+import { writeTxnCached } from '../protocol/txn.js';
 import { Writer } from '../jute/archive.js';
 import { adler32 } from './Adler32.js';
 import { logFileName } from './FileNames.js';
@@ -75,7 +75,7 @@ export function encodeLogRecords(txns: Txn[]): Buffer {
   for (const txn of txns) {
     const start = w.pos;
     w.longNum(0).int(0);
-    writeTxn(w, txn);
+    writeTxnCached(w, txn);
     const len = w.pos - start - 12;
     w.buf.writeUInt32BE(adler32(w.buf, 1, start + 12, w.pos), start + 4);
     w.buf.writeInt32BE(len, start + 8);

@@ -84,3 +84,20 @@ export class QuorumHierarchical implements QuorumVerifier {
     return majorities > Math.floor(this.numGroups / 2);
   }
 }
+
+/**
+ * `v.containsQuorum` for sets of numeric sids, as the Zab leader asks it after every ACK: for a
+ * plain majority without building bigint sids or sets, otherwise through the verifier.
+ */
+export function numericQuorumCheck(v: QuorumVerifier): (sids: ReadonlySet<number>) => boolean {
+  if (v instanceof QuorumMaj) {
+    const voters = new Set([...v.voters].map(Number));
+    const half = Math.floor(voters.size / 2);
+    return (sids) => {
+      let n = 0;
+      for (const s of sids) if (voters.has(s)) n++;
+      return n > half;
+    };
+  }
+  return (sids) => v.containsQuorum([...sids].map(BigInt));
+}

@@ -6,9 +6,10 @@ import net from 'node:net';
 import type { Txn } from '../../protocol/txn.js';
 import type { SnapshotBody } from '../../storage/Snapshot.js';
 import type { ZabMessage } from '../zab/messages.js';
-import { encodeTxn } from '../../protocol/txn.js';
+import { txnBytes } from '../../protocol/txn.js';
+import { Writer } from '../../jute/archive.js';
 import { PacketType, decodeProposalTxn } from '../wire/QuorumPacket.js';
-import { ZabStreamDecoder, encodeZabMessage, type WireZabMessage } from '../wire/ZabCodec.js';
+import { ZabStreamDecoder, writeBarePacket, writeZabMessage, type WireZabMessage } from '../wire/ZabCodec.js';
 
 export type PeerMessage = ZabMessage<Txn, SnapshotBody>;
 
@@ -25,30 +26,29 @@ export function fromWire(m: WireZabMessage): PeerMessage {
   }
 }
 
-/**
- * A txn's log bytes, encoded once however many learners it goes to (a leader sends each PROPOSAL
- * to every follower and each INFORM to every observer). Txns are not changed once proposed.
- */
-const txnBytes = new WeakMap<Txn, Buffer>();
-export function encodedTxn(txn: Txn): Buffer {
-  let b = txnBytes.get(txn);
-  if (b === undefined) {
-    b = encodeTxn(txn);
-    txnBytes.set(txn, b);
-  }
-  return b;
-}
+/** A txn's log bytes, encoded once however many learners it goes to (see txnBytes). */
+export const encodedTxn = txnBytes;
 
 export function toWire(m: PeerMessage): WireZabMessage {
   switch (m.type) {
     case 'PROPOSAL':
     case 'INFORM':
     case 'INFORMANDACTIVATE':
-      return { ...m, txn: encodedTxn(m.txn) };
+      return { ...m, txn: txnBytes(m.txn) };
     default:
       return m;
   }
 }
+
+/** Appends a message's wire bytes to `w` (PROPOSAL/INFORM without a wire-form copy of the message). */
+function writePeerMessage(w: Writer, m: PeerMessage): void {
+  if (m.type === 'PROPOSAL' || m.type === 'INFORM') writeBarePacket(w, PacketType[m.type], m.zxid, txnBytes(m.txn));
+  else writeZabMessage(w, toWire(m));
+}
+
+/** A channel's first output buffer; later ones are sized from the previous turn's bytes, up to the hint's cap. */
+const OUT_INITIAL_BYTES = 1024;
+const OUT_MAX_HINT_BYTES = 1 << 20;
 
 /** One quorum connection: encode out, decode in, report the end once. */
 /** One learner connection's traffic as the leader sees it (Apache's LearnerHandler figures for the observers command). */
@@ -72,6 +72,8 @@ export class QuorumChannel {
   readonly established = Date.now();
   packetsReceived = 0;
   packetsSent = 0;
+  /** REQUEST packets received (a learner's forwarded client requests). */
+  requestsReceived = 0;
   lastSentZxid = -1n;
 
   constructor(
@@ -107,34 +109,35 @@ export class QuorumChannel {
    * Packets are gathered and written once per turn of the event loop (setImmediate): under load a
    * leader sends a PROPOSAL and a COMMIT per write to every follower, and one socket write each was
    * a quarter of its CPU time. Apache's LearnerHandler batches likewise (it flushes when its queue
-   * runs empty). The order of packets on the connection is unchanged.
+   * runs empty). The order of packets on the connection is unchanged. Packets are encoded straight
+   * into one buffer per turn, which the socket then owns: no buffer per packet and no joining copy.
    */
   send(m: PeerMessage): void {
     if (this.closed) return;
-    const bytes = encodeZabMessage(toWire(m));
-    this.unsent.push(bytes);
-    this.unsentBytes += bytes.length;
+    writePeerMessage(this.out, m);
     this.packetsSent++;
     if ('zxid' in m && m.zxid > 0n) this.lastSentZxid = m.zxid;
     if (this.flushTimer === null) this.flushTimer = setImmediate(this.flushNow);
   }
 
-  private unsent: Uint8Array[] = [];
-  private unsentBytes = 0;
+  /** This turn's packets; replaced by a fresh buffer at each flush (the socket keeps the old one). */
+  private out = new Writer(OUT_INITIAL_BYTES);
+  /** Bytes written at the last flush: the next buffer's size, so a busy channel rarely grows one. */
+  private lastFlushBytes = 0;
   private flushTimer: NodeJS.Immediate | null = null;
 
   private readonly flushNow = (): void => {
     this.flushTimer = null;
-    if (this.unsent.length === 0 || this.socket.destroyed) return;
-    const chunks = this.unsent;
-    this.unsent = [];
-    this.unsentBytes = 0;
-    this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    if (this.out.pos === 0 || this.socket.destroyed) return;
+    const bytes = this.out.view();
+    this.lastFlushBytes = bytes.length;
+    this.out = new Writer(Math.max(OUT_INITIAL_BYTES, Math.min(OUT_MAX_HINT_BYTES, this.lastFlushBytes * 2)));
+    this.socket.write(bytes);
   };
 
   /** Bytes sent by this side and not yet handed to the kernel. */
   get queuedBytes(): number {
-    return this.unsentBytes + this.socket.writableLength;
+    return this.out.pos + this.socket.writableLength;
   }
 
   close(reason: string): void {
@@ -153,7 +156,6 @@ export class LeaderListener {
   private server: net.Server | null = null;
   private readonly bySid = new Map<number, QuorumChannel>();
   private readonly all = new Set<QuorumChannel>();
-  private readonly requestsOf = new WeakMap<QuorumChannel, number>();
 
   constructor(
     private readonly host: string,
@@ -192,7 +194,7 @@ export class LeaderListener {
           this.bySid.get(sid)?.close('replaced by a new connection');
           this.bySid.set(sid, ch);
         }
-        if (m.type === 'REQUEST') this.requestsOf.set(ch, (this.requestsOf.get(ch) ?? 0) + 1);
+        if (m.type === 'REQUEST') ch.requestsReceived++;
         this.events.message(sid, m);
       },
       (reason) => {
@@ -216,7 +218,7 @@ export class LeaderListener {
       established: ch.established,
       packetsReceived: ch.packetsReceived,
       packetsSent: ch.packetsSent,
-      requests: this.requestsOf.get(ch) ?? 0,
+      requests: ch.requestsReceived,
       lastZxid: ch.lastSentZxid,
       queuedBytes: ch.queuedBytes,
     };
@@ -228,7 +230,7 @@ export class LeaderListener {
     if (!ch) return;
     ch.packetsReceived = 0;
     ch.packetsSent = 0;
-    this.requestsOf.set(ch, 0);
+    ch.requestsReceived = 0;
   }
 
   send(sid: number, m: PeerMessage): void {

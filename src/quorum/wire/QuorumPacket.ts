@@ -6,7 +6,7 @@
 import { Reader, Writer, JuteError } from '../../jute/archive.js';
 import { bool, buffer, int, long, longNum, record, str, vector, type RecordOf } from '../../jute/codec.js';
 import { Id } from '../../protocol/records.js';
-import { decodeTxn, encodeTxn, type Txn } from '../../protocol/txn.js';
+import { decodeTxn, txnBytes, type Txn } from '../../protocol/txn.js';
 import { ACLMapEntry, DataNodeRecord, SessionEntry } from '../../storage/PersistenceRecords.js';
 import type { SnapshotBody } from '../../storage/Snapshot.js';
 
@@ -73,6 +73,9 @@ export type RevalidateReply = RecordOf<typeof RevalidateReply.fields>;
 /** The fixed head of a forwarded client request; the client's request body follows unframed. */
 export const ForwardedRequestHead = record({ sessionId: long, cxid: int, type: int });
 export const DesignatedLeader = record({ designatedLeader: long });
+
+/** A packet with null data and null authinfo: type, zxid, -1, -1. */
+const BARE_PACKET_BYTES = 20;
 
 export function packet(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
   return { type, zxid, data, authinfo };
@@ -228,14 +231,15 @@ export function requestPacket(req: ForwardedRequest, authinfo: Id[] | null): Quo
 
 /** PROPOSAL/INFORM data: the txn exactly as the log stores it (header, record, TxnDigest if any). */
 export function proposalPacket(type: typeof PacketType.PROPOSAL | typeof PacketType.INFORM, txn: Txn): QuorumPacket {
-  return packet(type, txn.hdr.zxid, encodeTxn(txn));
+  return packet(type, txn.hdr.zxid, txnBytes(txn));
 }
 
 export function decodeProposalTxn(p: QuorumPacket): Txn {
   const data = requireData(p, packetTypeName(p.type) ?? String(p.type));
   let txn: Txn;
   try {
-    txn = decodeTxn(data);
+    // The data buffer is the packet's own copy (Reader.buffer), so the txn may keep it as its bytes.
+    txn = decodeTxn(data, true);
   } catch (e) {
     throw new QuorumWireError(`${packetTypeName(p.type)} 0x${p.zxid.toString(16)}: ${(e as Error).message}`);
   }
@@ -471,8 +475,14 @@ export class QuorumStreamReader {
     const len = this.frameLength();
     if (len < 0) return null;
     this.wanted = 0;
-    const bytes = this.take(len);
-    const p = QuorumPacket.decode(bytes);
+    // Decoded in place: the packet's data is copied out by the decode (Reader.buffer), so nothing
+    // retained points into the received chunk except this frame's own `bytes` view.
+    const bytes = this.buf.subarray(0, len);
+    this.buf = this.buf.subarray(len);
+    // Null data and null authinfo (ACK, COMMIT, UPTODATE, ...: most packets a leader receives):
+    // type and zxid are the whole of it, read without a Reader.
+    const bare = len === BARE_PACKET_BYTES && bytes.readInt32BE(12) === -1 && bytes.readInt32BE(16) === -1;
+    const p = bare ? packet(bytes.readInt32BE(0), bytes.readInt32BE(4) * 2 ** 32 + bytes.readUInt32BE(8)) : QuorumPacket.decode(bytes);
     if (p.type === PacketType.SNAP) {
       this.snap = new SnapStreamScanner(this.maxData);
       this.snapDone = [];

@@ -6,7 +6,7 @@ import { Writer } from '../../jute/archive.js';
 import type { SnapshotBody } from '../../storage/Snapshot.js';
 import { PacketType as ZabPacketType, type PacketTypeName, type ZabMessage } from '../zab/messages.js';
 import {
-  AckEpochData, DesignatedLeader, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
+  AckEpochData, DesignatedLeader, ForwardedRequestHead, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
   RevalidateReply, RevalidateRequest, decodeAckEpoch, decodeCommitAndActivate, decodeForwardedRequest, decodeInformAndActivate,
   decodeLeaderInfo, decodeLearnerInfo, decodeNewLeaderConfig, decodePingSessions, decodeRevalidateReply, decodeRevalidateRequest,
   encodeForwardedRequest, encodePingSessions, encodeSnapStream, packetTypeName, type QuorumReaderOptions,
@@ -16,6 +16,8 @@ import {
 export type WireZabMessage = ZabMessage<Buffer, SnapshotBody>;
 
 const toNum = (z: bigint): number => Number(z);
+/** sessionId (8), cxid (4), type (4) before a forwarded request's body. */
+const FORWARDED_HEAD_BYTES = 16;
 const toBig = (z: number): bigint => BigInt(z);
 
 function pkt(type: number, zxid: bigint, data: Buffer | null = null, authinfo: QuorumPacket['authinfo'] = null): QuorumPacket {
@@ -66,11 +68,50 @@ export function zabToPacket(m: WireZabMessage): QuorumPacket {
   }
 }
 
+/**
+ * A QuorumPacket with no authinfo, written field by field (type, zxid, data, authinfo = null):
+ * the same bytes as QuorumPacket.write, without building a packet object. The broadcast packets
+ * (PROPOSAL, ACK, COMMIT, INFORM) take this path, several per write on a leader.
+ */
+export function writeBarePacket(w: Writer, type: number, zxid: bigint, data: Buffer | null): void {
+  w.int(type);
+  w.longNum(Number(zxid));
+  w.buffer(data);
+  w.int(-1);
+}
+
+/** Appends the bytes a peer writes for a message to `w`; SNAP is followed by its database stream. */
+export function writeZabMessage(w: Writer, m: WireZabMessage): void {
+  switch (m.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      writeBarePacket(w, PacketType[m.type], m.zxid, m.txn);
+      return;
+    case 'ACK':
+    case 'COMMIT':
+      writeBarePacket(w, PacketType[m.type], m.zxid, null);
+      return;
+    case 'REQUEST': {
+      // A learner forwards every write its clients send: the ForwardedRequest data is written in
+      // place (head, then the client's body) instead of being built and copied into the packet.
+      const body = Buffer.isBuffer(m.body) ? m.body : Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength);
+      w.int(PacketType.REQUEST);
+      w.longNum(Number(m.zxid));
+      w.int(FORWARDED_HEAD_BYTES + body.length);
+      ForwardedRequestHead.write(w, { sessionId: m.sessionId, cxid: m.cxid, type: m.opType });
+      w.raw(body);
+      QuorumPacket.fields.authinfo.write(w, m.authinfo);
+      return;
+    }
+  }
+  QuorumPacket.write(w, zabToPacket(m));
+  if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
+}
+
 /** The bytes a peer writes for a message; SNAP is followed by its database stream. */
 export function encodeZabMessage(m: WireZabMessage): Buffer {
   const w = new Writer(64);
-  QuorumPacket.write(w, zabToPacket(m));
-  if (m.type === 'SNAP') encodeSnapStream(m.snapshot, w);
+  writeZabMessage(w, m);
   return w.toBuffer();
 }
 
@@ -82,18 +123,18 @@ export function packetToZab(p: QuorumPacket, fromLeader: boolean, snapshot?: Sna
   const name = packetTypeName(p.type);
   if (!name || ZabPacketType[name as PacketTypeName] !== p.type) throw new QuorumWireError(`unknown quorum packet type ${p.type}`);
   const zxid = toBig(p.zxid);
-  const data = (): Buffer => {
-    if (p.data == null) throw new QuorumWireError(`${name} packet has no data`);
-    return p.data;
-  };
   switch (name) {
+    // The broadcast packets first: they are nearly all of the traffic.
+    case 'ACK':
+    case 'COMMIT':
+      return { type: name, zxid };
     case 'REQUEST': {
-      const r = decodeForwardedRequest(data());
+      const r = decodeForwardedRequest(dataOf(p, name));
       return { type: 'REQUEST', zxid, sessionId: r.sessionId, cxid: r.cxid, opType: r.type, body: r.body, authinfo: p.authinfo };
     }
     case 'PROPOSAL':
     case 'INFORM':
-      return { type: name, zxid, txn: data() };
+      return { type: name, zxid, txn: dataOf(p, name) };
     case 'INFORMANDACTIVATE': {
       const { designatedLeader, txnBytes } = decodeInformAndActivate(p);
       return { type: 'INFORMANDACTIVATE', zxid, designatedLeader, txn: txnBytes };
@@ -125,14 +166,17 @@ export function packetToZab(p: QuorumPacket, fromLeader: boolean, snapshot?: Sna
     case 'SNAP':
       if (!snapshot) throw new QuorumWireError('SNAP without its database stream');
       return { type: 'SNAP', zxid, snapshot };
-    case 'ACK':
-    case 'COMMIT':
     case 'SYNC':
     case 'UPTODATE':
     case 'DIFF':
     case 'TRUNC':
       return { type: name, zxid };
   }
+}
+
+function dataOf(p: QuorumPacket, name: string): Buffer {
+  if (p.data == null) throw new QuorumWireError(`${name} packet has no data`);
+  return p.data;
 }
 
 /** One direction of a quorum connection as Zab messages (SNAP delivered with its stream). */

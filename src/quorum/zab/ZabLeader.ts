@@ -489,9 +489,9 @@ export class ZabLeader<T, S = unknown> {
   private tryCommit(out: LeaderOutput<T, S>[]): void {
     while (this.outstanding.length > 0 && this.phase === 'established') {
       const head = this.outstanding[0];
-      const ackers = new Set(head.acks);
-      if (head.zxid <= this.durableZxid) ackers.add(this.sid);
-      if (!this.isQuorum(ackers)) return;
+      // The leader's own ack joins once its log is durable that far (durability only grows).
+      if (head.zxid <= this.durableZxid) head.acks.add(this.sid);
+      if (!this.isQuorum(head.acks)) return;
       this.outstanding.shift();
       this.lastCommitted = head.zxid;
       this.lastProcessedZxid = head.zxid;

@@ -29,7 +29,7 @@ export interface LearnerEvents<S> {
 }
 
 export class FollowerCommit<S> implements CommitStage {
-  private readonly outputs: OrderedOutputs;
+  private readonly outputs: OrderedOutputs<LearnerOutput<Txn, S>>;
   private logged = 0;
   private committed = 0;
   private waiters: (() => void)[] = [];
@@ -44,7 +44,7 @@ export class FollowerCommit<S> implements CommitStage {
     private readonly storage: LearnerStorage<S>,
     private readonly events: LearnerEvents<S>,
   ) {
-    this.outputs = new OrderedOutputs((err) => this.fail(err));
+    this.outputs = new OrderedOutputs<LearnerOutput<Txn, S>>((o) => this.carryOut(o), (err) => this.fail(err));
   }
 
   /** Connected to the leader: FOLLOWERINFO or OBSERVERINFO. */
@@ -100,47 +100,48 @@ export class FollowerCommit<S> implements CommitStage {
   }
 
   private carry(outs: LearnerOutput<Txn, S>[]): void {
-    this.outputs.run(
-      outs.map((o) => () => {
-        switch (o.kind) {
-          case 'send':
-            this.transport.send(this.leaderSid, o.msg);
-            return;
-          case 'persistAcceptedEpoch':
-            return this.storage.setAcceptedEpoch(o.epoch);
-          case 'persistCurrentEpoch':
-            return this.storage.setCurrentEpoch(o.epoch);
-          case 'truncate':
-            return this.storage.truncate(o.zxid);
-          case 'loadSnapshot':
-            return this.storage.loadSnapshot(o.zxid, o.snapshot);
-          case 'takeSnapshot':
-            this.log.roll();
-            return this.storage.takeSnapshot(o.zxid);
-          case 'log':
-            this.logged++;
-            this.log.append(o.txn);
-            return;
-          case 'commit':
-            // Observers commit INFORMs they log at the same moment; followers commit what they logged.
-            if (this.committed < this.logged) this.committed++;
-            this.sink.committed(o.txn);
-            this.wake();
-            return;
-          case 'serving':
-            this.events.serving(o.epoch);
-            return;
-          case 'leaderReply':
-            this.events.leaderReply?.(o.msg);
-            return;
-          case 'leaderLost':
-            this.transport.disconnect(this.leaderSid, o.reason);
-            this.events.leaderLost(o.reason);
-            this.wake();
-            return;
-        }
-      }),
-    );
+    this.outputs.run(outs);
+  }
+
+  /** One output of the core; a promise when the outputs after it must wait for it. */
+  private carryOut(o: LearnerOutput<Txn, S>): void | Promise<void> {
+    switch (o.kind) {
+      case 'send':
+        this.transport.send(this.leaderSid, o.msg);
+        return;
+      case 'persistAcceptedEpoch':
+        return this.storage.setAcceptedEpoch(o.epoch);
+      case 'persistCurrentEpoch':
+        return this.storage.setCurrentEpoch(o.epoch);
+      case 'truncate':
+        return this.storage.truncate(o.zxid);
+      case 'loadSnapshot':
+        return this.storage.loadSnapshot(o.zxid, o.snapshot);
+      case 'takeSnapshot':
+        this.log.roll();
+        return this.storage.takeSnapshot(o.zxid);
+      case 'log':
+        this.logged++;
+        this.log.append(o.txn);
+        return;
+      case 'commit':
+        // Observers commit INFORMs they log at the same moment; followers commit what they logged.
+        if (this.committed < this.logged) this.committed++;
+        this.sink.committed(o.txn);
+        this.wake();
+        return;
+      case 'serving':
+        this.events.serving(o.epoch);
+        return;
+      case 'leaderReply':
+        this.events.leaderReply?.(o.msg);
+        return;
+      case 'leaderLost':
+        this.transport.disconnect(this.leaderSid, o.reason);
+        this.events.leaderLost(o.reason);
+        this.wake();
+        return;
+    }
   }
 
   /** Resolves once everything logged here so far is committed, or following ended. */

@@ -23,7 +23,7 @@ export interface LeaderEvents<S> {
 }
 
 export class LeaderCommit<S> implements CommitStage {
-  private readonly outputs: OrderedOutputs;
+  private readonly outputs: OrderedOutputs<LeaderOutput<Txn, S>>;
   private waiters: (() => void)[] = [];
   private dead = false;
 
@@ -35,7 +35,7 @@ export class LeaderCommit<S> implements CommitStage {
     private readonly epochs: EpochStore,
     private readonly events: LeaderEvents<S>,
   ) {
-    this.outputs = new OrderedOutputs((err) => this.fail(err));
+    this.outputs = new OrderedOutputs<LeaderOutput<Txn, S>>((o) => this.carryOut(o), (err) => this.fail(err));
   }
 
   /** Starts discovery (the leader's own epoch contribution). */
@@ -95,45 +95,46 @@ export class LeaderCommit<S> implements CommitStage {
   }
 
   private carry(outs: LeaderOutput<Txn, S>[]): void {
-    this.outputs.run(
-      outs.map((o) => () => {
-        switch (o.kind) {
-          case 'send':
-            this.transport.send(o.to, o.msg);
-            return;
-          case 'disconnect':
-            this.transport.disconnect(o.sid, o.reason);
-            return;
-          case 'persistAcceptedEpoch':
-            return this.epochs.setAcceptedEpoch(o.epoch);
-          case 'persistCurrentEpoch':
-            return this.epochs.setCurrentEpoch(o.epoch);
-          case 'log':
-            this.log.append(o.txn);
-            return;
-          case 'commit':
-            this.sink.committed(o.txn);
-            this.wake();
-            return;
-          case 'established':
-            this.events.established(o.epoch);
-            return;
-          case 'stepDown':
-            this.events.stepDown(o.reason);
-            this.wake();
-            return;
-          case 'touchSessions':
-            this.events.touchSessions?.(o.sid, o.sessions);
-            return;
-          case 'learnerRequest':
-            this.events.learnerRequest?.(o.sid, o.msg);
-            return;
-          case 'syncChosen':
-            this.events.syncChosen?.(o.sid, o.decision.mode, o.decision.zxid, o.decision.proposals, o.decision.reason);
-            return;
-        }
-      }),
-    );
+    this.outputs.run(outs);
+  }
+
+  /** One output of the core; a promise when the outputs after it must wait for it. */
+  private carryOut(o: LeaderOutput<Txn, S>): void | Promise<void> {
+    switch (o.kind) {
+      case 'send':
+        this.transport.send(o.to, o.msg);
+        return;
+      case 'disconnect':
+        this.transport.disconnect(o.sid, o.reason);
+        return;
+      case 'persistAcceptedEpoch':
+        return this.epochs.setAcceptedEpoch(o.epoch);
+      case 'persistCurrentEpoch':
+        return this.epochs.setCurrentEpoch(o.epoch);
+      case 'log':
+        this.log.append(o.txn);
+        return;
+      case 'commit':
+        this.sink.committed(o.txn);
+        this.wake();
+        return;
+      case 'established':
+        this.events.established(o.epoch);
+        return;
+      case 'stepDown':
+        this.events.stepDown(o.reason);
+        this.wake();
+        return;
+      case 'touchSessions':
+        this.events.touchSessions?.(o.sid, o.sessions);
+        return;
+      case 'learnerRequest':
+        this.events.learnerRequest?.(o.sid, o.msg);
+        return;
+      case 'syncChosen':
+        this.events.syncChosen?.(o.sid, o.decision.mode, o.decision.zxid, o.decision.proposals, o.decision.reason);
+        return;
+    }
   }
 
   /** Resolves once every txn proposed so far is committed, or the leader stepped down or failed. */

@@ -17,31 +17,78 @@ export interface EpochStore {
   setCurrentEpoch(epoch: number): void | Promise<void>;
 }
 
-export class OrderedOutputs {
+/**
+ * Carries out a core's outputs in order. A batch with nothing ahead of it runs at once, in the
+ * caller's turn (a leader carries several batches per write: the proposal, each ACK, each fsync,
+ * and a promise and a microtask for each cost it CPU); from the first output that returns a
+ * promise on, the rest of its batch, and every batch after, waits on a chain until it settles.
+ * A batch handed in while one is being carried out (an output re-entering the stage) runs after it.
+ */
+export class OrderedOutputs<T> {
   private chain: Promise<void> = Promise.resolve();
   private failed = false;
+  /** Batches on the chain that have not finished: later batches queue behind them. */
+  private behind = 0;
+  /** A batch is being carried out synchronously (and so a batch handed in now must wait). */
+  private running = false;
 
-  constructor(private readonly onError: (err: Error) => void) {}
+  constructor(
+    private readonly exec: (output: T) => void | Promise<void>,
+    private readonly onError: (err: Error) => void,
+  ) {}
 
-  /** Runs `steps` one after the other, after every step queued before; a step may return a promise. */
-  run(steps: (() => void | Promise<void>)[]): void {
-    if (steps.length === 0 || this.failed) return;
-    this.chain = this.chain.then(async () => {
-      for (const step of steps) {
+  /** Carries out `outputs` one after the other, after every output handed in before. */
+  run(outputs: readonly T[]): void {
+    if (outputs.length === 0 || this.failed) return;
+    if (this.behind > 0 || this.running) {
+      this.enqueue(outputs, 0, null);
+      return;
+    }
+    this.running = true;
+    try {
+      for (let i = 0; i < outputs.length; i++) {
         if (this.failed) return;
-        try {
-          const r = step();
-          if (r) await r;
-        } catch (err) {
-          this.failed = true;
-          this.onError(err instanceof Error ? err : new Error(String(err)));
+        const r = this.exec(outputs[i]!);
+        if (r) {
+          this.enqueue(outputs, i + 1, r);
           return;
         }
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Outputs from `from` on, on the chain, after `first` (an output's promise) when given. */
+  private enqueue(outputs: readonly T[], from: number, first: Promise<void> | null): void {
+    this.behind++;
+    // Handled here at once; its outcome is read again when the chain reaches it.
+    first?.catch(() => {});
+    this.chain = this.chain.then(async () => {
+      try {
+        if (first) await first;
+        for (let i = from; i < outputs.length; i++) {
+          if (this.failed) return;
+          const r = this.exec(outputs[i]!);
+          if (r) await r;
+        }
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.behind--;
       }
     });
   }
 
-  /** Resolves once every step queued so far has run. */
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onError(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Resolves once every output handed in so far has been carried out. */
   idle(): Promise<void> {
     return this.chain;
   }

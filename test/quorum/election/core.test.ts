@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FastLeaderElection, type ElectionOutput, type Notification } from '../../../src/quorum/election/FastLeaderElection.js';
-import { QuorumHierarchical, QuorumMaj } from '../../../src/quorum/election/QuorumVerifier.js';
+import { QuorumHierarchical, QuorumMaj, numericQuorumCheck } from '../../../src/quorum/election/QuorumVerifier.js';
 import { LONG_MIN, makeVote, totalOrderPredicate, votesEqual } from '../../../src/quorum/election/Vote.js';
 
 const sends = (outs: ElectionOutput[]) => outs.flatMap((o) => (o.type === 'send' ? [o] : []));
@@ -53,6 +53,21 @@ test('quorums: majority of voters only; hierarchical groups and zero weights', (
   assert.equal(w.containsQuorum([1n, 2n]), false, 'two non-zero groups: both need a majority');
   assert.equal(w.containsQuorum([1n, 2n, 4n, 5n]), true);
   assert.throws(() => new QuorumHierarchical([{ id: 1n, members: [1n] }, { id: 2n, members: [1n] }], new Map()), /more than one group/);
+});
+
+test('numericQuorumCheck answers as containsQuorum for every set of sids (majority and hierarchical)', () => {
+  const verifiers = [
+    new QuorumMaj([1n, 2n, 3n, 4n, 5n]),
+    new QuorumHierarchical([{ id: 1n, members: [1n, 2n] }, { id: 2n, members: [3n, 4n] }, { id: 3n, members: [5n, 6n] }], new Map([[6n, 0n]])),
+  ];
+  for (const v of verifiers) {
+    const check = numericQuorumCheck(v);
+    // Every subset of sids 1..7 (7 is a stranger to both: it must never count).
+    for (let mask = 0; mask < 1 << 7; mask++) {
+      const sids = [1, 2, 3, 4, 5, 6, 7].filter((_, i) => mask & (1 << i));
+      assert.equal(check(new Set(sids)), v.containsQuorum(sids.map(BigInt)), `${v.constructor.name} {${sids.join(',')}}`);
+    }
+  }
 });
 
 test('a zero-weight voter with the highest zxid is never proposed', () => {

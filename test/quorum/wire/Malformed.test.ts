@@ -35,6 +35,21 @@ test('quorum reader: a packet cut anywhere yields nothing until the rest arrives
   }
 });
 
+test('quorum reader: 20-byte packets keep empty data and empty authinfo apart from null', () => {
+  // Same length on the wire; only null data and null authinfo take the reader's short path.
+  const cases = [
+    packet(PacketType.ACK, 0x500000007, null, null),
+    packet(PacketType.COMMIT, -1, null, null),
+    packet(PacketType.PING, 0x100000002, Buffer.alloc(0), null),
+    packet(PacketType.ACK, 0x200000001, null, []),
+    packet(PacketType.PING, 3, Buffer.alloc(0), []),
+  ];
+  const r = new QuorumStreamReader();
+  r.push(Buffer.concat(cases.map((p) => encodePacket(p))));
+  const frames = drain(r) as Array<{ packet: unknown }>;
+  assert.deepEqual(frames.map((f) => f.packet), cases);
+});
+
 test('quorum reader: unknown packet type fails at its first 4 bytes', () => {
   const r = new QuorumStreamReader();
   r.push(Buffer.from([0, 0, 0, 99]));

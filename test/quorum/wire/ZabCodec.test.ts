@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZabStreamDecoder, encodeZabMessage, packetToZab, zabToPacket, type WireZabMessage } from '../../../src/quorum/wire/ZabCodec.js';
-import { PacketType, QuorumWireError, packet } from '../../../src/quorum/wire/QuorumPacket.js';
+import { PacketType, QuorumPacket, QuorumWireError, encodePacket, packet } from '../../../src/quorum/wire/QuorumPacket.js';
 import { chunked, contiguousRuns, loadVectorFile, vectorFiles } from './vectors.js';
 
 test('every recorded quorum stream round-trips through Zab messages byte for byte', () => {
@@ -53,4 +53,18 @@ test('reconfig packets and edge cases map as Apache lays them out', () => {
   assert.throws(() => packetToZab(packet(PacketType.FOLLOWERINFO, 0, null), false), /without a server id/);
   assert.throws(() => packetToZab(packet(42, 0), false), (e: unknown) => e instanceof QuorumWireError && /unknown quorum packet type 42/.test(e.message));
   assert.throws(() => zabToPacket({ type: 'REVALIDATE', zxid: -1n, sessionId: 1n }), /needs a timeout/);
+});
+
+test('REQUEST, written in place, has the bytes of its generic packet (any body view, authinfo or none)', () => {
+  const backing = Buffer.from('xx\u0000\u0000\u0000\u0005/a/b\u0000body-bytesyy', 'latin1');
+  const bodies = [Buffer.from('abc'), new Uint8Array(backing.buffer, backing.byteOffset + 2, backing.length - 4), Buffer.alloc(0)];
+  for (const body of bodies) {
+    for (const authinfo of [null, [], [{ scheme: 'digest', id: 'u:p' }, { scheme: 'ip', id: '127.0.0.1' }]]) {
+      const m: WireZabMessage = { type: 'REQUEST', zxid: -1n, sessionId: 0x1000abcdn, cxid: 7, opType: 5, body, authinfo };
+      const generic = encodePacket(zabToPacket(m));
+      assert.equal(encodeZabMessage(m).toString('hex'), generic.toString('hex'));
+      const back = packetToZab(QuorumPacket.decode(generic), false) as Extract<WireZabMessage, { type: 'REQUEST' }>;
+      assert.deepEqual(Buffer.from(back.body), Buffer.from(body));
+    }
+  }
 });
