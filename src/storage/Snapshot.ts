@@ -128,6 +128,103 @@ export class SnapshotTreeError extends Error {
   }
 }
 
+/** Fills `into[at, into.length)` from a stream; returns the bytes read, 0 at its end. */
+type ReadInto = (into: Buffer, at: number) => number;
+
+/** Bytes kept in memory while a snapshot file is parsed (grown for a record that needs more). */
+const WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A snapshot's bytes a window at a time: the parser asks for the bytes of the next record
+ * (`ensure`), consumed bytes go into the running Adler-32 when the window slides, and the seals
+ * compare against that running sum. Over a whole buffer (no `src`) the window is the buffer.
+ */
+class ReadWindow {
+  r: Reader;
+  buf: Buffer;
+  private filled: number;
+  private sum = 1;
+  /** Bytes of `buf` before this are already in `sum`. */
+  private summed = 0;
+  private ended: boolean;
+
+  constructor(
+    private readonly src: ReadInto | null,
+    first: Buffer,
+    private readonly maxFieldBytes: number,
+  ) {
+    this.buf = first;
+    this.filled = 0;
+    this.ended = src === null;
+    if (src === null) this.filled = first.length;
+    else this.fill();
+    this.r = new Reader(this.buf, 0, this.filled, maxFieldBytes);
+  }
+
+  private fill(): void {
+    while (!this.ended && this.filled < this.buf.length) {
+      const n = this.src!(this.buf, this.filled);
+      if (n === 0) this.ended = true;
+      this.filled += n;
+    }
+  }
+
+  /** Whether `n` bytes are there from the read position (sliding and reading more if needed). */
+  ensure(n: number): boolean {
+    if (this.filled - this.r.pos >= n) return true;
+    if (this.ended) return false;
+    const pos = this.r.pos;
+    this.sum = adler32(this.buf, this.sum, this.summed, pos);
+    const rest = this.filled - pos;
+    const next = n > this.buf.length ? Buffer.allocUnsafe(Math.max(n, 2 * this.buf.length)) : this.buf;
+    this.buf.copy(next, 0, pos, this.filled);
+    this.buf = next;
+    this.filled = rest;
+    this.summed = 0;
+    this.fill();
+    this.r = new Reader(this.buf, 0, this.filled, this.maxFieldBytes);
+    return this.filled >= n;
+  }
+
+  /**
+   * Parse one record with `read`, giving the window more bytes when the record runs past it (the
+   * records before the nodes have no cheap size to ask for).
+   */
+  record<T>(read: (r: Reader) => T): T {
+    for (;;) {
+      const start = this.r.pos;
+      try {
+        return read(this.r);
+      } catch (e) {
+        if (!(e instanceof JuteError) || this.ended || !/^truncated/.test(e.message)) throw e;
+        this.r.pos = start;
+        this.ensure(this.filled - start + WINDOW_BYTES);
+      }
+    }
+  }
+
+  /** Everything left in the stream, in the window (the trailer: a few dozen bytes). */
+  drain(): void {
+    while (!this.ended) this.ensure(this.filled - this.r.pos + WINDOW_BYTES);
+  }
+
+  /** Check a checksum over every byte before it, and the "/" after it. */
+  seal(what: string): void {
+    const r = this.r;
+    this.sum = adler32(this.buf, this.sum, this.summed, r.pos);
+    this.summed = r.pos;
+    const stored = r.long();
+    if (stored !== BigInt(this.sum)) {
+      throw new Error(`${what} mismatch: stored 0x${stored.toString(16)}, computed 0x${this.sum.toString(16)}`);
+    }
+    this.summed = r.pos;
+    // The checksum's own bytes count for the next seal (checksum2 covers checksum1).
+    this.sum = adler32(this.buf, this.sum, r.pos - 8, r.pos);
+    const slash = r.ustring();
+    if (slash !== '/') throw new Error(`missing "/" after ${what}`);
+  }
+}
+
 /**
  * parseSnapshot's checks and result, but each node goes from the bytes into the tree as it is
  * read: no SnapshotNode, StatPersisted or data Buffer per node (the data is copied from the file
@@ -135,23 +232,26 @@ export class SnapshotTreeError extends Error {
  * a million znodes this halves the load time and the memory a load peaks at.
  */
 export function parseSnapshotToTree(buf: Buffer, treeOpts: DataTreeOptions = {}, maxFieldBytes = DEFAULT_MAX_RECORD_BYTES): SnapshotTree {
-  const r = new Reader(buf, 0, buf.length, maxFieldBytes);
-  const header = FileHeader.read(r);
+  return parseWindowToTree(new ReadWindow(null, buf, maxFieldBytes), treeOpts, maxFieldBytes);
+}
+
+function parseWindowToTree(win: ReadWindow, treeOpts: DataTreeOptions, maxFieldBytes: number): SnapshotTree {
+  const header = win.record((r) => FileHeader.read(r));
   if (header.magic !== SNAP_MAGIC) {
     throw new Error(`bad magic 0x${(header.magic >>> 0).toString(16)}, expected 0x5a4b534e "ZKSN"`);
   }
   const sessions = new Map<bigint, number>();
-  const sessionCount = r.int();
+  const sessionCount = win.record((r) => r.int());
   if (sessionCount < 0) throw new Error(`negative session count ${sessionCount}`);
   for (let i = 0; i < sessionCount; i++) {
-    const s = SessionEntry.read(r);
+    const s = win.record((r) => SessionEntry.read(r));
     sessions.set(s.id, s.timeOut);
   }
   const acls: Array<[number, ACL[]]> = [];
-  const aclCount = r.int();
+  const aclCount = win.record((r) => r.int());
   if (aclCount < 0) throw new Error(`negative ACL map size ${aclCount}`);
   for (let i = 0; i < aclCount; i++) {
-    const e = ACLMapEntry.read(r);
+    const e = win.record((r) => ACLMapEntry.read(r));
     acls.push([e.index, e.acls ?? []]);
   }
   const tree = DataTree.beginLoad(acls, treeOpts);
@@ -161,6 +261,21 @@ export function parseSnapshotToTree(buf: Buffer, treeOpts: DataTreeOptions = {},
   // aversion (3 x 4), ephemeralOwner (8), pzxid (8).
   const FIXED = 8 + 32 + 12 + 8 + 8;
   for (;;) {
+    // The next record's size, from its two lengths, so that the whole record is in the window.
+    win.ensure(4);
+    let buf = win.buf;
+    let r = win.r;
+    const pathLen = r.remaining() >= 4 ? buf.readInt32BE(r.pos) : -1;
+    if (pathLen >= 0 && pathLen <= maxFieldBytes && win.ensure(4 + pathLen + 4)) {
+      buf = win.buf;
+      r = win.r;
+      const isEnd = pathLen === 1 && buf[r.pos + 4] === 0x2f;
+      const dataLen = buf.readInt32BE(r.pos + 4 + pathLen);
+      if (!isEnd && dataLen > 0 && dataLen <= maxFieldBytes) win.ensure(8 + pathLen + dataLen + FIXED);
+      else if (!isEnd) win.ensure(8 + pathLen + FIXED);
+      buf = win.buf;
+      r = win.r;
+    }
     const path = r.ustring();
     if (path === '/') break;
     if (path === null) throw new Error('null node path');
@@ -192,7 +307,8 @@ export function parseSnapshotToTree(buf: Buffer, treeOpts: DataTreeOptions = {},
       treeError = e as Error;
     }
   }
-  readSeal(r, buf, 'checksum1');
+  win.drain();
+  win.seal('checksum1');
   // Only a file that is intact but describes no valid tree is a tree error (not a damaged file
   // to skip for an older one): the checksum is checked first, as when records came first.
   if (!treeError) {
@@ -204,12 +320,13 @@ export function parseSnapshotToTree(buf: Buffer, treeOpts: DataTreeOptions = {},
   }
   if (treeError) throw new SnapshotTreeError(treeError.message);
   let digest: ZxidDigest | null = null;
+  const r = win.r;
   if (r.remaining() > 0) {
     const zxid = r.longNum();
     const digestVersion = r.int();
     const digestValue = digestVersion >= 2 ? r.long() : BigInt('0x' + (r.ustring() || '0'));
     digest = { zxid, digestVersion, digest: digestValue };
-    readSeal(r, buf, 'checksum2');
+    win.seal('checksum2');
   }
   return { header, sessions, tree, nodeCount, digest };
 }
@@ -222,11 +339,37 @@ export class TreeRebuildError extends StorageError {
 }
 
 /** readSnapshotFile, decoding into a tree (parseSnapshotToTree). */
-export function readSnapshotFileToTree(path: string, treeOpts: DataTreeOptions = {}, maxFieldBytes = DEFAULT_MAX_RECORD_BYTES): SnapshotTree {
-  const bytes = readSnapshotBytes(path);
+export function readSnapshotFileToTree(
+  path: string, treeOpts: DataTreeOptions = {}, maxFieldBytes = DEFAULT_MAX_RECORD_BYTES, windowBytes = WINDOW_BYTES,
+): SnapshotTree {
+  // An uncompressed file is read a window at a time: a 1M-znode snapshot is ~190 MB, which a
+  // whole-file read would hold beside the tree being built from it.
+  if (snapshotCompression(path) !== 'none') return parseFileToTree(path, () => parseSnapshotToTree(readSnapshotBytes(path), treeOpts, maxFieldBytes));
+  let fd: number;
   try {
-    return parseSnapshotToTree(bytes, treeOpts, maxFieldBytes);
+    fd = fs.openSync(path, 'r');
   } catch (e) {
+    throw StorageError.wrap('read snapshot', path, e);
+  }
+  try {
+    const readInto: ReadInto = (into, at) => {
+      try {
+        return fs.readSync(fd, into, at, into.length - at, null);
+      } catch (e) {
+        throw StorageError.wrap('read snapshot', path, e);
+      }
+    };
+    return parseFileToTree(path, () => parseWindowToTree(new ReadWindow(readInto, Buffer.allocUnsafe(windowBytes), maxFieldBytes), treeOpts, maxFieldBytes));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function parseFileToTree(path: string, parse: () => SnapshotTree): SnapshotTree {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof StorageError) throw e;
     if (e instanceof SnapshotTreeError) throw new TreeRebuildError(`${path}: cannot rebuild the tree: ${e.message}`, path);
     throw new StorageError(`${path}: invalid snapshot: ${(e as Error).message}`, path, 'EBADSNAPSHOT');
   }
