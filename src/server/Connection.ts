@@ -19,6 +19,8 @@ export interface ConnectionHost {
   readonly skipACL: boolean;
   /** A watch notification of `frameBytes` (length prefix included) was queued. */
   notificationSent(frameBytes: number): void;
+  /** Hand this connection the notifications of a spread fan-out it is still owed. */
+  deliverPendingNotifications(conn: Connection): void;
 }
 
 
@@ -92,6 +94,8 @@ export class Connection implements Watcher, ClientChannel {
   inflight = 0;
   /** Whether the ConnectRequest carried the trailing readOnly byte. */
   sentReadOnlyFlag = false;
+  /** Watch events fired for this connection and not yet queued on it (WatchManager fan-out). */
+  pendingNotifications = 0;
 
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -265,15 +269,25 @@ export class Connection implements Watcher, ClientChannel {
     this.socket.resume();
   }
 
+  /**
+   * Before any reply: events fired earlier for this connection go out first, so a client
+   * never sees anything of a state after a change before that change's watch event.
+   */
+  private eventsFirst(): void {
+    if (this.pendingNotifications > 0) this.host.deliverPendingNotifications(this);
+  }
+
   /** Queue raw bytes behind this tick's replies. */
   write(b: Buffer): void {
     if (this.closed) return;
+    this.eventsFirst();
     this.outWriter().raw(b);
   }
 
   /** Send ReplyHeader + optional body as one frame; returns its size in bytes. */
   reply<T>(xid: number, zxid: number, err: number, codec?: Codec<T>, body?: T): number {
     if (this.closed) return 0;
+    this.eventsFirst();
     const w = this.outWriter();
     const start = w.pos;
     const at = w.beginFrame();
@@ -287,6 +301,7 @@ export class Connection implements Watcher, ClientChannel {
   /** Send a pre-framed message (ConnectResponse). */
   sendFrame(write: (w: Writer) => void): void {
     if (this.closed) return;
+    this.eventsFirst();
     const w = this.outWriter();
     const at = w.beginFrame();
     write(w);

@@ -142,6 +142,8 @@ export class ZkServer implements ServerView {
     this.tracker = new SessionTracker(config.tickTime, this.startedAt);
     this.fourLetter = new FourLetterWords(this);
     this.watches.onTriggered = (type, n) => this.stats.recordWatchesTriggered(type, n);
+    // Big fan-outs are handed out over turns (issue 10); Connection keeps each client's order.
+    this.watches.defer = (fn) => this.runtime.scheduler.soon(fn);
   }
 
   get maxBuffer(): number {
@@ -195,7 +197,8 @@ export class ZkServer implements ServerView {
       for (const owner of this.db.orphanSessionOwners()) this.pipeline.expire(owner);
     }
     await this.listen();
-    this.pauseMonitor = startEventLoopPauseMonitor((ms) => this.stats.metrics.summary.jvm_pause_time_ms.add(ms));
+    const pauses = (this.pauseMonitor = startEventLoopPauseMonitor((ms) => this.stats.metrics.summary.jvm_pause_time_ms.add(ms)));
+    this.stats.onReset = () => pauses.reset();
     this.running = true;
     this.audit?.serverStart();
     await this.startHttp();
