@@ -59,6 +59,37 @@ function drainFlushes(): void {
   }
 }
 /**
+ * Connections whose peer went away (FIN, reset), closed at most CLOSES_PER_TURN per turn (issue
+ * 10). When 10,000 clients drop together the event loop sees 10,000 EOFs in one poll; closing
+ * each there (ending the socket, dropping its watches and session link) held the loop for
+ * hundreds of ms. In the poll a connection is only queued; the rest is done in slices.
+ */
+const CLOSES_PER_TURN = 500;
+const closeQueue: Connection[] = [];
+let closeHead = 0;
+let closeScheduled = false;
+
+function queueClose(c: Connection): void {
+  closeQueue.push(c);
+  if (!closeScheduled) {
+    closeScheduled = true;
+    setImmediate(drainCloses);
+  }
+}
+
+function drainCloses(): void {
+  const stop = Math.min(closeQueue.length, closeHead + CLOSES_PER_TURN);
+  while (closeHead < stop) closeQueue[closeHead++]!.peerGone();
+  if (closeHead < closeQueue.length) {
+    setImmediate(drainCloses);
+  } else {
+    closeScheduled = false;
+    closeQueue.length = 0;
+    closeHead = 0;
+  }
+}
+
+/**
  * The last notification frame encoded. WatchManager fires every watcher of an event back to back
  * and the bytes (xid -1, zxid -1, type, state, path) are the same for each, so one write of 10,000
  * watches encodes once instead of 10,000 times.
@@ -128,8 +159,27 @@ export class Connection implements Watcher, ClientChannel {
     this.identities = [{ scheme: 'ip', id: remoteAddress }];
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    // The server socket allows half-open connections, so a peer's FIN ('end') is ours to
+    // answer: with the replies already made, in a later turn (see CLOSES_PER_TURN).
+    socket.on('end', () => this.closeSoon());
+    socket.on('error', () => this.closeSoon());
+    socket.on('close', () => this.closeSoon());
+  }
+
+  private closeQueued = false;
+
+  /** The peer is gone or going: close in a later turn, in a slice with others. */
+  private closeSoon(): void {
+    if (this.closed || this.closeQueued) return;
+    this.closeQueued = true;
+    queueClose(this);
+  }
+
+  /** Queued by closeSoon: send what was already answered (if the socket still can), then close. */
+  peerGone(): void {
+    if (this.closed) return;
+    if (this.socket.destroyed) this.close();
+    else this.closeAfterFlush();
   }
 
   private onData(chunk: Buffer): void {
@@ -243,7 +293,7 @@ export class Connection implements Watcher, ClientChannel {
     const shared = this.outShared;
     this.out = null;
     this.outShared = null;
-    if (!w && !shared || this.closed && this.socket.writableEnded) return;
+    if (!w && !shared || this.socket.destroyed || this.closed && this.socket.writableEnded) return;
     if (!this.socket.write(w ? w.view() : shared!)) {
       // The peer is not reading: stop reading its requests until its replies drain, and cut it
       // off if even notifications pile up beyond the bound.
@@ -369,12 +419,14 @@ export class Connection implements Watcher, ClientChannel {
     this.closed = true;
     this.out = null;
     this.outShared = null;
-    if (!this.socket.writableEnded) this.socket.end();
-    // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
-    // would never notice the peer going away.
-    this.socket.resume();
-    // Force the socket down if the peer never reads.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (!this.socket.destroyed) {
+      if (!this.socket.writableEnded) this.socket.end();
+      // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
+      // would never notice the peer going away.
+      this.socket.resume();
+      // Force the socket down if the peer never reads.
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
     this.host.onClose(this);
   }
 }

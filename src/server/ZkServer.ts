@@ -34,6 +34,8 @@ import { startEventLoopPauseMonitor, type PauseMonitor } from '../metrics/EventL
 /** No role yet (a quorum member LOOKING): Apache answers four-letter words with this and serves nothing else. */
 function notServing(s: net.Socket): void {
   s.once('data', () => s.end('This ZooKeeper instance is not currently serving requests\n'));
+  // The client port allows half-open sockets: a peer's FIN is answered here.
+  s.on('end', () => s.end());
   s.on('error', () => s.destroy());
   s.setTimeout(5000, () => s.destroy());
 }
@@ -306,7 +308,8 @@ export class ZkServer implements ServerView {
   }
 
   private async listen(): Promise<void> {
-    const server = net.createServer({ noDelay: true }, (s) => (this.frontRef && this.serving ? this.frontRef.accept(s) : notServing(s)));
+    // allowHalfOpen: a client's FIN is answered by Connection, in slices (issue 10), not by Node.
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => (this.frontRef && this.serving ? this.frontRef.accept(s) : notServing(s)));
     this.tcp = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -139,3 +139,36 @@ test('2,000 recursive watches on a busy subtree, 20 pipelined writes: per-connec
     for (const c of clients) c.close();
   }
 });
+
+test('2,000 connections dropping at once are all closed with their watches; a closeSession sent with a FIN is answered first', async () => {
+  const n = 2000;
+  const clients = await connectMany(n);
+  const leaving = await RawClient.connect(srv.port, { timeout: 40000 });
+  leaving.requestTimeoutMs = WAIT_MS;
+  try {
+    assert.equal((await clients[0]!.request(OpCode.create, CreateRequest, { path: '/drop', data: Buffer.alloc(0), acl: OPEN, flags: 0 })).err, 0);
+    const regs = await Promise.all(clients.map((c) => c.request(OpCode.getData, GetDataRequest, { path: '/drop', watch: true })));
+    assert.ok(regs.every((r) => r.err === 0));
+    assert.ok(srv.server.watches.totalWatches >= n);
+    const before = srv.server.connections.size;
+    // The session's last request and the FIN in one go: the reply still comes, then the close.
+    const bye = leaving.request(OpCode.closeSession);
+    leaving.sock.end();
+    for (const c of clients) c.close();
+    const r = await bye;
+    assert.equal(r.err, 0);
+    assert.ok(await leaving.waitClosed(WAIT_MS), 'the server closes after answering');
+    await until('every dropped connection closed', () => srv.server.connections.size <= before - n - 1);
+    await until('their watches dropped', () => srv.server.watches.totalWatches === 0);
+    // Still serving: a new client gets a session and an answer.
+    const after = await RawClient.connect(srv.port, { timeout: 40000 });
+    try {
+      assert.equal((await after.request(OpCode.getData, GetDataRequest, { path: '/drop', watch: false })).err, 0);
+    } finally {
+      after.close();
+    }
+  } finally {
+    for (const c of clients) c.close();
+    leaving.close();
+  }
+});
