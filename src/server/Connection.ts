@@ -59,6 +59,33 @@ function drainFlushes(): void {
   }
 }
 /**
+ * Requests handled per turn across all connections (issue 10). When 10,000 clients each send a
+ * request at once, one poll of the event loop reads all of them; handling them there too held
+ * the loop for hundreds of ms. Past this many in a turn, a connection keeps what it read and is
+ * queued to go on in the next turn, in order, so each connection's requests keep their order.
+ */
+const FRAMES_PER_TURN = 500;
+let framesThisTurn = 0;
+const parseQueue: Connection[] = [];
+let parseHead = 0;
+
+function countFrame(): void {
+  if (framesThisTurn++ === 0) setImmediate(newTurn);
+}
+
+function newTurn(): void {
+  framesThisTurn = 0;
+  while (parseHead < parseQueue.length && framesThisTurn < FRAMES_PER_TURN) parseQueue[parseHead++]!.parseQueued();
+  if (parseHead < parseQueue.length) {
+    // Budget spent: countFrame has scheduled the next turn; if nothing was counted, do it here.
+    if (framesThisTurn === 0) setImmediate(newTurn);
+  } else {
+    parseQueue.length = 0;
+    parseHead = 0;
+  }
+}
+
+/**
  * Connections whose peer went away (FIN, reset), closed at most CLOSES_PER_TURN per turn (issue
  * 10). When 10,000 clients drop together the event loop sees 10,000 EOFs in one poll; closing
  * each there (ending the socket, dropping its watches and session link) held the loop for
@@ -175,11 +202,20 @@ export class Connection implements Watcher, ClientChannel {
     queueClose(this);
   }
 
-  /** Queued by closeSoon: send what was already answered (if the socket still can), then close. */
+  /**
+   * Queued by closeSoon. A peer that sent requests and then its FIN (a closeSession in the same
+   * segment, say) gets their replies first: the close waits until what it sent is handled and
+   * answered (bounded by the session timeout, ClientFront.tick). A reset socket closes at once.
+   */
   peerGone(): void {
     if (this.closed) return;
-    if (this.socket.destroyed) this.close();
-    else this.closeAfterFlush();
+    if (this.socket.destroyed) return this.close();
+    if (this.parseWaiting || this.inflight > 0) {
+      this.closeQueued = false;
+      setTimeout(() => this.closeSoon(), 5).unref();
+      return;
+    }
+    this.closeAfterFlush();
   }
 
   private onData(chunk: Buffer): void {
@@ -195,15 +231,29 @@ export class Connection implements Watcher, ClientChannel {
     return (this.out?.pos ?? 0) + (this.outShared?.length ?? 0) + this.socket.writableLength;
   }
 
+  /** Waiting in parseQueue for a turn with request budget left. */
+  private parseWaiting = false;
+
+  /** Its turn in parseQueue. */
+  parseQueued(): void {
+    this.parseWaiting = false;
+    this.parse();
+  }
+
   /** Handle every whole frame received, unless the peer is not reading what we answer. */
   private parse(): void {
-    if (this.pendingBytes < this.needBytes || this.pausedFor.has('output')) return;
+    if (this.pendingBytes < this.needBytes || this.pausedFor.has('output') || this.parseWaiting) return;
     const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.needBytes = 4;
     let off = 0;
     while (buf.length - off >= 4 && !this.closed) {
+      if (framesThisTurn >= FRAMES_PER_TURN) {
+        this.parseWaiting = true;
+        parseQueue.push(this);
+        break;
+      }
       if (!this.handshakeStarted && off === 0 && this.packetsReceived === 0) {
         const word = buf.toString('latin1', 0, 4);
         if (this.host.isFourLetterWord(word)) {
@@ -232,6 +282,7 @@ export class Connection implements Watcher, ClientChannel {
       }
       const frame = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
+      countFrame();
       this.packetsReceived++;
       this.host.onFrame(this, frame);
     }
