@@ -172,3 +172,30 @@ test('2,000 connections dropping at once are all closed with their watches; a cl
     leaving.close();
   }
 });
+
+test('3 pipelined requests from each of 2,000 connections at once: past the per-turn budget, every connection is answered in order', async () => {
+  const n = 2000;
+  const clients = await connectMany(n);
+  try {
+    assert.equal((await clients[0]!.request(OpCode.create, CreateRequest, { path: '/burst', data: Buffer.alloc(0), acl: OPEN, flags: 0 })).err, 0);
+    const made = await Promise.all(clients.map((c, i) => c.request(OpCode.create, CreateRequest, { path: `/burst/n${i}`, data: Buffer.from('a'), acl: OPEN, flags: 0 })));
+    assert.ok(made.every((r) => r.err === 0));
+    const base = clients.map((c) => c.arrivals.length);
+    // All sent in one go: 6,000 requests arrive together, far more than one turn handles.
+    const all = clients.map((c, i) => [
+      c.request(OpCode.getData, GetDataRequest, { path: `/burst/n${i}`, watch: false }),
+      c.request(OpCode.setData, SetDataRequest, { path: `/burst/n${i}`, data: Buffer.from(`b${i}`), version: -1 }),
+      c.request(OpCode.getData, GetDataRequest, { path: `/burst/n${i}`, watch: false }),
+    ]);
+    const replies = await Promise.all(all.map((rs) => Promise.all(rs)));
+    clients.forEach((c, i) => {
+      const [r1, r2, r3] = replies[i]!;
+      assert.deepEqual(c.arrivals.slice(base[i]).map((a) => a.xid), [r1!.xid, r2!.xid, r3!.xid], `client ${i}: replies in request order`);
+      assert.equal(GetDataResponse.read(r1!.body).data?.toString(), 'a');
+      assert.equal(r2!.err, 0);
+      assert.equal(GetDataResponse.read(r3!.body).data?.toString(), `b${i}`, `client ${i}: the read behind the write sees it`);
+    });
+  } finally {
+    for (const c of clients) c.close();
+  }
+});
