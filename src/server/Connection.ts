@@ -210,7 +210,9 @@ export class Connection implements Watcher, ClientChannel {
   peerGone(): void {
     if (this.closed) return;
     if (this.socket.destroyed) return this.close();
-    if (this.parseWaiting || this.inflight > 0) {
+    // A four-letter word's answer closes the connection once written (FourLetterWords.run).
+    if (this.pausedFor.has('4lw')) return;
+    if (this.parseWaiting || this.inflight > 0 || (this.handshakeStarted && !this.established)) {
       this.closeQueued = false;
       setTimeout(() => this.closeSoon(), 5).unref();
       return;

@@ -2,6 +2,7 @@
 // sockets every client still sees a watch event before its own reply to the write that fired it
 // and before any later read, each connection's events stay in zxid order, and none is lost.
 import { test, before, after } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../support/OurServer.js';
 import { RawClient } from '../support/RawClient.js';
@@ -198,4 +199,39 @@ test('3 pipelined requests from each of 2,000 connections at once: past the per-
   } finally {
     for (const c of clients) c.close();
   }
+});
+
+test('a four-letter word and a handshake sent with a FIN are still answered (the client port is half-open)', async () => {
+  for (const word of ['ruok', 'mntr', 'srvr']) {
+    const out = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(srv.port, '127.0.0.1', () => s.end(word));
+      let text = '';
+      s.on('data', (d) => (text += d.toString('latin1')));
+      s.on('close', () => resolve(text));
+      s.on('error', reject);
+    });
+    if (word === 'ruok') assert.equal(out, 'imok');
+    else assert.match(out, word === 'mntr' ? /^zk_version\t/m : /^Zookeeper version: /m, `${word} answered in full`);
+  }
+  // A ConnectRequest then a FIN: the session is still created and the ConnectResponse sent.
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const s = net.connect(srv.port, '127.0.0.1', () => {
+      const body = Buffer.alloc(4 + 8 + 4 + 8 + 4 + 16);
+      body.writeInt32BE(0, 0); // protocol version
+      body.writeBigInt64BE(0n, 4); // last zxid seen
+      body.writeInt32BE(10000, 12); // timeout
+      body.writeBigInt64BE(0n, 16); // session id
+      body.writeInt32BE(16, 24); // password length
+      const frame = Buffer.alloc(4 + body.length);
+      frame.writeInt32BE(body.length, 0);
+      body.copy(frame, 4);
+      s.end(frame);
+    });
+    const chunks: Buffer[] = [];
+    s.on('data', (d) => chunks.push(d));
+    s.on('close', () => resolve(Buffer.concat(chunks)));
+    s.on('error', reject);
+  });
+  assert.ok(reply.length >= 4 + 36, `ConnectResponse received (${reply.length} bytes)`);
+  assert.notEqual(reply.readBigInt64BE(4 + 8), 0n, 'a session id was given');
 });
