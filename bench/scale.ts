@@ -8,7 +8,7 @@
 //   fanout: --fanout sessions (one connection each) each send a request at once, watch one node
 //   (one setData fires them all), watch a 1,000-node subtree recursively (one write deep inside
 //   fires them all), then every connection drops so all sessions expire together (--shapes
-//   none: only this). `--cpu-prof DIR` profiles our server.
+//   none: only this). SCALE_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server.
 // For each server and shape: a fresh server, the tree built with pipelined creates over several
 // connections, RSS once settled, then a restart on the same data dir: time from exec to the
 // first answered getData, and RSS after the reload. The longest stall is ours measured inside
