@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { Writer, Reader } from '../src/jute/archive.js';
 import {
+  AddWatchRequest,
   ConnectRequest,
   ConnectResponse,
   CreateRequest,
@@ -175,6 +176,11 @@ export class BenchClient {
   /** getData leaving a data watch on the node. */
   getDataWatch(path: string, done: Done): void {
     this.send(OpCode.getData, (w) => GetDataRequest.write(w, { path, watch: true }), done);
+  }
+
+  /** addWatch PERSISTENT_RECURSIVE (mode 1): every change under `path` notifies this session. */
+  addRecursiveWatch(path: string, done: Done): void {
+    this.send(OpCode.addWatch, (w) => AddWatchRequest.write(w, { path, mode: 1 }), done);
   }
 
   setData(path: string, data: Buffer, done: Done): void {

@@ -5,8 +5,10 @@
 // Shapes (N = --scale-nodes):
 //   flat: N znodes of 100 B, 1000 per parent (/scale/p<i>/c<j>)
 //   wide: N/10 znodes of 1 KB, parents with 100 children each (/scale/p<i>/c<j>, parents 1 KB too)
-//   fanout: --fanout sessions (one connection each) watch one node; one setData fires them all,
-//   then every connection drops so all sessions expire together (--shapes none: only this)
+//   fanout: --fanout sessions (one connection each) each send a request at once, watch one node
+//   (one setData fires them all), watch a 1,000-node subtree recursively (one write deep inside
+//   fires them all), then every connection drops so all sessions expire together (--shapes
+//   none: only this). SCALE_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles our server.
 // For each server and shape: a fresh server, the tree built with pipelined creates over several
 // connections, RSS once settled, then a restart on the same data dir: time from exec to the
 // first answered getData, and RSS after the reload. The longest stall is ours measured inside
@@ -257,10 +259,14 @@ interface FanoutResult {
   connectS: number;
   /** From the setData to the last of the N notifications received. */
   notifyMs: number;
+  /** Same, for one write under a subtree every session watches recursively. */
+  recursiveNotifyMs: number;
   /** From dropping every connection to the server reporting no session left. */
   expireS: number;
   /** ours: longest event-loop stall (ms) in each phase; apache: longest GC pause over the run. */
+  stallRequestsMs: number;
   stallNotifyMs: number;
+  stallRecursiveMs: number;
   /** While the server handles N connections closing at once (before any session expires). */
   stallDropMs: number;
   stallExpireMs: number;
@@ -275,10 +281,16 @@ async function untilTrue(what: string, cond: () => boolean | Promise<boolean>, t
   }
 }
 
+/** Children of the busy subtree of the recursive-watch phase: /busy/p<i>/c<j>. */
+const BUSY_PARENTS = 10;
+const BUSY_CHILDREN = 100;
+
 /**
- * N connections, each with a session watching /fan: one setData fires N watches; then every
- * connection is dropped at once so that N sessions expire together. Sessions time out after
- * 30 s (pings keep them alive while connected).
+ * N connections, each with a session. Phases, each measured apart (srst, then the phase, then
+ * mntr): one request from every connection at once (getData leaving a watch on /fan); one
+ * setData on /fan firing the N watches; every session adding a recursive watch on /busy (a
+ * subtree of 1,000 nodes) and one setData deep inside it firing all N; every connection dropped
+ * at once; the N sessions expiring together (30 s after their last ping).
  */
 async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
   const work = makeTempDir(`scale-fan-${r.label}-`);
@@ -287,9 +299,34 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
   const s = await r.start({ port, startTimeoutMs: 120_000 }, gc);
   const label = `${r.label} fanout`;
   const clients: BenchClient[] = [];
+  // Each session pings every 3 s, the sessions spread over those 3 s as real clients' are (they
+  // connect at different times): 10,000 pings in one burst would be a storm of its own, landing
+  // in whichever phase is being measured.
+  const PING_SLICES = 30;
+  let pingSlice = 0;
   const pinger = setInterval(() => {
-    for (const c of clients) c.ping();
-  }, 3000);
+    for (let i = pingSlice; i < clients.length; i += PING_SLICES) clients[i]!.ping();
+    pingSlice = (pingSlice + 1) % PING_SLICES;
+  }, 3000 / PING_SLICES);
+  /** srst, run the phase, let the period of the pause monitor close, read the longest stall. */
+  const measured = async (phase: () => Promise<void>): Promise<number> => {
+    await fourLetterWord(s.host, s.port, 'srst', 10000);
+    await phase();
+    await sleep(1500);
+    return r.pauseMs(s, gc);
+  };
+  let received = 0;
+  let lastAt = 0;
+  /** Fires one setData and waits for `expect` notifications; returns the ms to the last one. */
+  const fire = async (p: string, expect: number): Promise<number> => {
+    received = 0;
+    const c0 = clients[0]!;
+    const t1 = Date.now();
+    const serr = await c0.call((d) => c0.setData(p, Buffer.from('1'), d));
+    if (serr !== 0) throw new Error(`setData ${p}: err ${serr}`);
+    await untilTrue(`${expect} notifications (have ${received})`, () => received >= expect, 120_000);
+    return lastAt - t1;
+  };
   try {
     log(`${label}: opening ${n} sessions on port ${port}`);
     const t0 = Date.now();
@@ -299,49 +336,66 @@ async function runFanout(r: Runner, n: number): Promise<FanoutResult> {
       if ((i / 500) % 4 === 3) log(`  ${label}: ${clients.length}/${n} connected`);
     }
     const connectS = (Date.now() - t0) / 1000;
-    const c0 = clients[0]!;
-    const cerr = await c0.call((d) => c0.create('/fan', Buffer.from('0'), d));
-    if (cerr !== 0 && cerr !== -110) throw new Error(`create /fan: err ${cerr}`);
-    const errs = await Promise.all(clients.map((c) => c.call((d) => c.getDataWatch('/fan', d))));
-    const bad = errs.filter((e) => e !== 0).length;
-    // A loaded server may lose a few sessions on the way; the figures are for those watching.
-    if (bad > n / 100) throw new Error(`${bad} getData with watch failed`);
-    const watching = n - bad;
-    log(`${label}: ${n} sessions connected in ${connectS.toFixed(1)} s, ${watching} watching /fan${bad ? ` (${bad} failed)` : ''}; firing`);
-    await fourLetterWord(s.host, s.port, 'srst', 10000);
-    let received = 0;
-    let lastAt = 0;
     for (const c of clients) {
       c.onWatchEvent = () => {
         received++;
         lastAt = Date.now();
       };
     }
-    const t1 = Date.now();
-    const serr = await c0.call((d) => c0.setData('/fan', Buffer.from('1'), d));
-    if (serr !== 0) throw new Error(`setData /fan: err ${serr}`);
-    await untilTrue(`${watching} notifications (have ${received})`, () => received >= watching, 120_000);
-    const notifyMs = lastAt - t1;
-    await sleep(1500);
-    const stallNotify = await r.pauseMs(s, gc);
+    const c0 = clients[0]!;
+    const cerr = await c0.call((d) => c0.create('/fan', Buffer.from('0'), d));
+    if (cerr !== 0 && cerr !== -110) throw new Error(`create /fan: err ${cerr}`);
+    const busy = ['/busy', ...Array.from({ length: BUSY_PARENTS }, (_, i) => `/busy/p${i}`)];
+    for (let i = 0; i < BUSY_PARENTS; i++) for (let j = 0; j < BUSY_CHILDREN; j++) busy.push(`/busy/p${i}/c${j}`);
+    for (const p of busy) {
+      const e = await c0.call((d) => c0.create(p, Buffer.alloc(0), d));
+      if (e !== 0 && e !== -110) throw new Error(`create ${p}: err ${e}`);
+    }
+    let errs: number[] = [];
+    const stallRequests = await measured(async () => {
+      errs = await Promise.all(clients.map((c) => c.call((d) => c.getDataWatch('/fan', d))));
+    });
+    const bad = errs.filter((e) => e !== 0).length;
+    // A loaded server may lose a few sessions on the way; the figures are for those watching.
+    if (bad > n / 100) throw new Error(`${bad} getData with watch failed`);
+    const watching = n - bad;
+    log(`${label}: ${n} sessions connected in ${connectS.toFixed(1)} s, ${watching} watching /fan${bad ? ` (${bad} failed)` : ''}; firing`);
+    let notifyMs = 0;
+    const stallNotify = await measured(async () => {
+      notifyMs = await fire('/fan', watching);
+    });
     const rss = rssMB(s.pid);
-    log(`${label}: ${received} notifications in ${notifyMs} ms; dropping every connection`);
+    log(`${label}: ${watching} notifications in ${notifyMs} ms; every session adds a recursive watch on /busy (${busy.length} nodes)`);
+    const rerrs = await Promise.all(clients.map((c) => c.call((d) => c.addRecursiveWatch('/busy', d))));
+    const recursive = rerrs.filter((e) => e === 0).length;
+    if (recursive < watching) throw new Error(`${watching - recursive} addWatch failed`);
+    let recursiveNotifyMs = 0;
+    const stallRecursive = await measured(async () => {
+      recursiveNotifyMs = await fire(`/busy/p${BUSY_PARENTS - 1}/c${BUSY_CHILDREN - 1}`, recursive);
+    });
+    log(`${label}: one write under /busy → ${recursive} notifications in ${recursiveNotifyMs} ms; dropping every connection`);
     clearInterval(pinger);
-    await fourLetterWord(s.host, s.port, 'srst', 10000);
-    const t2 = Date.now();
-    for (const c of clients) c.destroy();
-    clients.length = 0;
+    let t2 = 0;
     // Sessions time out 30 s after their last ping: the connections' closes are handled well
     // before any expires, so the two are measured apart.
-    await sleep(4000);
-    const stallDrop = await r.pauseMs(s, gc);
-    await fourLetterWord(s.host, s.port, 'srst', 10000);
-    await untilTrue('every session to expire', async () => (await mntrValue(s, 'global_sessions')) === 0, 180_000);
+    const stallDrop = await measured(async () => {
+      t2 = Date.now();
+      for (const c of clients) c.destroy();
+      clients.length = 0;
+      await sleep(2500);
+    });
+    const stallExpire = await measured(async () => {
+      await untilTrue('every session to expire', async () => (await mntrValue(s, 'global_sessions')) === 0, 180_000);
+    });
     const expireS = (Date.now() - t2) / 1000;
-    await sleep(1500);
-    const stallExpire = await r.pauseMs(s, gc);
-    log(`${label}: sessions expired ${expireS.toFixed(1)} s after the drop; longest stall notifying ${stallNotify}, closing ${stallDrop}, expiring ${stallExpire} ms`);
-    return { sessions: watching, connectS, notifyMs, expireS, stallNotifyMs: stallNotify, stallDropMs: stallDrop, stallExpireMs: stallExpire, rssMB: rss };
+    log(
+      `${label}: sessions expired ${expireS.toFixed(1)} s after the drop; longest stall: ${n} requests at once ${stallRequests}, ` +
+        `notifying ${stallNotify}, recursive ${stallRecursive}, closing ${stallDrop}, expiring ${stallExpire} ms`,
+    );
+    return {
+      sessions: watching, connectS, notifyMs, recursiveNotifyMs, expireS, stallRequestsMs: stallRequests, stallNotifyMs: stallNotify,
+      stallRecursiveMs: stallRecursive, stallDropMs: stallDrop, stallExpireMs: stallExpire, rssMB: rss,
+    };
   } finally {
     clearInterval(pinger);
     for (const c of clients) c.destroy();
@@ -403,8 +457,11 @@ export async function runScale(): Promise<void> {
     log(`| connect all, s | ${fmt(fa?.connectS, 1)} | ${fmt(fo?.connectS, 1)} |`);
     log(`| RSS with them connected, MB | ${fmt(fa?.rssMB)} | ${fmt(fo?.rssMB)} |`);
     log(`| one setData → last of the watch notifications, ms | ${fmt(fa?.notifyMs)} | ${fmt(fo?.notifyMs)} |`);
+    log(`| one setData under a recursively watched subtree → last notification, ms | ${fmt(fa?.recursiveNotifyMs)} | ${fmt(fo?.recursiveNotifyMs)} |`);
     log(`| drop all → every session expired, s | ${fmt(fa?.expireS, 1)} | ${fmt(fo?.expireS, 1)} |`);
-    log(`| longest pause while notifying: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallNotifyMs, 1)} | ${fmt(fo?.stallNotifyMs)} |`);
+    log(`| longest pause while every connection sends a request at once: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallRequestsMs, 1)} | ${fmt(fo?.stallRequestsMs)} |`);
+    log(`| longest pause while notifying N one-shot watches: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallNotifyMs, 1)} | ${fmt(fo?.stallNotifyMs)} |`);
+    log(`| longest pause while notifying N recursive watches: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallRecursiveMs, 1)} | ${fmt(fo?.stallRecursiveMs)} |`);
     log(`| longest pause while N connections close: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallDropMs, 1)} | ${fmt(fo?.stallDropMs)} |`);
     log(`| longest pause while N sessions expire: apache GC (whole run) / ours event loop, ms | ${fmt(fa?.stallExpireMs, 1)} | ${fmt(fo?.stallExpireMs)} |`);
   }

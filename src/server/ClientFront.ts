@@ -108,6 +108,10 @@ export class ClientFront implements ConnectionHost {
     this.stats.recordNotification(frameBytes);
   }
 
+  deliverPendingNotifications(conn: Connection): void {
+    this.pipeline.watches.deliverPending(conn);
+  }
+
   isFourLetterWord(word: string): boolean {
     return this.hooks.isFourLetterWord(word);
   }

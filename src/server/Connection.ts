@@ -19,6 +19,8 @@ export interface ConnectionHost {
   readonly skipACL: boolean;
   /** A watch notification of `frameBytes` (length prefix included) was queued. */
   notificationSent(frameBytes: number): void;
+  /** Hand this connection the notifications of a spread fan-out it is still owed. */
+  deliverPendingNotifications(conn: Connection): void;
 }
 
 
@@ -57,6 +59,64 @@ function drainFlushes(): void {
   }
 }
 /**
+ * Requests handled per turn across all connections (issue 10). When 10,000 clients each send a
+ * request at once, one poll of the event loop reads all of them; handling them there too held
+ * the loop for hundreds of ms. Past this many in a turn, a connection keeps what it read and is
+ * queued to go on in the next turn, in order, so each connection's requests keep their order.
+ */
+const FRAMES_PER_TURN = 500;
+let framesThisTurn = 0;
+const parseQueue: Connection[] = [];
+let parseHead = 0;
+
+function countFrame(): void {
+  if (framesThisTurn++ === 0) setImmediate(newTurn);
+}
+
+function newTurn(): void {
+  framesThisTurn = 0;
+  while (parseHead < parseQueue.length && framesThisTurn < FRAMES_PER_TURN) parseQueue[parseHead++]!.parseQueued();
+  if (parseHead < parseQueue.length) {
+    // Budget spent: countFrame has scheduled the next turn; if nothing was counted, do it here.
+    if (framesThisTurn === 0) setImmediate(newTurn);
+  } else {
+    parseQueue.length = 0;
+    parseHead = 0;
+  }
+}
+
+/**
+ * Connections whose peer went away (FIN, reset), closed at most CLOSES_PER_TURN per turn (issue
+ * 10). When 10,000 clients drop together the event loop sees 10,000 EOFs in one poll; closing
+ * each there (ending the socket, dropping its watches and session link) held the loop for
+ * hundreds of ms. In the poll a connection is only queued; the rest is done in slices.
+ */
+const CLOSES_PER_TURN = 500;
+const closeQueue: Connection[] = [];
+let closeHead = 0;
+let closeScheduled = false;
+
+function queueClose(c: Connection): void {
+  closeQueue.push(c);
+  if (!closeScheduled) {
+    closeScheduled = true;
+    setImmediate(drainCloses);
+  }
+}
+
+function drainCloses(): void {
+  const stop = Math.min(closeQueue.length, closeHead + CLOSES_PER_TURN);
+  while (closeHead < stop) closeQueue[closeHead++]!.peerGone();
+  if (closeHead < closeQueue.length) {
+    setImmediate(drainCloses);
+  } else {
+    closeScheduled = false;
+    closeQueue.length = 0;
+    closeHead = 0;
+  }
+}
+
+/**
  * The last notification frame encoded. WatchManager fires every watcher of an event back to back
  * and the bytes (xid -1, zxid -1, type, state, path) are the same for each, so one write of 10,000
  * watches encodes once instead of 10,000 times.
@@ -92,6 +152,8 @@ export class Connection implements Watcher, ClientChannel {
   inflight = 0;
   /** Whether the ConnectRequest carried the trailing readOnly byte. */
   sentReadOnlyFlag = false;
+  /** Watch events fired for this connection and not yet queued on it (WatchManager fan-out). */
+  pendingNotifications = 0;
 
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -124,8 +186,38 @@ export class Connection implements Watcher, ClientChannel {
     this.identities = [{ scheme: 'ip', id: remoteAddress }];
     socket.setNoDelay(true);
     socket.on('data', (d) => this.onData(d));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    // The server socket allows half-open connections, so a peer's FIN ('end') is ours to
+    // answer: with the replies already made, in a later turn (see CLOSES_PER_TURN).
+    socket.on('end', () => this.closeSoon());
+    socket.on('error', () => this.closeSoon());
+    socket.on('close', () => this.closeSoon());
+  }
+
+  private closeQueued = false;
+
+  /** The peer is gone or going: close in a later turn, in a slice with others. */
+  private closeSoon(): void {
+    if (this.closed || this.closeQueued) return;
+    this.closeQueued = true;
+    queueClose(this);
+  }
+
+  /**
+   * Queued by closeSoon. A peer that sent requests and then its FIN (a closeSession in the same
+   * segment, say) gets their replies first: the close waits until what it sent is handled and
+   * answered (bounded by the session timeout, ClientFront.tick). A reset socket closes at once.
+   */
+  peerGone(): void {
+    if (this.closed) return;
+    if (this.socket.destroyed) return this.close();
+    // A four-letter word's answer closes the connection once written (FourLetterWords.run).
+    if (this.pausedFor.has('4lw')) return;
+    if (this.parseWaiting || this.inflight > 0 || (this.handshakeStarted && !this.established)) {
+      this.closeQueued = false;
+      setTimeout(() => this.closeSoon(), 5).unref();
+      return;
+    }
+    this.closeAfterFlush();
   }
 
   private onData(chunk: Buffer): void {
@@ -141,15 +233,29 @@ export class Connection implements Watcher, ClientChannel {
     return (this.out?.pos ?? 0) + (this.outShared?.length ?? 0) + this.socket.writableLength;
   }
 
+  /** Waiting in parseQueue for a turn with request budget left. */
+  private parseWaiting = false;
+
+  /** Its turn in parseQueue. */
+  parseQueued(): void {
+    this.parseWaiting = false;
+    this.parse();
+  }
+
   /** Handle every whole frame received, unless the peer is not reading what we answer. */
   private parse(): void {
-    if (this.pendingBytes < this.needBytes || this.pausedFor.has('output')) return;
+    if (this.pendingBytes < this.needBytes || this.pausedFor.has('output') || this.parseWaiting) return;
     const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     this.needBytes = 4;
     let off = 0;
     while (buf.length - off >= 4 && !this.closed) {
+      if (framesThisTurn >= FRAMES_PER_TURN) {
+        this.parseWaiting = true;
+        parseQueue.push(this);
+        break;
+      }
       if (!this.handshakeStarted && off === 0 && this.packetsReceived === 0) {
         const word = buf.toString('latin1', 0, 4);
         if (this.host.isFourLetterWord(word)) {
@@ -178,6 +284,7 @@ export class Connection implements Watcher, ClientChannel {
       }
       const frame = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
+      countFrame();
       this.packetsReceived++;
       this.host.onFrame(this, frame);
     }
@@ -239,7 +346,7 @@ export class Connection implements Watcher, ClientChannel {
     const shared = this.outShared;
     this.out = null;
     this.outShared = null;
-    if (!w && !shared || this.closed && this.socket.writableEnded) return;
+    if (!w && !shared || this.socket.destroyed || this.closed && this.socket.writableEnded) return;
     if (!this.socket.write(w ? w.view() : shared!)) {
       // The peer is not reading: stop reading its requests until its replies drain, and cut it
       // off if even notifications pile up beyond the bound.
@@ -265,15 +372,25 @@ export class Connection implements Watcher, ClientChannel {
     this.socket.resume();
   }
 
+  /**
+   * Before any reply: events fired earlier for this connection go out first, so a client
+   * never sees anything of a state after a change before that change's watch event.
+   */
+  private eventsFirst(): void {
+    if (this.pendingNotifications > 0) this.host.deliverPendingNotifications(this);
+  }
+
   /** Queue raw bytes behind this tick's replies. */
   write(b: Buffer): void {
     if (this.closed) return;
+    this.eventsFirst();
     this.outWriter().raw(b);
   }
 
   /** Send ReplyHeader + optional body as one frame; returns its size in bytes. */
   reply<T>(xid: number, zxid: number, err: number, codec?: Codec<T>, body?: T): number {
     if (this.closed) return 0;
+    this.eventsFirst();
     const w = this.outWriter();
     const start = w.pos;
     const at = w.beginFrame();
@@ -287,6 +404,7 @@ export class Connection implements Watcher, ClientChannel {
   /** Send a pre-framed message (ConnectResponse). */
   sendFrame(write: (w: Writer) => void): void {
     if (this.closed) return;
+    this.eventsFirst();
     const w = this.outWriter();
     const at = w.beginFrame();
     write(w);
@@ -354,12 +472,14 @@ export class Connection implements Watcher, ClientChannel {
     this.closed = true;
     this.out = null;
     this.outShared = null;
-    if (!this.socket.writableEnded) this.socket.end();
-    // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
-    // would never notice the peer going away.
-    this.socket.resume();
-    // Force the socket down if the peer never reads.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    if (!this.socket.destroyed) {
+      if (!this.socket.writableEnded) this.socket.end();
+      // Read on (and discard) until the peer's FIN, even if reading was paused: a paused socket
+      // would never notice the peer going away.
+      this.socket.resume();
+      // Force the socket down if the peer never reads.
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
     this.host.onClose(this);
   }
 }

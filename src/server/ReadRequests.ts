@@ -144,6 +144,8 @@ function setWatches(ctx: ReadContext, conn: ClientChannel, type: number, xid: nu
     : { ...SetWatches.read(r), persistentWatches: [] as string[], persistentRecursiveWatches: [] as string[] };
   const rel = q.relativeZxid;
   const { tree, watches } = ctx;
+  // Events still owed to this connection come before the ones fired here.
+  watches.deliverPending(conn);
   for (const p of q.dataWatches) {
     const n = tree.get(p);
     if (!n) conn.notify(EventType.NodeDeleted, p);

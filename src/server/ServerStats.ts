@@ -364,8 +364,12 @@ export class ServerStats {
     return Date.now() - this.startedAt;
   }
 
+  /** Told of every srst (the event-loop pause monitor forgets the period under way). */
+  onReset: (() => void) | null = null;
+
   /** srst: latency, packet counts, response sizes and every counter and summary. */
   reset(): void {
+    this.onReset?.();
     this.packetsReceived = 0;
     this.packetsSent = 0;
     this.requestLatency.reset();

@@ -34,6 +34,8 @@ import { startEventLoopPauseMonitor, type PauseMonitor } from '../metrics/EventL
 /** No role yet (a quorum member LOOKING): Apache answers four-letter words with this and serves nothing else. */
 function notServing(s: net.Socket): void {
   s.once('data', () => s.end('This ZooKeeper instance is not currently serving requests\n'));
+  // The client port allows half-open sockets: a peer's FIN is answered here.
+  s.on('end', () => s.end());
   s.on('error', () => s.destroy());
   s.setTimeout(5000, () => s.destroy());
 }
@@ -142,6 +144,8 @@ export class ZkServer implements ServerView {
     this.tracker = new SessionTracker(config.tickTime, this.startedAt);
     this.fourLetter = new FourLetterWords(this);
     this.watches.onTriggered = (type, n) => this.stats.recordWatchesTriggered(type, n);
+    // Big fan-outs are handed out over turns (issue 10); Connection keeps each client's order.
+    this.watches.defer = (fn) => this.runtime.scheduler.soon(fn);
   }
 
   get maxBuffer(): number {
@@ -195,7 +199,8 @@ export class ZkServer implements ServerView {
       for (const owner of this.db.orphanSessionOwners()) this.pipeline.expire(owner);
     }
     await this.listen();
-    this.pauseMonitor = startEventLoopPauseMonitor((ms) => this.stats.metrics.summary.jvm_pause_time_ms.add(ms));
+    const pauses = (this.pauseMonitor = startEventLoopPauseMonitor((ms) => this.stats.metrics.summary.jvm_pause_time_ms.add(ms)));
+    this.stats.onReset = () => pauses.reset();
     this.running = true;
     this.audit?.serverStart();
     await this.startHttp();
@@ -303,7 +308,8 @@ export class ZkServer implements ServerView {
   }
 
   private async listen(): Promise<void> {
-    const server = net.createServer({ noDelay: true }, (s) => (this.frontRef && this.serving ? this.frontRef.accept(s) : notServing(s)));
+    // allowHalfOpen: a client's FIN is answered by Connection, in slices (issue 10), not by Node.
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => (this.frontRef && this.serving ? this.frontRef.accept(s) : notServing(s)));
     this.tcp = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

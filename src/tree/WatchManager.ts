@@ -12,7 +12,31 @@ export interface Watcher {
   notify(type: number, path: string): void;
   /** Whether this watcher may see events governed by `acl` (READ). */
   canRead(acl: ACL[]): boolean;
+  /**
+   * Notifications fired for this watcher but not yet handed to notify() (a fan-out spread over
+   * turns). While above 0, the watcher must call WatchManager.deliverPending(this) before it
+   * sends anything else, so that nothing after the change reaches its client before the event.
+   */
+  pendingNotifications?: number;
 }
+
+/** A fired event whose watchers are being notified over several turns. */
+interface FanOut {
+  type: number;
+  path: string;
+  acl: ACL[];
+  /** null where deliverPending already handed the event over. */
+  watchers: Array<Watcher | null>;
+  /** Next watcher to notify. */
+  next: number;
+}
+
+/**
+ * Watchers notified per turn once a fan-out is spread (issue 10). One notification costs about a
+ * microsecond here, the socket write that follows it more (see Connection's FLUSHES_PER_TURN); a
+ * 1,000-watcher slice keeps this part of a turn near a millisecond.
+ */
+export const NOTIFICATIONS_PER_TURN = 1000;
 
 export const STANDARD = 1;
 export const PERSISTENT = 2;
@@ -104,10 +128,25 @@ export class WatchManager {
     this.byWatcherChild.delete(w);
   }
 
-  /** Fire the watches matching a batch of tree events, in order. */
   /** Told how many watchers each event fired (watch-count metrics). */
   onTriggered: ((eventType: number, watchers: number) => void) | null = null;
 
+  /**
+   * Runs `fn` in a later turn (the server's scheduler). Unset, every notification is handed out
+   * inside trigger(); set, an event with more than NOTIFICATIONS_PER_TURN watchers is handed
+   * out in slices, one per turn, so one write waking 10,000 watchers does not hold the loop.
+   */
+  defer: ((fn: () => void) => void) | null = null;
+
+  /** Events fired but not fully handed out, oldest first. */
+  private fanOuts: FanOut[] = [];
+  private drainScheduled = false;
+
+  /**
+   * Fire the watches matching a batch of tree events, in order. Which watches fire (and which
+   * one-shot watches are used up) is settled here, at once: a watch set after this change is a
+   * new one. Only the hand-over to the watchers' connections may be spread over turns.
+   */
   trigger(events: TreeEvent[]): void {
     for (const ev of events) {
       const hit = new Set<Watcher>();
@@ -117,9 +156,70 @@ export class WatchManager {
         this.collect(this.data, this.byWatcherData, ev.path, ev.type, hit);
         if (ev.type === EventType.NodeDeleted) this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
       }
-      for (const w of hit) if (w.canRead(ev.acl)) w.notify(ev.type, ev.path);
-      if (hit.size > 0) this.onTriggered?.(ev.type, hit.size);
+      if (hit.size === 0) continue;
+      this.onTriggered?.(ev.type, hit.size);
+      // Behind a fan-out still under way every event queues, so that a watcher in both sees
+      // them in the order they happened.
+      if (this.defer && (this.fanOuts.length > 0 || hit.size > NOTIFICATIONS_PER_TURN)) {
+        const watchers: Watcher[] = [...hit];
+        for (const w of watchers) w.pendingNotifications = (w.pendingNotifications ?? 0) + 1;
+        this.fanOuts.push({ type: ev.type, path: ev.path, acl: ev.acl, watchers, next: 0 });
+        this.scheduleDrain();
+      } else {
+        for (const w of hit) if (w.canRead(ev.acl)) w.notify(ev.type, ev.path);
+      }
     }
+  }
+
+  /**
+   * Hand `w` every notification still queued for it, oldest event first: called by a watcher
+   * about to send something else (a reply), which must come after the events before it. Only
+   * `w`'s entries are taken out; other watchers keep their place (their order is their own).
+   */
+  deliverPending(w: Watcher): void {
+    for (const f of this.fanOuts) {
+      if (!w.pendingNotifications) return;
+      const i = f.watchers.indexOf(w, f.next);
+      if (i < 0) continue;
+      f.watchers[i] = null;
+      this.notifyOne(w, f);
+    }
+  }
+
+  /** Whether notifications are still queued (tests, shutdown). */
+  get fanOutPending(): boolean {
+    return this.fanOuts.length > 0;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || !this.defer) return;
+    this.drainScheduled = true;
+    this.defer(() => {
+      this.drainScheduled = false;
+      this.handOut(NOTIFICATIONS_PER_TURN);
+      if (this.fanOuts.length > 0) this.scheduleDrain();
+    });
+  }
+
+  /** Notify up to `budget` queued watchers, oldest event first. */
+  private handOut(budget: number): void {
+    while (budget > 0 && this.fanOuts.length > 0) {
+      const f = this.fanOuts[0]!;
+      while (f.next < f.watchers.length && budget > 0) {
+        const w = f.watchers[f.next++];
+        // null: already handed over by deliverPending.
+        if (!w) continue;
+        budget--;
+        this.notifyOne(w, f);
+      }
+      if (f.next < f.watchers.length) return;
+      this.fanOuts.shift();
+    }
+  }
+
+  private notifyOne(w: Watcher, f: FanOut): void {
+    w.pendingNotifications = (w.pendingNotifications ?? 1) - 1;
+    if (w.canRead(f.acl)) w.notify(f.type, f.path);
   }
 
   /**

@@ -22,6 +22,8 @@ export class RawClient {
   readonly arrivals: Array<{ xid: number; zxid: number; err: number }> = [];
   readonly events: WE[] = [];
   closed = false;
+  /** How long request() waits for its reply. */
+  requestTimeoutMs = 5000;
   private buf: Buffer = Buffer.alloc(0);
   private waiting = new Map<number, (r: RawReply) => void>();
   private failers = new Map<number, (e: Error) => void>();
@@ -109,7 +111,7 @@ export class RawClient {
     w.endFrame(at);
     if (this.closed) return Promise.reject(new Error('connection closed'));
     const p = new Promise<RawReply>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`no reply to xid ${xid} type ${type}`)), 5000);
+      const t = setTimeout(() => rej(new Error(`no reply to xid ${xid} type ${type}`)), this.requestTimeoutMs);
       t.unref();
       this.waiting.set(xid, (r) => {
         clearTimeout(t);

@@ -33,8 +33,8 @@ import { replyToWrite } from './WriteReply.js';
 import type { AuditHook } from './AuditHook.js';
 
 
-/** Session expirations closed per event-loop turn (see RequestPipeline.tick). */
-export const EXPIRIES_PER_TURN = 1000;
+/** Session expirations closed per event-loop turn (see RequestPipeline.tick): each also writes a log line, synchronously. */
+export const EXPIRIES_PER_TURN = 250;
 export interface PipelineSettings extends PrepSettings {
   serverId: number;
   /** Past this many queued requests, stop reading from connections that add more (0: no limit). */
