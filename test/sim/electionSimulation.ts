@@ -231,9 +231,17 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
         case 'dial': {
           const to = Number(o.sid);
           sched.schedule(rint(1, good ? 50 : maxDelay), () => {
-            if (!reachable(m.sid, to)) return handleCnx(m, m.cnx.dialFailed(o.sid));
+            if (!m.alive) return;
+            // As ElectionTransport: a refused dial and a lost connection tell the core the peer is
+            // unreachable (it may decide without waiting for that vote); a dial that connects, that
+            // it is back.
+            if (!reachable(m.sid, to) || !members.get(to)!.alive) {
+              handleCnx(m, m.cnx.dialFailed(o.sid));
+              return apply(m, m.core.peerReachable(o.sid, false));
+            }
             const sock: Sock = { id: sockSeq++, ends: [m.sid, to], broken: false, tail: [0, 0] };
             socks.set(sock.id, sock);
+            apply(m, m.core.peerReachable(o.sid, true));
             handleCnx(m, m.cnx.dialed(o.sid, sock.id));
           }, m.owner);
           break;
@@ -269,6 +277,9 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
         case 'deliver':
           if (Number(o.from) === m.sid) sched.schedule(0, () => deliver(m.sid, m.sid, o.message), m.owner);
           else deliver(Number(o.from), m.sid, o.message);
+          break;
+        case 'lost':
+          apply(m, m.core.peerReachable(o.sid, false));
           break;
         default:
           break;

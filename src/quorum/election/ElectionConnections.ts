@@ -17,6 +17,11 @@ export type ConnectionOutput<M> =
   | { type: 'close'; conn: ConnId }
   /** A message for the election (from a peer, or our own looped back). */
   | { type: 'deliver'; from: bigint; message: M }
+  /**
+   * The connection in use to sid is gone: what we last wrote on it may be lost, and sid may have
+   * died. (The wiring tells the election, which need not wait out finalizeWait for sid's vote.)
+   */
+  | { type: 'lost'; sid: bigint }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string };
 
 interface Peer<M> {
@@ -131,6 +136,7 @@ export class ElectionConnections<M> {
     if (p.conn === conn) {
       p.conn = null;
       p.writing = false;
+      return [{ type: 'lost', sid }];
     }
     return [];
   }

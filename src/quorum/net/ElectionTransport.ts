@@ -185,6 +185,11 @@ export class ElectionTransport {
           this.inbox.push({ from: o.from, message: o.message });
           if (this.depth === 0) this.runElection([]);
           break;
+        case 'lost':
+          // A member that died closes its connections before anyone dials it: this is when the
+          // election can first know (a dial would only come at its next timeout).
+          this.runElection(this.election.peerReachable(o.sid, false));
+          break;
         case 'log':
           this.events.log(o.level, o.message);
           break;

@@ -64,6 +64,17 @@ test('a fresh connection re-sends the last message when nothing is queued, else 
   assert.deepEqual(of(c.initialReceived(3, 4n), 'write').map((w) => w.message), ['v2']);
 });
 
+test('losing the connection in use to a peer is reported (it may have died); losing a replaced one is not', () => {
+  const c = new ElectionConnections<string>(3n);
+  c.initialReceived(1, 4n);
+  c.send(4n, 'v1');
+  c.writeDone(1);
+  c.initialReceived(2, 4n); // a newer connection replaces 1
+  assert.deepEqual(of(c.closed(1), 'lost'), [], 'the replaced connection');
+  assert.deepEqual(of(c.closed(2), 'lost'), [{ type: 'lost', sid: 4n }]);
+  assert.deepEqual(c.closed(2), [], 'already forgotten');
+});
+
 test('own messages loop back; connectAll dials only unconnected peers once', () => {
   const c = new ElectionConnections<string>(2n);
   assert.deepEqual(c.send(2n, 'mine'), [{ type: 'deliver', from: 2n, message: 'mine' }]);
