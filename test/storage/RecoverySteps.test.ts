@@ -58,7 +58,9 @@ test('loadDatabase reads and changes nothing; repairStorage then fixes the tail,
   assert.deepEqual(dirState(v2), before, 'load touched no file');
 
   const io = new FaultyIO();
-  const rep = await repairStorage(settings, { logger: quiet, io });
+  // What the load saw of each log file stands in for reading them again (sizes unchanged).
+  const rep = await repairStorage(settings, { logger: quiet, io, known: report.logFiles });
+  assert.equal(rep.lastLoggedZxid, 11);
   assert.deepEqual(rep.removedEmptyLogs, [path.join(v2, 'log.c')]);
   assert.deepEqual(rep.removedTemporaries, [path.join(v2, 'snapshot.b.tmp')]);
   assert.equal(rep.truncated.length, 1);
@@ -66,7 +68,11 @@ test('loadDatabase reads and changes nothing; repairStorage then fixes the tail,
   assert.equal(fs.statSync(path.join(v2, 'log.1')).size, rep.truncated[0]!.at);
   assert.ok(io.datasyncs >= 1, 'the cut is fsynced');
   // Repair is idempotent.
-  assert.deepEqual(await repairStorage(settings, { logger: quiet }), { truncated: [], removedEmptyLogs: [], removedTemporaries: [] });
+  assert.deepEqual(await repairStorage(settings, { logger: quiet }), { truncated: [], removedEmptyLogs: [], removedTemporaries: [], lastLoggedZxid: 11 });
+  // A file that changed size since the load is read again, not taken from what the load saw.
+  const log1 = path.join(v2, 'log.1');
+  const stale = report.logFiles.map((f) => (f.path === log1 ? { ...f, lastZxid: 999 } : f));
+  assert.equal((await repairStorage(settings, { logger: quiet, known: stale })).lastLoggedZxid, 11);
 
   const opened = await openStorage(settings, db, { logger: quiet, loaded: report });
   assert.equal(await opened.log.getLastLoggedZxid(), 11);
