@@ -9,7 +9,7 @@ import { ZNode, ttlOwner } from './ZNode.js';
 import { NIL, NodeStore } from './NodeStore.js';
 import { CONFIG_NODE, QUOTA_ROOT, baseName, parentOf } from './paths.js';
 import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
-import { DIGEST_VERSION, DigestSum, nodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
+import { DIGEST_VERSION, DigestSum, digestOf, nodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
 
 /** Tree digests are kept for `hash` at zxids that are multiples of this (ZooKeeper's DIGEST_LOG_INTERVAL). */
 export const DIGEST_LOG_INTERVAL = 128;
@@ -130,6 +130,7 @@ export class DataTree {
   ): ZNode {
     const st = this.store;
     const id = parent === NIL ? st.createRoot() : st.createChild(parent, path, path.lastIndexOf('/') + 1, path.length);
+    if (id === NIL) throw new Error(`Invalid Datatree, ${path} appears twice`);
     st.czxid[id] = czxid;
     st.mzxid[id] = mzxid;
     st.ctime[id] = ctime;
@@ -141,10 +142,11 @@ export class DataTree {
     st.aclIndex[id] = aclIndex;
     if (owner !== 0n) st.setOwner(id, owner);
     if (dataLen !== 0) st.setDataBytes(id, src, dataStart, dataLen);
-    const node = new ZNode(st, id);
     this.approximateDataSize += path.length + (dataLen > 0 ? dataLen : 0);
-    this.addDigest(path, node);
-    return node;
+    if (this.digestOn) {
+      this.digestSum.add(digestOf(path, st.dataView(id), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner));
+    }
+    return new ZNode(st, id);
   }
 
   // ---------------------------------------------------------------- digest
@@ -342,7 +344,6 @@ export class DataTree {
         this.loadParentPath = parentPath;
         this.loadParent = parent;
       }
-      if (st.childNamed(parent, path, slash + 1, path.length) !== NIL) throw new Error(`Invalid Datatree, ${path} appears twice`);
       node = this.addNode(parent, path, src, dataStart, dataLen, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid);
     }
     this.acls.addRef(aclIndex);

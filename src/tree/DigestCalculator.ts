@@ -76,19 +76,33 @@ function writeLong(b: Buffer, v: number, at: number): void {
  * The root may be given as '/' or ''; both hash as the empty path.
  */
 export function nodeDigest(path: string, data: Uint8Array | string | null, stat: DigestStat): number {
+  return digestOf(
+    path, data, stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime, stat.version, stat.cversion, stat.aversion,
+    stat.ephemeralOwner,
+  );
+}
+
+/** nodeDigest over the fields themselves (a snapshot load or a create has them at hand). */
+export function digestOf(
+  path: string, data: Uint8Array | string | null, czxid: number, mzxid: number, pzxid: number, ctime: number,
+  mtime: number, version: number, cversion: number, aversion: number, owner: bigint,
+): number {
   if (path.startsWith(DIGEST_EXCLUDED_PREFIX)) return 0;
   const b = statBuf;
-  writeLong(b, stat.czxid, 0);
-  writeLong(b, stat.mzxid, 8);
-  writeLong(b, stat.pzxid, 16);
-  writeLong(b, stat.ctime, 24);
-  writeLong(b, stat.mtime, 32);
-  b.writeInt32BE(stat.version | 0, 40);
-  b.writeInt32BE(stat.cversion | 0, 44);
-  b.writeInt32BE(stat.aversion | 0, 48);
-  const owner = stat.ephemeralOwner;
-  if (owner === 0n) b.writeBigInt64BE(0n, 52);
-  else b.writeBigInt64BE(BigInt.asIntN(64, owner), 52);
+  writeLong(b, czxid, 0);
+  writeLong(b, mzxid, 8);
+  writeLong(b, pzxid, 16);
+  writeLong(b, ctime, 24);
+  writeLong(b, mtime, 32);
+  b.writeInt32BE(version | 0, 40);
+  b.writeInt32BE(cversion | 0, 44);
+  b.writeInt32BE(aversion | 0, 48);
+  if (owner === 0n) {
+    b.writeInt32BE(0, 52);
+    b.writeInt32BE(0, 56);
+  } else {
+    b.writeBigInt64BE(BigInt.asIntN(64, owner), 52);
+  }
   let crc = 0;
   if (path !== '/' && path !== '') {
     // zlib hashes a string as its UTF-8 bytes, as Java's getBytes() on Linux does.

@@ -291,11 +291,19 @@ export class NodeStore {
   }
 
   /**
-   * A new child of `parent` named s[start, end) (the caller has checked it is not there), linked
-   * last among its siblings. Fields are zero; data empty.
+   * A new child of `parent` named s[start, end), linked last among its siblings, or NIL when
+   * `parent` has a child of that name already. Fields are zero; data empty.
    */
   createChild(parent: number, s: string, start: number, end: number): number {
     if ((this.count + 1) * 2 > this.table.length) this.growTable();
+    // One probe finds both an existing child of that name and the free slot for a new one.
+    const t = this.table;
+    const mask = this.tableMask;
+    let slot = NodeStore.hashName(parent, s, start, end) & mask;
+    for (let other = t[slot]!; other !== NIL; other = t[slot]!) {
+      if (this.parent[other] === parent && this.nameEquals(other, s, start, end)) return NIL;
+      slot = (slot + 1) & mask;
+    }
     const id = this.takeId();
     this.czxid[id] = 0;
     this.mzxid[id] = 0;
@@ -314,7 +322,7 @@ export class NodeStore {
     this.dataLen[id] = 0;
     this.parent[id] = parent;
     this.storeName(id, s, start, end);
-    this.tableInsert(id);
+    t[slot] = id;
     const first = this.firstChild[parent]!;
     this.nextSibling[id] = NIL;
     if (first === NIL) {
@@ -415,7 +423,7 @@ export class NodeStore {
     if (len > 0 && len === this.dataLen[id]) {
       // Same size (counters, heartbeats, most rewrites): overwrite in place, nothing freed.
       const off = this.dataOff[id]!;
-      this.data.chunkOf(off).set(src!.subarray(start, start + len), localOffset(off));
+      copyInto(src!, start, len, this.data.chunkOf(off), localOffset(off));
       return;
     }
     this.freeData(id);
@@ -425,7 +433,7 @@ export class NodeStore {
       this.flags[id]! &= ~DATA_NULL;
       if (len > 0) {
         const off = this.data.alloc(len);
-        this.data.chunkOf(off).set(src!.subarray(start, start + len), localOffset(off));
+        copyInto(src!, start, len, this.data.chunkOf(off), localOffset(off));
         this.dataOff[id] = off;
         this.dataLen[id] = len;
       }
@@ -517,3 +525,9 @@ export class NodeStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** src[start, start + len) into dst at `at` (a Buffer's own copy needs no view object). */
+function copyInto(src: Uint8Array, start: number, len: number, dst: Buffer, at: number): void {
+  if (Buffer.isBuffer(src)) src.copy(dst, at, start, start + len);
+  else dst.set(src.subarray(start, start + len), at);
+}
