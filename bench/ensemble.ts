@@ -6,6 +6,7 @@
 //        [--workloads getData,setData,mix90/10] [--failover-trials 3] [--tick 2000]
 //        [--servers apache,ours] [--cpu-prof DIR]   (profile our members with node --cpu-prof)
 //        [--keep-logs]   (members log at INFO; logs and data kept, paths printed)
+//   ENSEMBLE_NODE_ARGS="--flag ..." adds node options to our members (after zk-server's own).
 // Sessions are spread over the members (session i on member i % 3). Server CPU per op is the sum
 // of the three members' user+system time (/proc/PID/stat) over the workload, divided by its ops.
 // Fail-over: with writers on both followers, the leader is SIGKILLed; the figure is the time from
@@ -83,7 +84,7 @@ class Ensemble {
         '-Dzookeeper.jmx.log4j.disable=true', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', m.cfgFile];
       return startServerProcess(`apache${m.id}`, '/usr/bin/java', args, HOST, port, m.dataDir, false, workDir, { startTimeoutMs: 90000 });
     }
-    const nodeArgs = this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : [];
+    const nodeArgs = [...(this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : []), ...(process.env.ENSEMBLE_NODE_ARGS ? process.env.ENSEMBLE_NODE_ARGS.split(' ') : [])];
     return startServerProcess(`ours${m.id}`, process.execPath, [...withServerNodeFlags(nodeArgs), OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
       workDir, { startTimeoutMs: 90000, env: { ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` } });
   }
