@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { APACHE_ZK_CLASSPATH, apacheZkAvailable } from '../test/support/ApacheZk.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../test/support/OurZk.js';
-import { withServerNodeFlags } from '../src/cli/nodeFlags.js';
+import { withServerEnv, withServerNodeFlags } from '../src/cli/nodeFlags.js';
 import { makeTempDir, startServerProcess, type RunningServer } from '../test/support/ServerProcess.js';
 import { srvrMode, writeMemberConfig, type MemberPorts } from '../test/support/Ensemble.js';
 import { BenchClient } from './BenchClient.js';
@@ -86,7 +86,7 @@ class Ensemble {
     }
     const nodeArgs = [...(this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : []), ...(process.env.ENSEMBLE_NODE_ARGS ? process.env.ENSEMBLE_NODE_ARGS.split(' ') : [])];
     return startServerProcess(`ours${m.id}`, process.execPath, [...withServerNodeFlags(nodeArgs), OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
-      workDir, { startTimeoutMs: 90000, env: { ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` } });
+      workDir, { startTimeoutMs: 90000, env: withServerEnv({ ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` }) });
   }
 
   /** Starts all members at once (a member serves only with a quorum) and waits for the roles. */

@@ -12,6 +12,6 @@ fs.writeFileSync('dist/cjs/package.json', `${JSON.stringify({ type: 'commonjs' }
 for (const file of Object.values(pkg.bin ?? {})) {
   const text = fs.readFileSync(file, 'utf8');
   // `env -S` (coreutils 8.30+, BSD env) lets a bin carry node options (zk-server's V8 settings).
-  if (!/^#!\/usr\/bin\/env (-S )?node[ \n]/.test(text)) throw new Error(`${file}: a bin must start with a #!/usr/bin/env node (or env -S node ...) line`);
+  if (!/^#!\/usr\/bin\/env (-S ([A-Z_]+=\S+ )*)?node[ \n]/.test(text)) throw new Error(`${file}: a bin must start with a #!/usr/bin/env node (or env -S node ...) line`);
   fs.chmodSync(file, 0o755);
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=4 --heap-growing-percent=50
 // zk-server: the operator's command, shaped after Apache ZooKeeper's bin/zkServer.sh so the same
 // habits and scripts work: start / start-foreground / stop / restart / status / print-cmd / version,
 // the same config-path rules (ZOOCFGDIR, `--config <dir>`, a bare file name is looked up in the
@@ -14,7 +14,7 @@ import { ConfigError, loadZooCfg, parseJvmFlags } from '../config/ZooCfg.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
 import type { ServerLogger } from '../server/ZkServer.js';
 import { LogSettingsError, ServerLog, logSettings, type Level } from './ServerLog.js';
-import { withServerNodeFlags } from './nodeFlags.js';
+import { SERVER_ENV, withServerEnv, withServerNodeFlags } from './nodeFlags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 /** dist/src/cli/zk-server.js → the package root. */
@@ -491,7 +491,7 @@ async function startDaemon(cfgPath: string, env: NodeJS.ProcessEnv): Promise<num
   const child = spawn(process.execPath, serverArgs(cfgPath), {
     detached: true,
     stdio: ['ignore', outFd, outFd, 'ipc'],
-    env,
+    env: withServerEnv(env),
   });
   fs.closeSync(outFd);
   // A spawn failure shows up as an undefined pid below; without a listener it would crash us.
@@ -614,7 +614,8 @@ function printCmd(cfgPath: string, env: NodeJS.ProcessEnv): number {
   }
   const q = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
   const args = serverArgs(cfgPath).map((a) => (a === 'start-foreground' ? a : q(a)));
-  process.stdout.write(`${q(process.execPath)} ${args.join(' ')} > ${q(outFile(config, env))} 2>&1 < /dev/null\n`);
+  const assignments = Object.keys(SERVER_ENV).map((k) => `${k}=${q(withServerEnv(env)[k]!)} `).join('');
+  process.stdout.write(`${assignments}${q(process.execPath)} ${args.join(' ')} > ${q(outFile(config, env))} 2>&1 < /dev/null\n`);
   return 0;
 }
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fourLetterWord, freePort } from '../support/ServerProcess.js';
-import { SERVER_NODE_FLAGS, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
+import { SERVER_ENV, SERVER_NODE_FLAGS, withServerEnv, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,7 +151,7 @@ describe('zk-server CLI', () => {
     const out = `zookeeper-${os.userInfo().username}-server-${os.hostname()}.out`;
     assert.equal(
       r.stdout,
-      `"${process.execPath}" ${SERVER_NODE_FLAGS.map((f) => `"${f}"`).join(' ')} "${CLI}" start-foreground "${cfg}" > "${path.join(dataDir, out)}" 2>&1 < /dev/null\n`,
+      `${Object.entries(SERVER_ENV).map(([k, v]) => `${k}="${v}" `).join('')}"${process.execPath}" ${SERVER_NODE_FLAGS.map((f) => `"${f}"`).join(' ')} "${CLI}" start-foreground "${cfg}" > "${path.join(dataDir, out)}" 2>&1 < /dev/null\n`,
     );
     const withLogDir = await runCli(['print-cmd', cfg], { env: { ZOO_LOG_DIR: '/var/log/zk' } });
     assert.match(withLogDir.stdout, new RegExp(` > "/var/log/zk/${out.replace(/\./g, '\\.')}" 2>&1 < /dev/null\n$`));
@@ -160,10 +160,12 @@ describe('zk-server CLI', () => {
   it('every way of starting the server runs it with the same node flags', () => {
     const shebang = fs.readFileSync(CLI, 'utf8').split('\n')[0]!;
     const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(CLI), '../../../package.json'), 'utf8'));
-    for (const f of SERVER_NODE_FLAGS) {
+    const settings = [...SERVER_NODE_FLAGS, ...Object.entries(SERVER_ENV).map(([k, v]) => `${k}=${v}`)];
+    for (const f of settings) {
       assert.ok(shebang.split(' ').includes(f), `zk-server's shebang (${shebang}) lacks ${f}`);
       assert.ok(pkg.scripts.start.split(' ').includes(f), `npm start (${pkg.scripts.start}) lacks ${f}`);
     }
+    assert.equal(withServerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' }).MALLOC_MMAP_THRESHOLD_, '65536', 'the environment wins');
     assert.deepEqual(withServerNodeFlags(['--max-semi-space-size=8', '--trace-gc']), ['--max-semi-space-size=8', '--trace-gc', '--heap-growing-percent=50']);
   });
 

@@ -177,7 +177,7 @@ describe('npm package', () => {
       const f = packed.files.find((x) => x.path === file);
       assert.ok(f, `bin ${name} (${file}) in the tarball`);
       assert.equal(f.mode & 0o111, 0o111, `bin ${name} is executable (mode ${f.mode.toString(8)})`);
-      assert.match(fs.readFileSync(path.join(REPO, file), 'utf8'), /^#!\/usr\/bin\/env (-S node [^\n]+|node)\n/, `bin ${name} has a node shebang`);
+      assert.match(fs.readFileSync(path.join(REPO, file), 'utf8'), /^#!\/usr\/bin\/env (-S ([A-Z_]+=\S+ )*node [^\n]+|node)\n/, `bin ${name} has a node shebang`);
     }
     const unwanted = paths.filter((p) => /^(test|bench|src|scripts|\.ci)\//.test(p) || /^dist\/(test|bench)\//.test(p) || /\/sim\//.test(p) || /\.map$/.test(p) || /\.test\.(js|d\.ts)$/.test(p));
     assert.deepEqual(unwanted, [], 'no tests, benches, simulation, sources or source maps');

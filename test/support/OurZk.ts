@@ -1,7 +1,7 @@
 // Runs our server as a separate process through its CLI, `zk-server start-foreground zoo.cfg`,
 // with the same shape as ApacheZk.ts so tests can run one scenario against both.
 import fs from 'node:fs';
-import { withServerNodeFlags } from '../../src/cli/nodeFlags.js';
+import { withServerEnv, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -34,5 +34,5 @@ export async function startOurZk(opts: StartOptions & { nodeArgs?: string[] } = 
   writeZooCfg(cfgFile, { ...baseZooCfg(dataDir, port, opts.tickTime ?? 2000), ...(opts.extraConfig ?? {}) });
   // The node flags zk-server's own launchers use (npm start, the shebang, `start`).
   const args = [...withServerNodeFlags(opts.nodeArgs ?? []), OUR_ZK_CLI, 'start-foreground', cfgFile];
-  return startServerProcess('our-zk', process.execPath, args, host, port, dataDir, ownsDataDir, workDir, opts);
+  return startServerProcess('our-zk', process.execPath, args, host, port, dataDir, ownsDataDir, workDir, { ...opts, env: withServerEnv(opts.env ?? {}) });
 }
