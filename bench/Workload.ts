@@ -32,6 +32,8 @@ export interface LoadResult {
   p50us: number;
   p99us: number;
   maxus: number;
+  /** p50/p99 by endpoint and kind (read/write), when more than one class was seen: where the tail lives. */
+  classes?: { label: string; ops: number; p50us: number; p99us: number }[];
 }
 
 export const BENCH_ROOT = '/bench';
@@ -58,6 +60,8 @@ export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promis
   const clients = await Promise.all(Array.from({ length: opts.sessions }, (_, i) => BenchClient.connect(eps[i % eps.length]!.host, eps[i % eps.length]!.port)));
   const data = Buffer.alloc(opts.dataSize, 0x62);
   const lat = new Float64Array(opts.maxOps);
+  // Class of each completed op: endpoint index * 2 + (1 for a write).
+  const cls = new Uint8Array(opts.maxOps);
   let issued = 0;
   let completed = 0;
   let errors = 0;
@@ -78,12 +82,17 @@ export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promis
 
   const issue = (ci: number) => {
     const c = clients[ci]!;
+    let write = 0;
     const onDone = (err: number, ns: bigint) => {
-      if (completed < lat.length) lat[completed] = Number(ns) / 1000;
+      if (completed < lat.length) {
+        lat[completed] = Number(ns) / 1000;
+        cls[completed] = (ci % eps.length) * 2 + write;
+      }
       completed++;
       if (err !== 0) errors++;
       if (!stopped && (issued >= opts.maxOps || process.hrtime.bigint() >= deadline)) stopped = true;
-      if (!stopped) issue(ci);
+      // A closed connection fails its requests at once: issuing again would only recurse.
+      if (!stopped && !c.closed) issue(ci);
       else if (clients.every((x) => x.inFlight === 0)) finish();
     };
     issued++;
@@ -92,18 +101,22 @@ export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promis
         c.getData(`${BENCH_ROOT}/k${nextKey()}`, onDone);
         break;
       case 'setData':
+        write = 1;
         c.setData(`${BENCH_ROOT}/k${nextKey()}`, data, onDone);
         break;
       case 'create+delete': {
         const i = seq[ci]!++;
         const p = `${BENCH_ROOT}/cd/s${ci}-${i >> 1}`;
+        write = 1;
         if ((i & 1) === 0) c.create(p, data, onDone);
         else c.delete(p, onDone);
         break;
       }
       case 'mix90/10':
-        if (nextKey() % 10 === 0) c.setData(`${BENCH_ROOT}/k${nextKey()}`, data, onDone);
-        else c.getData(`${BENCH_ROOT}/k${nextKey()}`, onDone);
+        if (nextKey() % 10 === 0) {
+          write = 1;
+          c.setData(`${BENCH_ROOT}/k${nextKey()}`, data, onDone);
+        } else c.getData(`${BENCH_ROOT}/k${nextKey()}`, onDone);
         break;
     }
   };
@@ -113,6 +126,16 @@ export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promis
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   for (const c of clients) c.close();
   const n = Math.min(completed, lat.length);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    let xs = byClass.get(cls[i]!);
+    if (!xs) byClass.set(cls[i]!, (xs = []));
+    xs.push(lat[i]!);
+  }
+  const classes = byClass.size < 2 ? undefined : [...byClass.keys()].sort((a, b) => a - b).map((k) => {
+    const xs = Float64Array.from(byClass.get(k)!).sort();
+    return { label: `${eps.length > 1 ? `member ${(k >> 1) + 1} ` : ''}${k & 1 ? 'write' : 'read'}`, ops: xs.length, p50us: percentile(xs, 50), p99us: percentile(xs, 99) };
+  });
   const sorted = lat.subarray(0, n).sort();
   return {
     workload: name,
@@ -123,5 +146,6 @@ export async function runWorkload(name: WorkloadName, opts: LoadOptions): Promis
     p50us: percentile(sorted, 50),
     p99us: percentile(sorted, 99),
     maxus: n ? sorted[n - 1]! : 0,
+    classes,
   };
 }

@@ -6,6 +6,7 @@
 //        [--workloads getData,setData,mix90/10] [--failover-trials 3] [--tick 2000]
 //        [--servers apache,ours] [--cpu-prof DIR]   (profile our members with node --cpu-prof)
 //        [--keep-logs]   (members log at INFO; logs and data kept, paths printed)
+//        [--detail]   (p50/p99 per member and per kind of request: where the tail is)
 //   ENSEMBLE_NODE_ARGS="--flag ..." adds node options to our members (after zk-server's own).
 // Sessions are spread over the members (session i on member i % 3). Server CPU per op is the sum
 // of the three members' user+system time (/proc/PID/stat) over the workload, divided by its ops.
@@ -44,6 +45,8 @@ export interface EnsembleBenchOptions {
   cpuProfDir: string;
   /** Log at INFO and keep the members' logs and data (their paths are printed); for diagnosis. */
   keepLogs: boolean;
+  /** Also print p50/p99 per member and per kind (read/write) of request. */
+  detail: boolean;
 }
 
 interface Member {
@@ -303,6 +306,7 @@ export async function runEnsembleBench(o: EnsembleBenchOptions): Promise<number>
         errors += r.errors;
         out(`${e.impl.padEnd(7)} ${w.padEnd(14)} ${fmt(r.opsPerSec).padStart(9)} ops/s  p50 ${fmt(r.p50us).padStart(7)} us  p99 ${fmt(r.p99us).padStart(7)} us`
           + `  cpu ${cpuUsPerOp === null ? '-' : cpuUsPerOp.toFixed(1)} us/op  (${r.ops} ops, ${r.errors} errors, ${r.seconds.toFixed(1)} s)\n`);
+        if (o.detail) for (const k of r.classes ?? []) out(`          ${k.label.padEnd(16)} ${String(k.ops).padStart(8)} ops  p50 ${fmt(k.p50us).padStart(7)} us  p99 ${fmt(k.p99us).padStart(7)} us\n`);
       }
     }
     for (let t = 0; t < o.failoverTrials; t++) {

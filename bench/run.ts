@@ -122,6 +122,7 @@ const entry = ensemble
         tickTime: Number(arg('tick', '2000')),
         basePort: Number(arg('base-port', '25100')),
         keepLogs: process.argv.includes('--keep-logs'),
+        detail: process.argv.includes('--detail'),
       }).then((errors) => {
         if (errors > 0) process.exitCode = 1;
       })
