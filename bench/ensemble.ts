@@ -7,7 +7,8 @@
 //        [--servers apache,ours] [--cpu-prof DIR]   (profile our members with node --cpu-prof)
 //        [--keep-logs]   (members log at INFO; logs and data kept, paths printed)
 //        [--detail]   (p50/p99 per member and per kind of request: where the tail is)
-//   ENSEMBLE_NODE_ARGS="--flag ..." adds node options to our members (after zk-server's own).
+//   ENSEMBLE_NODE_ARGS="--flag ..." adds node options to our members; they win over zk-server's own
+//   (e.g. --no-single-threaded-gc, which `zk-server start` adds when members outnumber the cores).
 // Sessions are spread over the members (session i on member i % 3). Server CPU per op is the sum
 // of the three members' user+system time (/proc/PID/stat) over the workload, divided by its ops.
 // Fail-over: with writers on both followers, the leader is SIGKILLed; the figure is the time from
@@ -17,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { APACHE_ZK_CLASSPATH, apacheZkAvailable } from '../test/support/ApacheZk.js';
 import { OUR_ZK_CLI, ourZkAvailable } from '../test/support/OurZk.js';
-import { withServerEnv, withServerNodeFlags } from '../src/cli/nodeFlags.js';
+import { serverNodeFlagsFor, withServerEnv } from '../src/cli/nodeFlags.js';
+import { loadZooCfg } from '../src/config/ZooCfg.js';
 import { makeTempDir, startServerProcess, type RunningServer } from '../test/support/ServerProcess.js';
 import { srvrMode, writeMemberConfig, type MemberPorts } from '../test/support/Ensemble.js';
 import { BenchClient } from './BenchClient.js';
@@ -88,7 +90,7 @@ class Ensemble {
       return startServerProcess(`apache${m.id}`, '/usr/bin/java', args, HOST, port, m.dataDir, false, workDir, { startTimeoutMs: 90000 });
     }
     const nodeArgs = [...(this.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfDir}`] : []), ...(process.env.ENSEMBLE_NODE_ARGS ? process.env.ENSEMBLE_NODE_ARGS.split(' ') : [])];
-    return startServerProcess(`ours${m.id}`, process.execPath, [...withServerNodeFlags(nodeArgs), OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
+    return startServerProcess(`ours${m.id}`, process.execPath, [...serverNodeFlagsFor(loadZooCfg(m.cfgFile), nodeArgs), OUR_ZK_CLI, 'start-foreground', m.cfgFile], HOST, port, m.dataDir, false,
       workDir, { startTimeoutMs: 90000, env: withServerEnv({ ZOO_LOG4J_PROP: `${level.toUpperCase()},CONSOLE` }) });
   }
 

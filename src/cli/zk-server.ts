@@ -14,7 +14,7 @@ import { ConfigError, loadZooCfg, parseJvmFlags } from '../config/ZooCfg.js';
 import type { ServerConfig } from '../config/ServerConfig.js';
 import type { ServerLogger } from '../server/ZkServer.js';
 import { LogSettingsError, ServerLog, logSettings, type Level } from './ServerLog.js';
-import { SERVER_ENV, withServerEnv, withServerNodeFlags } from './nodeFlags.js';
+import { SERVER_ENV, serverNodeFlagsFor, withServerEnv } from './nodeFlags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 /** dist/src/cli/zk-server.js → the package root. */
@@ -147,9 +147,9 @@ function safeUserName(): string {
   }
 }
 
-/** The node command line `start` runs (also what print-cmd shows). */
-function serverArgs(cfgPath: string): string[] {
-  return [...withServerNodeFlags(process.execArgv), SCRIPT, 'start-foreground', cfgPath];
+/** The node command line `start` runs (also what print-cmd shows); the config decides the GC threading. */
+function serverArgs(cfgPath: string, config: ServerConfig | undefined): string[] {
+  return [...serverNodeFlagsFor(config, process.execArgv), SCRIPT, 'start-foreground', cfgPath];
 }
 
 function packageVersion(): string {
@@ -488,7 +488,7 @@ async function startDaemon(cfgPath: string, env: NodeJS.ProcessEnv): Promise<num
   const out = outFile(config, env);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const outFd = fs.openSync(out, 'a');
-  const child = spawn(process.execPath, serverArgs(cfgPath), {
+  const child = spawn(process.execPath, serverArgs(cfgPath, config), {
     detached: true,
     stdio: ['ignore', outFd, outFd, 'ipc'],
     env: withServerEnv(env),
@@ -613,7 +613,7 @@ function printCmd(cfgPath: string, env: NodeJS.ProcessEnv): number {
     config = undefined;
   }
   const q = (s: string) => `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
-  const args = serverArgs(cfgPath).map((a) => (a === 'start-foreground' ? a : q(a)));
+  const args = serverArgs(cfgPath, config).map((a) => (a === 'start-foreground' ? a : q(a)));
   const assignments = Object.keys(SERVER_ENV).map((k) => `${k}=${q(withServerEnv(env)[k]!)} `).join('');
   process.stdout.write(`${assignments}${q(process.execPath)} ${args.join(' ')} > ${q(outFile(config, env))} 2>&1 < /dev/null\n`);
   return 0;

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fourLetterWord, freePort } from '../support/ServerProcess.js';
-import { SERVER_ENV, SERVER_NODE_FLAGS, withServerEnv, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
+import type { QuorumServerSpec } from '../../src/config/ServerConfig.js';
+import { SERVER_ENV, SERVER_NODE_FLAGS, SHARED_CORES_NODE_FLAGS, localMemberCount, serverNodeFlagsFor, withServerEnv, withServerNodeFlags } from '../../src/cli/nodeFlags.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/zk-server.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,6 +168,33 @@ describe('zk-server CLI', () => {
     }
     assert.equal(withServerEnv({ MALLOC_MMAP_THRESHOLD_: '65536' }).MALLOC_MMAP_THRESHOLD_, '65536', 'the environment wins');
     assert.deepEqual(withServerNodeFlags(['--max-semi-space-size=8', '--trace-gc']), ['--max-semi-space-size=8', '--trace-gc', '--heap-growing-percent=50']);
+  });
+
+  it('members that outnumber the cores run V8 GC on the main thread; a standalone server or a lone member does not', () => {
+    const member = (host: string, id: number): [number, QuorumServerSpec] => [id, { id, addresses: [{ host, quorumPort: 2888 + id, electionPort: 3888 + id }], type: 'participant' }];
+    const colocated = { servers: new Map([member('127.0.0.1', 1), member('localhost', 2), member('127.0.0.3', 3)]) };
+    const spread = { servers: new Map([member('10.1.0.1', 1), member('10.1.0.2', 2), member('10.1.0.3', 3)]) };
+    const ifaces = { eth0: [{ address: '10.1.0.2', netmask: '255.255.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: '10.1.0.2/16' }] } as ReturnType<typeof os.networkInterfaces>;
+    assert.equal(localMemberCount(colocated, ifaces, 'box'), 3);
+    assert.equal(localMemberCount(spread, ifaces, 'box'), 1, 'only the member at one of this machine\'s addresses');
+    assert.equal(localMemberCount({ servers: undefined }, ifaces, 'box'), 1);
+    assert.deepEqual(serverNodeFlagsFor(colocated, [], 2), [...SERVER_NODE_FLAGS, ...SHARED_CORES_NODE_FLAGS]);
+    assert.deepEqual(serverNodeFlagsFor(colocated, [], 4), [...SERVER_NODE_FLAGS], 'enough cores for every member');
+    assert.deepEqual(serverNodeFlagsFor({ servers: undefined }, [], 1), [...SERVER_NODE_FLAGS]);
+    assert.deepEqual(serverNodeFlagsFor(undefined, [], 1), [...SERVER_NODE_FLAGS]);
+    // An explicit choice on the command line wins, in either direction.
+    assert.deepEqual(serverNodeFlagsFor(colocated, ['--no-single-threaded-gc'], 2), ['--no-single-threaded-gc', ...SERVER_NODE_FLAGS]);
+  });
+
+  it('print-cmd of a member whose ensemble is all on this machine carries the GC choice for its core count', async () => {
+    const { cfg, dataDir } = await setup('printcmd-ens');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), '1\n');
+    fs.appendFileSync(cfg, `initLimit=10\nsyncLimit=5\n${[1, 2, 3].map((i) => `server.${i}=127.0.0.1:${2888 + i}:${3888 + i}\n`).join('')}`);
+    const r = await runCli(['print-cmd', cfg]);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = os.availableParallelism() < 3 ? [...SERVER_NODE_FLAGS, ...SHARED_CORES_NODE_FLAGS] : [...SERVER_NODE_FLAGS];
+    assert.ok(r.stdout.includes(`"${process.execPath}" ${expected.map((f) => `"${f}"`).join(' ')} "${CLI}" start-foreground`), r.stdout);
   });
 
   it('a bad config: exit 1 and one clear line naming file, line, key and value, no stack trace', async () => {
