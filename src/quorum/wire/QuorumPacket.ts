@@ -55,6 +55,29 @@ export const SNAP_SIGNATURE = 'BenWasHere';
 /** Apache's default jute.maxbuffer (0xfffff) plus its 1024-byte allowance for record overhead. */
 export const DEFAULT_MAX_PACKET_DATA = 0xfffff + 1024;
 
+// ----------------------------------------------------------------------------- 64-bit fields
+
+// A bigint goes in and out of a buffer through one scratch DataView: setBigInt64 takes the low 64
+// bits without allocating, where Buffer.writeBigInt64BE (after Writer.long's BigInt.asIntN) builds
+// several intermediate bigints, and readBigInt64BE four; getBigInt64 allocates only the result.
+// The broadcast path has one such field per forwarded request (its session id).
+const scratch64 = new DataView(new ArrayBuffer(8));
+const scratch64Bytes = new Uint8Array(scratch64.buffer);
+
+/** The jute long at buf[at..at+8), as Reader.long reads it. */
+export function readInt64BE(buf: Uint8Array, at: number): bigint {
+  for (let i = 0; i < 8; i++) scratch64Bytes[i] = buf[at + i]!;
+  return scratch64.getBigInt64(0);
+}
+
+/** Appends `v` as a jute long, the same bytes as Writer.long. */
+export function writeInt64(w: Writer, v: bigint): void {
+  // Reserve the 8 bytes (growing the buffer if need be), then fill them in place.
+  w.int(0).int(0);
+  scratch64.setBigInt64(0, v);
+  w.buf.set(scratch64Bytes, w.pos - 8);
+}
+
 // ----------------------------------------------------------------------------- records
 
 export const QuorumPacket = record({ type: int, zxid: longNum, data: buffer, authinfo: vector(Id) });
@@ -560,7 +583,7 @@ export class QuorumStreamReader {
 
   /** The big-endian int64 at `at` bytes into the current packet's data (the caller checked the length). */
   dataBigInt64(at: number): bigint {
-    return this.frame.readBigInt64BE(this.frameStart + 16 + at);
+    return readInt64BE(this.frame, this.frameStart + 16 + at);
   }
 
   /** The big-endian int32 at `at` bytes into the current packet's data (the caller checked the length). */

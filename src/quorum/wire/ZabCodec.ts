@@ -9,7 +9,7 @@ import {
   Advance, AckEpochData, DesignatedLeader, ForwardedRequestHead, LeaderInfoData, LearnerInfo, PacketType, QuorumPacket, QuorumStreamReader, QuorumWireError,
   RevalidateReply, RevalidateRequest, decodeAckEpoch, decodeCommitAndActivate, decodeForwardedRequest, decodeInformAndActivate,
   decodeLeaderInfo, decodeLearnerInfo, decodeNewLeaderConfig, decodePingSessions, decodeRevalidateReply, decodeRevalidateRequest,
-  encodeForwardedRequest, encodePingSessions, encodeSnapStream, packetTypeName, type QuorumReaderOptions,
+  encodeForwardedRequest, encodePingSessions, encodeSnapStream, packetTypeName, writeInt64, type QuorumReaderOptions,
 } from './QuorumPacket.js';
 
 /** The message shape this codec produces: txns as their wire bytes, snapshots decoded. */
@@ -99,7 +99,7 @@ export function writeZabMessage(w: Writer, m: WireZabMessage): void {
       w.longNum(Number(m.zxid));
       w.int(FORWARDED_HEAD_BYTES + body.length);
       // ForwardedRequestHead's fields (sessionId, cxid, type), without a record object to write from.
-      w.long(m.sessionId);
+      writeInt64(w, m.sessionId);
       w.int(m.cxid);
       w.int(m.opType);
       w.raw(body);
