@@ -190,6 +190,22 @@ export type TxnDecoder<T> = (type: number, zxid: number, data: Buffer) => T;
 
 const keepBytes: TxnDecoder<Buffer> = (_type, _zxid, data) => data;
 
+// Each zxid crosses a connection more than once: a follower reads PROPOSAL then COMMIT for it, a
+// leader reads an ACK for it from each follower. The bigint made for its first packet is reused
+// for the next ones (bigints are immutable), from a small table indexed by the zxid's low bits.
+const ZXID_SLOTS = 256;
+const zxidNums = new Float64Array(ZXID_SLOTS).fill(NaN);
+const zxidBigs: bigint[] = new Array<bigint>(ZXID_SLOTS).fill(0n);
+
+function zxidOf(z: number): bigint {
+  const slot = z & (ZXID_SLOTS - 1);
+  if (zxidNums[slot] === z) return zxidBigs[slot]!;
+  const big = BigInt(z);
+  zxidNums[slot] = z;
+  zxidBigs[slot] = big;
+  return big;
+}
+
 /**
  * One direction of a quorum connection as Zab messages (SNAP delivered with its stream), txns
  * mapped by `txnOf`. The broadcast packets (PROPOSAL, COMMIT, ACK, INFORM, REQUEST) are read
@@ -235,15 +251,15 @@ export class ZabStreamDecoder<T = Buffer> {
       const type = rd.packetType;
       switch (type) {
         case PacketType.ACK:
-          return { type: 'ACK', zxid: BigInt(rd.packetZxid) };
+          return { type: 'ACK', zxid: zxidOf(rd.packetZxid) };
         case PacketType.COMMIT:
-          return { type: 'COMMIT', zxid: BigInt(rd.packetZxid) };
+          return { type: 'COMMIT', zxid: zxidOf(rd.packetZxid) };
         case PacketType.PROPOSAL:
         case PacketType.INFORM:
           if (rd.packetDataLength < 0) break;
           return {
             type: type === PacketType.PROPOSAL ? 'PROPOSAL' : 'INFORM',
-            zxid: BigInt(rd.packetZxid),
+            zxid: zxidOf(rd.packetZxid),
             txn: this.txnOf(type, rd.packetZxid, rd.data()!),
           };
         case PacketType.REQUEST:
@@ -251,7 +267,7 @@ export class ZabStreamDecoder<T = Buffer> {
           // Only the client's body is copied out; the head's fields are read in place.
           return {
             type: 'REQUEST',
-            zxid: BigInt(rd.packetZxid),
+            zxid: zxidOf(rd.packetZxid),
             sessionId: rd.dataBigInt64(0),
             cxid: rd.dataInt32(8),
             opType: rd.dataInt32(12),

@@ -148,3 +148,28 @@ test('64-bit fields read and written in place match Reader.long and Writer.long'
     assert.equal(readInt64BE(expect, 4), new Reader(expect, 4).long(), v.toString());
   }
 });
+
+test('authinfo repeated from one request to the next is decoded once; a change is decoded anew', () => {
+  const ip = [{ scheme: 'ip', id: '127.0.0.1' }];
+  const two = [{ scheme: 'digest', id: 'u:p' }, { scheme: 'ip', id: '127.0.0.1' }];
+  const auths = [ip, ip, two, null, [], ip, ip];
+  const dec = new ZabStreamDecoder(false);
+  dec.push(Buffer.concat(auths.map((authinfo, i) => encodeZabMessage({ type: 'REQUEST', zxid: -1n, sessionId: BigInt(i), cxid: i, opType: 5, body: Buffer.alloc(0), authinfo }))));
+  const got: Array<Extract<WireZabMessage, { type: 'REQUEST' }>> = [];
+  for (let m = dec.next(); m; m = dec.next()) got.push(m as Extract<WireZabMessage, { type: 'REQUEST' }>);
+  assert.deepEqual(got.map((m) => m.authinfo), auths);
+  assert.equal(got[1]!.authinfo, got[0]!.authinfo, 'the same list for the same bytes');
+  assert.notEqual(got[5]!.authinfo, got[0]!.authinfo, 'decoded again after a different list');
+  assert.equal(got[6]!.authinfo, got[5]!.authinfo);
+  // Shared between messages, so nobody may change it.
+  assert.ok(Object.isFrozen(got[0]!.authinfo) && Object.isFrozen(got[0]!.authinfo![0]));
+});
+
+test('zxids that share a slot of the decoder\'s bigint table stay exact', () => {
+  const zxids = [0x100000001, 0x100000101, 0x200000001, 0x100000001, 2 ** 53 - 1, -1, 0x100000101, 0];
+  const dec = new ZabStreamDecoder(true);
+  dec.push(Buffer.concat(zxids.map((z) => encodePacket(packet(PacketType.COMMIT, z)))));
+  const got: bigint[] = [];
+  for (let m = dec.next(); m; m = dec.next()) got.push(m.zxid);
+  assert.deepEqual(got, zxids.map((z) => BigInt(z)));
+});
