@@ -75,7 +75,8 @@ export function zabToPacket(m: WireZabMessage): QuorumPacket {
  */
 export function writeBarePacket(w: Writer, type: number, zxid: bigint, data: Buffer | null): void {
   w.int(type);
-  w.longNum(Number(zxid));
+  // Straight from the bigint: Number(zxid) of a zxid past 2^31 is a heap number, one per packet.
+  writeInt64(w, zxid);
   w.buffer(data);
   w.int(-1);
 }
