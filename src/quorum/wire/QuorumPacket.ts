@@ -108,9 +108,6 @@ export type RevalidateReply = RecordOf<typeof RevalidateReply.fields>;
 export const ForwardedRequestHead = record({ sessionId: long, cxid: int, type: int });
 export const DesignatedLeader = record({ designatedLeader: long });
 
-/** A packet with null data and null authinfo: type, zxid, -1, -1. */
-const BARE_PACKET_BYTES = 20;
-
 export function packet(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
   return { type, zxid, data, authinfo };
 }
@@ -635,10 +632,12 @@ export class QuorumStreamReader {
     return this.frame.subarray(this.frameStart, this.frameEnd);
   }
 
-  /** The stream advance() returned Advance.Snapshot for. */
+  /** The stream advance() returned Advance.Snapshot for; handed over once (the reader lets go of it). */
   snapshotFrame(): { snapshot: SnapshotBody; bytes: Buffer | null; length: number } {
-    if (!this.lastSnapshot) throw new Error('no snapshot frame');
-    return this.lastSnapshot;
+    const f = this.lastSnapshot;
+    if (!f) throw new Error('no snapshot frame');
+    this.lastSnapshot = null;
+    return f;
   }
 
   /** The next complete frame, or null until more bytes arrive. Throws QuorumWireError on bad input. */
@@ -674,10 +673,9 @@ export class QuorumStreamReader {
       if (this.snapDoneBytes + this.buf.length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
       return Advance.None;
     }
-    const tail = Buffer.from(this.buf.subarray(0, end));
-    this.buf = this.buf.subarray(end);
     const length = this.snapDoneBytes + end;
-    const bytes = this.keepSnap ? Buffer.concat([...this.snapDone, tail]) : null;
+    const bytes = this.keepSnap ? Buffer.concat([...this.snapDone, this.buf.subarray(0, end)]) : null;
+    this.buf = this.buf.subarray(end);
     this.snap = null;
     this.snapDone = [];
     this.snapDoneBytes = 0;
