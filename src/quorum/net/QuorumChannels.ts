@@ -8,19 +8,19 @@ import type { SnapshotBody } from '../../storage/Snapshot.js';
 import type { ZabMessage } from '../zab/messages.js';
 import { txnBytes } from '../../protocol/txn.js';
 import { Writer } from '../../jute/archive.js';
-import { PacketType, decodeProposalTxn } from '../wire/QuorumPacket.js';
+import { PacketType, decodeProposalData } from '../wire/QuorumPacket.js';
 import { ZabStreamDecoder, writeBarePacket, writeZabMessage, type WireZabMessage } from '../wire/ZabCodec.js';
 
 export type PeerMessage = ZabMessage<Txn, SnapshotBody>;
 
-/** Wire form (txn bytes) → core form (Txn). */
+/** Wire form (txn bytes) → core form (Txn); a channel's decoder does this itself as it reads (see ZabStreamDecoder's txnOf). */
 export function fromWire(m: WireZabMessage): PeerMessage {
   switch (m.type) {
     case 'PROPOSAL':
     case 'INFORM':
-      return { ...m, txn: decodeProposalTxn({ type: PacketType[m.type], zxid: Number(m.zxid), data: m.txn, authinfo: null }) };
+      return { ...m, txn: decodeProposalData(PacketType[m.type], Number(m.zxid), m.txn) };
     case 'INFORMANDACTIVATE':
-      return { ...m, txn: decodeProposalTxn({ type: PacketType.PROPOSAL, zxid: Number(m.zxid), data: m.txn, authinfo: null }) };
+      return { ...m, txn: decodeProposalData(PacketType.PROPOSAL, Number(m.zxid), m.txn) };
     default:
       return m;
   }
@@ -67,7 +67,7 @@ export interface LearnerConnectionStats {
 }
 
 export class QuorumChannel {
-  private readonly decoder: ZabStreamDecoder;
+  private readonly decoder: ZabStreamDecoder<Txn>;
   private closed = false;
   readonly established = Date.now();
   packetsReceived = 0;
@@ -83,7 +83,8 @@ export class QuorumChannel {
     private readonly onMessage: (m: PeerMessage) => void,
     private readonly onClose: (reason: string) => void,
   ) {
-    this.decoder = new ZabStreamDecoder(fromLeader);
+    // Txns are decoded as their packets are read (the message is built once, in its core form).
+    this.decoder = new ZabStreamDecoder(fromLeader, {}, decodeProposalData);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (this.closed) return;
@@ -91,7 +92,7 @@ export class QuorumChannel {
       try {
         for (let m = this.decoder.next(); m && !this.closed; m = this.decoder.next()) {
           this.packetsReceived++;
-          this.onMessage(fromWire(m));
+          this.onMessage(m);
         }
       } catch (e) {
         this.close(`bad packet: ${(e as Error).message}`);

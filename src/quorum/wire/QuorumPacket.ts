@@ -55,6 +55,40 @@ export const SNAP_SIGNATURE = 'BenWasHere';
 /** Apache's default jute.maxbuffer (0xfffff) plus its 1024-byte allowance for record overhead. */
 export const DEFAULT_MAX_PACKET_DATA = 0xfffff + 1024;
 
+// ----------------------------------------------------------------------------- 64-bit fields
+
+// A bigint goes in and out of a buffer through one scratch DataView: setBigInt64 takes the low 64
+// bits without allocating, where Buffer.writeBigInt64BE (after Writer.long's BigInt.asIntN) builds
+// several intermediate bigints, and readBigInt64BE four; getBigInt64 allocates only the result.
+// The broadcast path has one such field per forwarded request (its session id).
+const scratch64 = new DataView(new ArrayBuffer(8));
+const scratch64Bytes = new Uint8Array(scratch64.buffer);
+
+/**
+ * Copies src[from, from + dst.length) into dst. Buffer.copy from an offset first makes a
+ * Uint8Array view of the source range (Node 20), an object per packet on the receive path; a
+ * loop over a packet's few hundred bytes costs less than that allocation's share of a scavenge.
+ */
+function copyBytes(src: Buffer, from: number, dst: Buffer): void {
+  const n = dst.length;
+  if (n > 1024) src.copy(dst, 0, from, from + n);
+  else for (let i = 0; i < n; i++) dst[i] = src[from + i]!;
+}
+
+/** The jute long at buf[at..at+8), as Reader.long reads it. */
+export function readInt64BE(buf: Uint8Array, at: number): bigint {
+  for (let i = 0; i < 8; i++) scratch64Bytes[i] = buf[at + i]!;
+  return scratch64.getBigInt64(0);
+}
+
+/** Appends `v` as a jute long, the same bytes as Writer.long. */
+export function writeInt64(w: Writer, v: bigint): void {
+  // Reserve the 8 bytes (growing the buffer if need be), then fill them in place.
+  w.int(0).int(0);
+  scratch64.setBigInt64(0, v);
+  w.buf.set(scratch64Bytes, w.pos - 8);
+}
+
 // ----------------------------------------------------------------------------- records
 
 export const QuorumPacket = record({ type: int, zxid: longNum, data: buffer, authinfo: vector(Id) });
@@ -73,9 +107,6 @@ export type RevalidateReply = RecordOf<typeof RevalidateReply.fields>;
 /** The fixed head of a forwarded client request; the client's request body follows unframed. */
 export const ForwardedRequestHead = record({ sessionId: long, cxid: int, type: int });
 export const DesignatedLeader = record({ designatedLeader: long });
-
-/** A packet with null data and null authinfo: type, zxid, -1, -1. */
-const BARE_PACKET_BYTES = 20;
 
 export function packet(type: number, zxid: number, data: Buffer | null = null, authinfo: Id[] | null = null): QuorumPacket {
   return { type, zxid, data, authinfo };
@@ -235,16 +266,19 @@ export function proposalPacket(type: typeof PacketType.PROPOSAL | typeof PacketT
 }
 
 export function decodeProposalTxn(p: QuorumPacket): Txn {
-  const data = requireData(p, packetTypeName(p.type) ?? String(p.type));
+  return decodeProposalData(p.type, p.zxid, requireData(p, packetTypeName(p.type) ?? String(p.type)));
+}
+
+/** decodeProposalTxn on a packet's fields; `data` must be the caller's own copy (the txn keeps it as its bytes). */
+export function decodeProposalData(type: number, zxid: number, data: Buffer): Txn {
   let txn: Txn;
   try {
-    // The data buffer is the packet's own copy (Reader.buffer), so the txn may keep it as its bytes.
     txn = decodeTxn(data, true);
   } catch (e) {
-    throw new QuorumWireError(`${packetTypeName(p.type)} 0x${p.zxid.toString(16)}: ${(e as Error).message}`);
+    throw new QuorumWireError(`${packetTypeName(type)} 0x${zxid.toString(16)}: ${(e as Error).message}`);
   }
-  if (txn.hdr.zxid !== p.zxid) {
-    throw new QuorumWireError(`${packetTypeName(p.type)} zxid 0x${p.zxid.toString(16)} but txn header zxid 0x${txn.hdr.zxid.toString(16)}`);
+  if (txn.hdr.zxid !== zxid) {
+    throw new QuorumWireError(`${packetTypeName(type)} zxid 0x${zxid.toString(16)} but txn header zxid 0x${txn.hdr.zxid.toString(16)}`);
   }
   return txn;
 }
@@ -414,21 +448,53 @@ export interface QuorumReaderOptions {
   keepSnapshotBytes?: boolean;
 }
 
+/** What QuorumStreamReader.advance() found. */
+export const enum Advance {
+  /** Not yet: more bytes are needed. */
+  None = 0,
+  /** A packet: its fields are the reader's packet* members until the next advance(). */
+  Packet = 1,
+  /** A SNAP packet's database stream: see snapshotFrame(). */
+  Snapshot = 2,
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Splits one direction of a quorum connection into frames. Frame boundaries come from a scan of
  * the jute lengths, checked against the maxima before anything is allocated, so garbage or an
  * absurd length fails at once instead of waiting forever for bytes that will never come.
+ *
+ * Two ways to read: next() returns each frame as an object (tests, tools); advance() leaves a
+ * packet's fields on the reader and lets the caller copy out only what it keeps. A member's
+ * receive path takes the second: at tens of thousands of packets a second, the frame object, the
+ * packet object and the views of the chunk were a tenth of a follower's allocation.
  */
 export class QuorumStreamReader {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Received bytes; those before `off` are consumed. */
+  private buf: Buffer = EMPTY;
+  private off = 0;
   private snap: SnapStreamScanner | null = null;
   /** SNAP stream bytes already parsed and dropped from buf (kept only with keepSnapshotBytes). */
   private snapDone: Buffer[] = [];
   private snapDoneBytes = 0;
+  private lastSnapshot: { snapshot: SnapshotBody; bytes: Buffer | null; length: number } | null = null;
   private readonly maxData: number;
   private readonly maxAuth: number;
   private readonly maxSnap: number;
   private readonly keepSnap: boolean;
+
+  // The packet advance() found last. Its bytes stay in `frame` (a received chunk, or the join of
+  // several) from frameStart to frameEnd until the next advance(); nothing here copies them.
+  /** Packet type (PacketType). */
+  packetType = 0;
+  /** The zxid, exact below 2^53 as QuorumPacket's longNum field. */
+  packetZxid = 0;
+  /** Length of the data field, -1 when null. */
+  packetDataLength = -1;
+  private frame: Buffer = EMPTY;
+  private frameStart = 0;
+  private frameEnd = 0;
 
   constructor(opts: QuorumReaderOptions = {}) {
     this.maxData = opts.maxDataBytes ?? DEFAULT_MAX_PACKET_DATA;
@@ -446,7 +512,7 @@ export class QuorumStreamReader {
 
   /** Bytes received but not yet returned as a frame. */
   pending(): number {
-    return this.buf.length + this.heldBytes + (this.snap ? this.snapDoneBytes : 0);
+    return this.buf.length - this.off + this.heldBytes + (this.snap ? this.snapDoneBytes : 0);
   }
 
   private held: Buffer[] = [];
@@ -457,9 +523,21 @@ export class QuorumStreamReader {
   /** Join held chunks into buf once they can complete what is wanted (or always, in a SNAP stream). */
   private gather(): void {
     if (this.heldBytes === 0) return;
-    if (!this.snap && this.buf.length + this.heldBytes < this.wanted) return;
-    this.buf = this.buf.length === 0 && this.held.length === 1 ? this.held[0]! : Buffer.concat([this.buf, ...this.held]);
-    this.held = [];
+    const left = this.buf.length - this.off;
+    if (!this.snap && left + this.heldBytes < this.wanted) return;
+    if (left === 0 && this.held.length === 1) {
+      // The usual case: the previous chunk was used up and one new chunk came. It becomes buf as
+      // it is (the frames' data are copied out of it, so nothing kept points into it).
+      this.buf = this.held[0]!;
+    } else {
+      const joined = Buffer.allocUnsafe(left + this.heldBytes);
+      let at = this.buf.copy(joined, 0, this.off);
+      for (const c of this.held) at += c.copy(joined, at);
+      this.buf = joined;
+    }
+    this.off = 0;
+    // Emptied in place: the list is reused for the next chunks.
+    this.held.length = 0;
     this.heldBytes = 0;
   }
 
@@ -468,34 +546,121 @@ export class QuorumStreamReader {
     return this.snap !== null;
   }
 
-  /** The next complete frame, or null until more bytes arrive. Throws QuorumWireError on bad input. */
-  next(): QuorumFrame | null {
+  /**
+   * Moves to the next complete frame. For a packet, its type, zxid and data length are then in
+   * packetType, packetZxid and packetDataLength, and data(), authinfo(), packet() and frameBytes()
+   * read the rest, until the next call. Throws QuorumWireError on bad input.
+   */
+  advance(): Advance {
     this.gather();
-    if (this.snap) return this.nextSnapshot(this.snap);
+    if (this.snap) return this.advanceSnapshot(this.snap);
     const len = this.frameLength();
-    if (len < 0) return null;
+    if (len < 0) return Advance.None;
     this.wanted = 0;
-    // Decoded in place: the packet's data is copied out by the decode (Reader.buffer), so nothing
-    // retained points into the received chunk except this frame's own `bytes` view.
-    const bytes = this.buf.subarray(0, len);
-    this.buf = this.buf.subarray(len);
-    // Null data and null authinfo (ACK, COMMIT, UPTODATE, ...: most packets a leader receives):
-    // type and zxid are the whole of it, read without a Reader.
-    const bare = len === BARE_PACKET_BYTES && bytes.readInt32BE(12) === -1 && bytes.readInt32BE(16) === -1;
-    const p = bare ? packet(bytes.readInt32BE(0), bytes.readInt32BE(4) * 2 ** 32 + bytes.readUInt32BE(8)) : QuorumPacket.decode(bytes);
-    if (p.type === PacketType.SNAP) {
+    const b = this.buf;
+    const at = this.off;
+    this.frame = b;
+    this.frameStart = at;
+    this.frameEnd = at + len;
+    this.off = at + len;
+    if (this.off === b.length) {
+      // Let go of a used-up chunk now rather than at the next chunk (frame still holds it).
+      this.buf = EMPTY;
+      this.off = 0;
+    }
+    this.packetType = b.readInt32BE(at);
+    this.packetZxid = b.readInt32BE(at + 4) * 2 ** 32 + b.readUInt32BE(at + 8);
+    this.packetDataLength = b.readInt32BE(at + 12);
+    if (this.packetType === PacketType.SNAP) {
       this.snap = new SnapStreamScanner(this.maxData);
       this.snapDone = [];
       this.snapDoneBytes = 0;
     }
-    return { kind: 'packet', packet: p, bytes };
+    return Advance.Packet;
+  }
+
+  /** A copy of the current packet's data (null if the field is null), from `skip` (<= its length) bytes in. */
+  data(skip = 0): Buffer | null {
+    const n = this.packetDataLength;
+    if (n < 0) return null;
+    const out = Buffer.allocUnsafe(n - skip);
+    copyBytes(this.frame, this.frameStart + 16 + skip, out);
+    return out;
+  }
+
+  /** The big-endian int64 at `at` bytes into the current packet's data (the caller checked the length). */
+  dataBigInt64(at: number): bigint {
+    return readInt64BE(this.frame, this.frameStart + 16 + at);
+  }
+
+  /** The big-endian int32 at `at` bytes into the current packet's data (the caller checked the length). */
+  dataInt32(at: number): number {
+    return this.frame.readInt32BE(this.frameStart + 16 + at);
+  }
+
+  /**
+   * The current packet's authinfo list, decoded. A learner forwards each client request with its
+   * session's identities, which are nearly always those of the request before: while the bytes
+   * are the same, the same (frozen) list is returned rather than decoded again.
+   */
+  authinfo(): Id[] | null {
+    const start = this.frameStart + 16 + Math.max(this.packetDataLength, 0);
+    if (this.frame.readInt32BE(start) === -1) return null;
+    const len = this.frameEnd - start;
+    const last = this.lastAuthBytes;
+    if (last !== null && last.length === len && this.frame.compare(last, 0, len, start, this.frameEnd) === 0) return this.lastAuth;
+    const ids = QuorumPacket.fields.authinfo.read(new Reader(this.frame, start, this.frameEnd));
+    if (ids !== null) {
+      for (const id of ids) Object.freeze(id);
+      Object.freeze(ids);
+    }
+    this.lastAuthBytes = Buffer.from(this.frame.subarray(start, this.frameEnd));
+    this.lastAuth = ids;
+    return ids;
+  }
+
+  private lastAuthBytes: Buffer | null = null;
+  private lastAuth: Id[] | null = null;
+
+  /** The current packet as a record (its data and authinfo copied out of the received bytes). */
+  packet(): QuorumPacket {
+    return packet(this.packetType, this.packetZxid, this.data(), this.authinfo());
+  }
+
+  /** A view of the current packet's bytes in the received chunk. */
+  frameBytes(): Buffer {
+    return this.frame.subarray(this.frameStart, this.frameEnd);
+  }
+
+  /** The stream advance() returned Advance.Snapshot for; handed over once (the reader lets go of it). */
+  snapshotFrame(): { snapshot: SnapshotBody; bytes: Buffer | null; length: number } {
+    const f = this.lastSnapshot;
+    if (!f) throw new Error('no snapshot frame');
+    this.lastSnapshot = null;
+    return f;
+  }
+
+  /** The next complete frame, or null until more bytes arrive. Throws QuorumWireError on bad input. */
+  next(): QuorumFrame | null {
+    switch (this.advance()) {
+      case Advance.None:
+        return null;
+      case Advance.Packet:
+        return { kind: 'packet', packet: this.packet(), bytes: this.frameBytes() };
+      case Advance.Snapshot:
+        return { kind: 'snapshot', ...this.snapshotFrame() };
+    }
   }
 
   /**
    * A database stream can be far larger than any packet, so parsed elements are dropped from the
    * buffer as they complete: each arriving chunk is joined only to the unfinished element's bytes.
    */
-  private nextSnapshot(scan: SnapStreamScanner): QuorumFrame | null {
+  private advanceSnapshot(scan: SnapStreamScanner): Advance {
+    if (this.off > 0) {
+      this.buf = this.buf.subarray(this.off);
+      this.off = 0;
+    }
     const end = scan.scan(this.buf, 0, this.buf.length);
     if (end < 0) {
       const n = scan.consumed();
@@ -506,51 +671,49 @@ export class QuorumStreamReader {
         scan.rebase(n);
       }
       if (this.snapDoneBytes + this.buf.length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
-      return null;
+      return Advance.None;
     }
-    const tail = this.take(end);
     const length = this.snapDoneBytes + end;
-    const bytes = this.keepSnap ? Buffer.concat([...this.snapDone, tail]) : null;
+    const bytes = this.keepSnap ? Buffer.concat([...this.snapDone, this.buf.subarray(0, end)]) : null;
+    this.buf = this.buf.subarray(end);
     this.snap = null;
     this.snapDone = [];
     this.snapDoneBytes = 0;
     if (length > this.maxSnap) throw new QuorumWireError(`SNAP stream exceeds ${this.maxSnap} bytes`);
-    return { kind: 'snapshot', snapshot: scan.body(), bytes, length };
+    this.lastSnapshot = { snapshot: scan.body(), bytes, length };
+    return Advance.Snapshot;
   }
 
-  private take(n: number): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, n));
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-
-  /** Length of the QuorumPacket at the buffer's start, -1 if incomplete. */
+  /** Length of the QuorumPacket at buf[off], -1 if incomplete (then `wanted` says how much is needed). */
   private frameLength(): number {
     const b = this.buf;
-    const short = (n: number): boolean => {
-      if (b.length >= n) return false;
-      this.wanted = n;
-      return true;
-    };
-    if (short(4)) return -1;
-    const type = b.readInt32BE(0);
+    const at = this.off;
+    const have = b.length - at;
+    if (have < 4) return this.short(4);
+    const type = b.readInt32BE(at);
     if (!NAMES.has(type)) throw new QuorumWireError(`unknown quorum packet type ${type}`);
-    if (short(16)) return -1;
-    const dataLen = b.readInt32BE(12);
+    if (have < 16) return this.short(16);
+    const dataLen = b.readInt32BE(at + 12);
     if (dataLen < -1 || dataLen > this.maxData) {
       throw new QuorumWireError(`${NAMES.get(type)} packet data length ${dataLen} outside -1..${this.maxData}`);
     }
     let pos = 16 + Math.max(dataLen, 0);
-    if (short(pos + 4)) return -1;
-    const count = b.readInt32BE(pos);
+    if (have < pos + 4) return this.short(pos + 4);
+    const count = b.readInt32BE(at + pos);
     pos += 4;
     if (count < -1 || count > this.maxAuth) throw new QuorumWireError(`${NAMES.get(type)} packet authinfo count ${count} outside -1..${this.maxAuth}`);
     for (let i = 0; i < count * 2; i++) {
-      if (short(pos + 4)) return -1;
-      const sl = b.readInt32BE(pos);
+      if (have < pos + 4) return this.short(pos + 4);
+      const sl = b.readInt32BE(at + pos);
       if (sl < -1 || sl > this.maxData) throw new QuorumWireError(`${NAMES.get(type)} packet authinfo string length ${sl}`);
       pos += 4 + Math.max(sl, 0);
     }
-    return short(pos) ? -1 : pos;
+    return have < pos ? this.short(pos) : pos;
+  }
+
+  /** The frame needs `n` bytes from its start: wait for them. */
+  private short(n: number): -1 {
+    this.wanted = n;
+    return -1;
   }
 }

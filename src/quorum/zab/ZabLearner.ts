@@ -129,22 +129,20 @@ export class ZabLearner<T, S = unknown> {
 
   /** A message from the leader, in connection order. */
   receive(msg: ZabMessage<T, S>): LearnerOutput<T, S>[] {
-    const out: LearnerOutput<T, S>[] = [];
-    if (this.st === 'lost' || this.st === 'idle') return out;
+    if (this.st === 'lost' || this.st === 'idle') return [];
     this.silentSince = this.ticks;
     switch (this.st) {
       case 'awaitLeaderInfo':
-        return this.onLeaderInfo(msg, out);
+        return this.onLeaderInfo(msg, []);
       case 'awaitSyncMode':
-        return this.onSyncMode(msg, out);
+        return this.onSyncMode(msg, []);
       case 'syncing':
       case 'newLeaderLogging':
       case 'awaitUpToDate':
-        return this.onSyncPacket(msg, out);
+        return this.onSyncPacket(msg, []);
       case 'broadcast':
-        return this.onBroadcast(msg, out);
+        return this.onBroadcast(msg);
     }
-    return out;
   }
 
   private onLeaderInfo(msg: ZabMessage<T, S>, out: LearnerOutput<T, S>[]): LearnerOutput<T, S>[] {
@@ -268,7 +266,7 @@ export class ZabLearner<T, S = unknown> {
       this.toAck.length = 0;
       return;
     }
-    while (this.toAck.length > 0 && this.toAck[0] <= this.durableZxid) {
+    while (this.toAck.length > 0 && this.toAck[0]! <= this.durableZxid) {
       out.push({ kind: 'send', msg: { type: 'ACK', zxid: this.toAck.shift()! } });
     }
   }
@@ -308,50 +306,68 @@ export class ZabLearner<T, S = unknown> {
     return true;
   }
 
-  private onBroadcast(msg: ZabMessage<T, S>, out: LearnerOutput<T, S>[]): LearnerOutput<T, S>[] {
+  // Broadcast is the steady state: several calls per write, so each returns an array literal of
+  // exactly its outputs (an empty array grown by push() costs a 17-slot backing store).
+  private onBroadcast(msg: ZabMessage<T, S>): LearnerOutput<T, S>[] {
     switch (msg.type) {
       case 'PROPOSAL': {
-        if (this.type === 'observer') return this.lose(out, 'observer got a PROPOSAL');
-        const p = { zxid: msg.zxid, txn: msg.txn };
-        if (!this.pushPending(p, out)) return out;
-        this.lastLoggedZxid = p.zxid;
-        out.push({ kind: 'log', zxid: p.zxid, txn: p.txn });
-        this.toAck.push(p.zxid);
-        return out;
-      }
-      case 'COMMIT':
-        if (this.type === 'observer') return this.lose(out, 'observer got a COMMIT');
-        this.commitHead(msg.zxid, out);
-        return out;
-      case 'INFORM':
-        if (this.type !== 'observer') return this.lose(out, 'follower got an INFORM');
-        if (msg.zxid <= this.lastLoggedZxid) return this.lose(out, `INFORM ${zxidHex(msg.zxid)} is not after ${zxidHex(this.lastLoggedZxid)}`);
+        if (this.type === 'observer') return this.lose([], 'observer got a PROPOSAL');
+        const last = this.pending.length > 0 ? this.pending[this.pending.length - 1]!.zxid : this.lastLoggedZxid;
+        if (msg.zxid <= last) return this.lose([], `proposal ${zxidHex(msg.zxid)} is not after ${zxidHex(last)}`);
+        // The message is itself a Proposal ({zxid, txn}); nothing changes it, so it is kept as is.
+        this.pending.push(msg);
         this.lastLoggedZxid = msg.zxid;
-        out.push({ kind: 'log', zxid: msg.zxid, txn: msg.txn });
-        out.push({ kind: 'commit', zxid: msg.zxid, txn: msg.txn });
-        return out;
+        this.toAck.push(msg.zxid);
+        return [{ kind: 'log', zxid: msg.zxid, txn: msg.txn }];
+      }
+      case 'COMMIT': {
+        if (this.type === 'observer') return this.lose([], 'observer got a COMMIT');
+        const head = this.pending[0];
+        if (!head) return []; // ZooKeeper only warns: nothing pending to commit
+        if (head.zxid !== msg.zxid) return this.lose([], `Committing zxid ${zxidHex(msg.zxid)} but next pending txn ${zxidHex(head.zxid)}`);
+        this.pending.shift();
+        return [{ kind: 'commit', zxid: msg.zxid, txn: head.txn }];
+      }
+      case 'INFORM':
+        if (this.type !== 'observer') return this.lose([], 'follower got an INFORM');
+        if (msg.zxid <= this.lastLoggedZxid) return this.lose([], `INFORM ${zxidHex(msg.zxid)} is not after ${zxidHex(this.lastLoggedZxid)}`);
+        this.lastLoggedZxid = msg.zxid;
+        return [
+          { kind: 'log', zxid: msg.zxid, txn: msg.txn },
+          { kind: 'commit', zxid: msg.zxid, txn: msg.txn },
+        ];
       case 'PING': {
         const sessions: SessionTouch[] = [...this.touches].map(([sessionId, timeout]) => ({ sessionId, timeout }));
         this.touches = new Map();
-        out.push({ kind: 'send', msg: { type: 'PING', zxid: msg.zxid, sessions } });
-        return out;
+        return [{ kind: 'send', msg: { type: 'PING', zxid: msg.zxid, sessions } }];
       }
       case 'SYNC':
       case 'REVALIDATE':
-        out.push({ kind: 'leaderReply', msg });
-        return out;
+        return [{ kind: 'leaderReply', msg }];
       default:
-        return this.lose(out, `unexpected ${msg.type} while following`);
+        return this.lose([], `unexpected ${msg.type} while following`);
     }
   }
 
   /** The log is durable up to `zxid`. */
   logged(zxid: bigint): LearnerOutput<T, S>[] {
-    const out: LearnerOutput<T, S>[] = [];
-    if (this.st === 'lost') return out;
+    if (this.st === 'lost') return [];
     if (zxid > this.durableZxid) this.durableZxid = zxid;
+    if (this.st === 'broadcast' && this.type === 'follower') return this.readyAcks();
+    const out: LearnerOutput<T, S>[] = [];
     if (this.st === 'newLeaderLogging') this.maybeAckNewLeader(out);
     else if (this.st === 'awaitUpToDate' || this.st === 'broadcast') this.sendAcks(out);
+    return out;
+  }
+
+  /** sendAcks for a follower in broadcast, into an array of the right size (once per log flush). */
+  private readyAcks(): LearnerOutput<T, S>[] {
+    let n = 0;
+    while (n < this.toAck.length && this.toAck[n]! <= this.durableZxid) n++;
+    const out: LearnerOutput<T, S>[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = { kind: 'send', msg: { type: 'ACK', zxid: this.toAck[i]! } };
+    // shift() rather than splice(), which would build an array of the removed items.
+    for (let i = 0; i < n; i++) this.toAck.shift();
     return out;
   }
 

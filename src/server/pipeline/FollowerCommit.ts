@@ -94,6 +94,8 @@ export class FollowerCommit<S> implements CommitStage {
 
   private wake(): void {
     if (this.inFlight > 0 && !this.dead && this.core.state !== 'lost') return;
+    // Called on every commit: no new list unless someone waits.
+    if (this.waiters.length === 0) return;
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
