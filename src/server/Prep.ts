@@ -100,7 +100,11 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
     if (ephemeral) owner = ctx.sessionId;
     body = { type: a.opcode as 1 | 15, path, data: a.data, acl, ephemeral, parentCVersion };
   }
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ cversion: parentCVersion, pzxid: ctx.zxid, childCount: parent.childCount + 1 }));
+  const newParent = parent.copy();
+  newParent.cversion = parentCVersion;
+  newParent.pzxid = ctx.zxid;
+  newParent.childCount = parent.childCount + 1;
+  ctx.pending.set(parentPath, ctx.zxid, newParent);
   ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner));
   return body;
 }
@@ -122,7 +126,10 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
 
 /** A delete as apply will do it: the node goes, its parent loses a child and takes the zxid as pzxid. */
 function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string): void {
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1, pzxid: ctx.zxid }));
+  const newParent = parent.copy();
+  newParent.childCount = parent.childCount - 1;
+  newParent.pzxid = ctx.zxid;
+  ctx.pending.set(parentPath, ctx.zxid, newParent);
   ctx.pending.set(path, ctx.zxid, null);
 }
 
@@ -164,7 +171,11 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw quotaError(ctx, path);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, data, mzxid: ctx.zxid, mtime: ctx.time }));
+  const changed = node.withData(data);
+  changed.version = newVersion;
+  changed.mzxid = ctx.zxid;
+  changed.mtime = ctx.time;
+  ctx.pending.set(path, ctx.zxid, changed);
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -177,7 +188,10 @@ function prepSetACL(ctx: PrepContext, path: string, aclIn: import('../protocol/r
   checkPerm(node.acl, Perm.ADMIN, ctx.ids, ctx.skipACL);
   if (version !== -1 && version !== node.aversion) throw new ZkError(Err.BadVersion);
   const newVersion = (node.aversion + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, node.with({ acl, aversion: newVersion }));
+  const changed = node.copy();
+  changed.acl = acl;
+  changed.aversion = newVersion;
+  ctx.pending.set(path, ctx.zxid, changed);
   return { type: OpCode.setACL, path, acl, version: newVersion };
 }
 
