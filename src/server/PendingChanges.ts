@@ -112,11 +112,14 @@ export class PendingChanges {
     return this.changes.keys();
   }
 
-  /** Record that the write with this zxid leaves `path` as `view` (null: deleted). */
-  set(path: string, zxid: number, view: NodeView | null): void {
+  /**
+   * Record that the write with this zxid leaves `path` as `view` (null: deleted). `before` is what
+   * get(path) returns now, when the caller has it at hand (it is looked up otherwise).
+   */
+  set(path: string, zxid: number, view: NodeView | null, before?: NodeView | null): void {
     let treeDigest = 0n;
     if (this.tree.digestEnabled) {
-      const before = this.get(path);
+      if (before === undefined) before = this.get(path);
       // Node digests are unsigned 32-bit: their difference is exact in a double.
       const delta = (view ? this.digestOf(path, view) : 0) - (before ? this.digestOf(path, before) : 0);
       treeDigest = this.treeDigest();

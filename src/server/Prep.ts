@@ -104,8 +104,8 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
   newParent.cversion = parentCVersion;
   newParent.pzxid = ctx.zxid;
   newParent.childCount = parent.childCount + 1;
-  ctx.pending.set(parentPath, ctx.zxid, newParent);
-  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner));
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parent);
+  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner), null);
   return body;
 }
 
@@ -120,17 +120,17 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
   if (!node) throw new ZkError(Err.NoNode);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   if (node.childCount > 0) throw new ZkError(Err.NotEmpty);
-  removeNode(ctx, parentPath, parent, path);
+  removeNode(ctx, parentPath, parent, path, node);
   return { type: OpCode.delete, path };
 }
 
 /** A delete as apply will do it: the node goes, its parent loses a child and takes the zxid as pzxid. */
-function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string): void {
+function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string, node?: NodeView): void {
   const newParent = parent.copy();
   newParent.childCount = parent.childCount - 1;
   newParent.pzxid = ctx.zxid;
-  ctx.pending.set(parentPath, ctx.zxid, newParent);
-  ctx.pending.set(path, ctx.zxid, null);
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parent);
+  ctx.pending.set(path, ctx.zxid, null, node);
 }
 
 /**
@@ -153,7 +153,7 @@ export function prepDeleteContainer(ctx: PrepContext, path: string, now: number)
     const parentPath = parentOf(path);
     const parent = ctx.pending.get(parentPath);
     if (!parent) throw new ZkError(Err.NoNode);
-    removeNode(ctx, parentPath, parent, path);
+    removeNode(ctx, parentPath, parent, path, node);
     return { type: OpCode.deleteContainer, path };
   } catch (e) {
     if (e instanceof ZkError) return { type: OpCode.error, err: e.code };
@@ -175,7 +175,7 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   changed.version = newVersion;
   changed.mzxid = ctx.zxid;
   changed.mtime = ctx.time;
-  ctx.pending.set(path, ctx.zxid, changed);
+  ctx.pending.set(path, ctx.zxid, changed, node);
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -191,7 +191,7 @@ function prepSetACL(ctx: PrepContext, path: string, aclIn: import('../protocol/r
   const changed = node.copy();
   changed.acl = acl;
   changed.aversion = newVersion;
-  ctx.pending.set(path, ctx.zxid, changed);
+  ctx.pending.set(path, ctx.zxid, changed, node);
   return { type: OpCode.setACL, path, acl, version: newVersion };
 }
 

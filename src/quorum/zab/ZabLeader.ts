@@ -85,14 +85,28 @@ interface Handler {
   deadline: number;
   /** Registered for live PROPOSAL/COMMIT (followers) or INFORM (observers) traffic. */
   forwarding: boolean;
-  /** Proposals sent to this follower and not acked by it yet, oldest first, with the tick they were sent. */
-  unacked: { zxid: bigint; tick: number }[];
+  /**
+   * Proposals sent to this follower and not acked by it yet, oldest first (zxids), with the tick
+   * each was sent (ticks at the same index): two arrays rather than an object per proposal.
+   */
+  unackedZxids: bigint[];
+  unackedTicks: number[];
 }
 
 interface Outstanding<T> {
   zxid: bigint;
   txn: T;
   acks: Set<number>;
+  /** acks.size when it was last found short of a quorum (the same set gives the same answer). */
+  shortAt: number;
+}
+
+/** Below this a zxid is exact as a double, and its arithmetic needs no bigint. */
+const SAFE_ZXID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Whether `zxid` is an epoch's first (counter 0): the NEWLEADER/UPTODATE ack, not a proposal's. */
+function isEpochStart(zxid: bigint): boolean {
+  return zxid <= SAFE_ZXID ? Number(zxid) % 0x100000000 === 0 : counterOf(zxid) === 0;
 }
 
 type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'established' | 'stopped';
@@ -302,9 +316,13 @@ export class ZabLeader<T, S = unknown> {
     this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(this.epoch, 0), config: this.opts.config ?? '' });
   }
 
-  private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T): void {
-    this.send(out, h.sid, { type: 'PROPOSAL', zxid, txn });
-    if (h.type === 'follower') h.unacked.push({ zxid, tick: this.ticks });
+  private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T, msg?: ZabMessage<T, S>): void {
+    // Live proposals share one message between the followers: it is only read.
+    this.send(out, h.sid, msg ?? { type: 'PROPOSAL', zxid, txn });
+    if (h.type === 'follower') {
+      h.unackedZxids.push(zxid);
+      h.unackedTicks.push(this.ticks);
+    }
   }
 
   private checkNewLeaderQuorum(out: LeaderOutput<T, S>[]): void {
@@ -382,7 +400,8 @@ export class ZabLeader<T, S = unknown> {
       peerLastZxid: -1n,
       deadline: this.ticks + this.opts.initLimit + this.opts.syncLimit,
       forwarding: false,
-      unacked: [],
+      unackedZxids: [],
+      unackedTicks: [],
     };
     this.handlers.set(from, h);
     if (this.phase === 'discovery') this.contributeEpoch(from, h.acceptedEpoch, type === 'follower', out);
@@ -434,12 +453,16 @@ export class ZabLeader<T, S = unknown> {
       return;
     }
     // The UPTODATE ack, acks for txns committed during sync, and observer acks count for nothing.
-    if (counterOf(zxid) === 0 || h.type !== 'follower') return;
+    if (isEpochStart(zxid) || h.type !== 'follower') return;
     // ACKs come in zxid order: this one covers everything sent to this learner before it.
-    while (h.unacked.length > 0 && h.unacked[0].zxid <= zxid) h.unacked.shift();
+    while (h.unackedZxids.length > 0 && h.unackedZxids[0] <= zxid) {
+      h.unackedZxids.shift();
+      h.unackedTicks.shift();
+    }
     // Outstanding proposals have consecutive zxids: the ack's position is its distance from the oldest.
     if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return;
-    const p = this.outstanding[Number(zxid - this.outstanding[0].zxid)];
+    const first = this.outstanding[0].zxid;
+    const p = this.outstanding[zxid <= SAFE_ZXID ? Number(zxid) - Number(first) : Number(zxid - first)];
     if (!p || p.zxid !== zxid) return;
     p.acks.add(h.sid);
     this.tryCommit(out);
@@ -469,9 +492,10 @@ export class ZabLeader<T, S = unknown> {
       return out;
     }
     this.lastProposed = zxid;
-    this.outstanding.push({ zxid, txn, acks: new Set() });
+    this.outstanding.push({ zxid, txn, acks: new Set(), shortAt: -1 });
+    let msg: ZabMessage<T, S> | undefined;
     for (const h of this.handlers.values()) {
-      if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn);
+      if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn, (msg ??= { type: 'PROPOSAL', zxid, txn }));
     }
     out.push({ kind: 'log', zxid, txn });
     return out;
@@ -491,16 +515,23 @@ export class ZabLeader<T, S = unknown> {
       const head = this.outstanding[0];
       // The leader's own ack joins once its log is durable that far (durability only grows).
       if (head.zxid <= this.durableZxid) head.acks.add(this.sid);
-      if (!this.isQuorum(head.acks)) return;
+      if (head.acks.size === head.shortAt) return;
+      if (!this.isQuorum(head.acks)) {
+        head.shortAt = head.acks.size;
+        return;
+      }
       this.outstanding.shift();
       this.lastCommitted = head.zxid;
       this.lastProcessedZxid = head.zxid;
       this.committedLog.push({ zxid: head.zxid, txn: head.txn });
       if (this.committedLog.length > this.commitLogCount) this.committedLog.shift();
+      // One COMMIT (and one INFORM) shared by every learner: messages are only read.
+      let commit: ZabMessage<T, S> | undefined;
+      let inform: ZabMessage<T, S> | undefined;
       for (const h of this.handlers.values()) {
         if (!h.forwarding) continue;
-        if (h.type === 'follower') this.send(out, h.sid, { type: 'COMMIT', zxid: head.zxid });
-        else this.send(out, h.sid, { type: 'INFORM', zxid: head.zxid, txn: head.txn });
+        if (h.type === 'follower') this.send(out, h.sid, (commit ??= { type: 'COMMIT', zxid: head.zxid }));
+        else this.send(out, h.sid, (inform ??= { type: 'INFORM', zxid: head.zxid, txn: head.txn }));
       }
       out.push({ kind: 'commit', zxid: head.zxid, txn: head.txn });
       while (this.pendingSyncs.length > 0 && this.pendingSyncs[0].zxid <= head.zxid) {
@@ -537,8 +568,8 @@ export class ZabLeader<T, S = unknown> {
       }
       for (const h of [...this.handlers.values()]) {
         if (this.ticks > h.deadline) this.dropLearner(out, h.sid, `learner ${h.sid} silent for syncLimit`);
-        else if (h.unacked.length > 0 && this.ticks - h.unacked[0].tick > this.opts.syncLimit) {
-          this.dropLearner(out, h.sid, `learner ${h.sid} did not ack 0x${h.unacked[0].zxid.toString(16)} within syncLimit (transaction timeout)`);
+        else if (h.unackedTicks.length > 0 && this.ticks - h.unackedTicks[0]! > this.opts.syncLimit) {
+          this.dropLearner(out, h.sid, `learner ${h.sid} did not ack 0x${h.unackedZxids[0]!.toString(16)} within syncLimit (transaction timeout)`);
         }
       }
       if (this.phase === 'established') {
