@@ -96,17 +96,31 @@ interface Handler {
 interface Outstanding<T> {
   zxid: bigint;
   txn: T;
-  acks: Set<number>;
-  /** acks.size when it was last found short of a quorum (the same set gives the same answer). */
+  /**
+   * The voters that acked it: bit i for the i-th voter when there are at most MASK_VOTERS of them
+   * (no Set per proposal), else in `ackSet`.
+   */
+  ackMask: number;
+  ackSet: Set<number> | null;
+  /** Acks counted when it was last found short of a quorum (the same acks give the same answer). */
+  ackCount: number;
   shortAt: number;
 }
 
+/** Up to this many voters, acks are bits of a number. */
+const MASK_VOTERS = 30;
+
 /** Below this a zxid is exact as a double, and its arithmetic needs no bigint. */
 const SAFE_ZXID = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 0x100000000;
 
-/** Whether `zxid` is an epoch's first (counter 0): the NEWLEADER/UPTODATE ack, not a proposal's. */
-function isEpochStart(zxid: bigint): boolean {
-  return zxid <= SAFE_ZXID ? Number(zxid) % 0x100000000 === 0 : counterOf(zxid) === 0;
+// epochOf/counterOf without bigint arithmetic for the zxids every proposal and ack carries.
+function counter(zxid: bigint): number {
+  return zxid >= 0n && zxid <= SAFE_ZXID ? Number(zxid) % TWO_32 : counterOf(zxid);
+}
+
+function epochOfZxid(zxid: bigint): number {
+  return zxid >= 0n && zxid <= SAFE_ZXID ? Math.floor(Number(zxid) / TWO_32) : epochOf(zxid);
 }
 
 type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'established' | 'stopped';
@@ -114,6 +128,10 @@ type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'established' | 'stoppe
 export class ZabLeader<T, S = unknown> {
   readonly sid: number;
   private readonly voters: Set<number>;
+  /** Each voter's bit in an ack mask; null past MASK_VOTERS voters (acks are then kept in Sets). */
+  private readonly voterBits: Map<number, number> | null = null;
+  /** isQuorum's answer per ack mask. */
+  private readonly quorumOfMask = new Map<number, boolean>();
   private readonly observers: Set<number>;
   private readonly opts: ZabLeaderOptions<T, S>;
   private readonly commitLogCount: number;
@@ -146,6 +164,10 @@ export class ZabLeader<T, S = unknown> {
     this.sid = opts.sid;
     this.opts = opts;
     this.voters = new Set(opts.voters);
+    if (this.voters.size <= MASK_VOTERS) {
+      this.voterBits = new Map();
+      for (const sid of this.voters) this.voterBits.set(sid, 1 << this.voterBits.size);
+    }
     this.observers = new Set(opts.observers ?? []);
     this.commitLogCount = Math.max(1, opts.commitLogCount ?? 500);
     this.committedLog = opts.committedLog.slice(-this.commitLogCount);
@@ -212,6 +234,34 @@ export class ZabLeader<T, S = unknown> {
   /** Learners currently connected, with their handshake state (for operators: zk_learners, zk_synced_followers). */
   learners(): { sid: number; type: LearnerType; state: HandlerState; synced: boolean }[] {
     return [...this.handlers.values()].map((h) => ({ sid: h.sid, type: h.type, state: h.state, synced: this.ticks <= h.deadline }));
+  }
+
+  private addAck(p: Outstanding<T>, sid: number): void {
+    if (p.ackSet) {
+      const before = p.ackSet.size;
+      p.ackSet.add(sid);
+      if (p.ackSet.size !== before) p.ackCount++;
+      return;
+    }
+    const bit = this.voterBits!.get(sid);
+    if (bit === undefined || (p.ackMask & bit) !== 0) return;
+    p.ackMask |= bit;
+    p.ackCount++;
+  }
+
+  /** Whether a quorum acked `p`. The answer for a mask is kept: the check is a pure function of the set. */
+  private acked(p: Outstanding<T>): boolean {
+    if (p.ackSet) return this.isQuorum(p.ackSet);
+    let q = this.quorumOfMask.get(p.ackMask);
+    if (q === undefined) {
+      const set = new Set<number>();
+      for (const [sid, bit] of this.voterBits!) if ((p.ackMask & bit) !== 0) set.add(sid);
+      q = this.isQuorum(set);
+      // A handful of masks occur (which followers are fast); the bound only guards the odd case.
+      if (this.quorumOfMask.size >= 1024) this.quorumOfMask.clear();
+      this.quorumOfMask.set(p.ackMask, q);
+    }
+    return q;
   }
 
   private isQuorum(set: Set<number>): boolean {
@@ -453,7 +503,7 @@ export class ZabLeader<T, S = unknown> {
       return;
     }
     // The UPTODATE ack, acks for txns committed during sync, and observer acks count for nothing.
-    if (isEpochStart(zxid) || h.type !== 'follower') return;
+    if (counter(zxid) === 0 || h.type !== 'follower') return;
     // ACKs come in zxid order: this one covers everything sent to this learner before it.
     while (h.unackedZxids.length > 0 && h.unackedZxids[0] <= zxid) {
       h.unackedZxids.shift();
@@ -464,7 +514,7 @@ export class ZabLeader<T, S = unknown> {
     const first = this.outstanding[0].zxid;
     const p = this.outstanding[zxid <= SAFE_ZXID ? Number(zxid) - Number(first) : Number(zxid - first)];
     if (!p || p.zxid !== zxid) return;
-    p.acks.add(h.sid);
+    this.addAck(p, h.sid);
     this.tryCommit(out);
   }
 
@@ -483,16 +533,17 @@ export class ZabLeader<T, S = unknown> {
   propose(zxid: bigint, txn: T): LeaderOutput<T, S>[] {
     const out: LeaderOutput<T, S>[] = [];
     if (this.phase !== 'established') throw new Error('propose before the leader is established');
-    if (zxid !== this.lastProposed + 1n || epochOf(zxid) !== this.epoch) {
+    const next = zxid <= SAFE_ZXID && this.lastProposed >= 0n ? Number(zxid) === Number(this.lastProposed) + 1 : zxid === this.lastProposed + 1n;
+    if (!next || epochOfZxid(zxid) !== this.epoch) {
       throw new Error(`proposal ${zxidHex(zxid)} out of order: expected ${zxidHex(this.lastProposed + 1n)}`);
     }
-    if (counterOf(zxid) === 0xffffffff) {
+    if (counter(zxid) === 0xffffffff) {
       // ZOOKEEPER-1277: a new epoch is cheaper than a zxid that wraps.
       this.stepDown(out, 'zxid counter exhausted; forcing a new epoch');
       return out;
     }
     this.lastProposed = zxid;
-    this.outstanding.push({ zxid, txn, acks: new Set(), shortAt: -1 });
+    this.outstanding.push({ zxid, txn, ackMask: 0, ackSet: this.voterBits ? null : new Set(), ackCount: 0, shortAt: -1 });
     let msg: ZabMessage<T, S> | undefined;
     for (const h of this.handlers.values()) {
       if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn, (msg ??= { type: 'PROPOSAL', zxid, txn }));
@@ -514,10 +565,10 @@ export class ZabLeader<T, S = unknown> {
     while (this.outstanding.length > 0 && this.phase === 'established') {
       const head = this.outstanding[0];
       // The leader's own ack joins once its log is durable that far (durability only grows).
-      if (head.zxid <= this.durableZxid) head.acks.add(this.sid);
-      if (head.acks.size === head.shortAt) return;
-      if (!this.isQuorum(head.acks)) {
-        head.shortAt = head.acks.size;
+      if (head.zxid <= this.durableZxid) this.addAck(head, this.sid);
+      if (head.ackCount === head.shortAt) return;
+      if (!this.acked(head)) {
+        head.shortAt = head.ackCount;
         return;
       }
       this.outstanding.shift();
