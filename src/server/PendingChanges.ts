@@ -21,6 +21,11 @@ import { adjustDigest, nodeDigest } from '../tree/DigestCalculator.js';
 export class NodeView {
   /** Digest of this node as described here; -1 until computed. */
   digest = -1;
+  /**
+   * Made by get() from the tree and held by no change yet: the one caller that asked may change it
+   * in place (forChange) rather than copy it.
+   */
+  fresh = false;
 
   constructor(
     public acl: ACL[],
@@ -55,9 +60,20 @@ export class NodeView {
     );
   }
 
-  /** A copy with new data (a setData). */
+  /**
+   * A view to change fields of: this one when fresh (nobody else holds it), else a copy. Take
+   * what is needed of the view as it was (PendingChanges.digestBefore) first.
+   */
+  forChange(): NodeView {
+    if (!this.fresh) return this.copy();
+    this.fresh = false;
+    this.digest = -1;
+    return this;
+  }
+
+  /** forChange() with new data (a setData). */
   withData(data: Buffer | null): NodeView {
-    const v = this.copy();
+    const v = this.forChange();
     v.data = data;
     v.dataInTree = false;
     v.dataLength = data?.length ?? 0;
@@ -104,6 +120,7 @@ export class PendingChanges {
       n.version, n.cversion, n.aversion, n.ephemeralOwner, n.numChildren,
     );
     if (this.tree.digestEnabled) v.digest = this.tree.nodeDigest(path, n);
+    v.fresh = true;
     return v;
   }
 
@@ -113,15 +130,23 @@ export class PendingChanges {
   }
 
   /**
-   * Record that the write with this zxid leaves `path` as `view` (null: deleted). `before` is what
-   * get(path) returns now, when the caller has it at hand (it is looked up otherwise).
+   * What `v`, the view get(path) returned, adds to the tree digest (0 when digests are off): for
+   * set(), taken before `v` is changed in place.
    */
-  set(path: string, zxid: number, view: NodeView | null, before?: NodeView | null): void {
+  digestBefore(path: string, v: NodeView | null): number {
+    return v && this.tree.digestEnabled ? this.digestOf(path, v) : 0;
+  }
+
+  /**
+   * Record that the write with this zxid leaves `path` as `view` (null: deleted). `beforeDigest`
+   * is digestBefore() of what get(path) returned, when the caller has it (it is looked up otherwise).
+   */
+  set(path: string, zxid: number, view: NodeView | null, beforeDigest?: number): void {
     let treeDigest = 0n;
     if (this.tree.digestEnabled) {
-      if (before === undefined) before = this.get(path);
+      if (beforeDigest === undefined) beforeDigest = this.digestBefore(path, this.get(path));
       // Node digests are unsigned 32-bit: their difference is exact in a double.
-      const delta = (view ? this.digestOf(path, view) : 0) - (before ? this.digestOf(path, before) : 0);
+      const delta = (view ? this.digestOf(path, view) : 0) - beforeDigest;
       treeDigest = this.treeDigest();
       if (delta !== 0) {
         treeDigest += BigInt(delta);

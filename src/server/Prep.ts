@@ -100,12 +100,14 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
     if (ephemeral) owner = ctx.sessionId;
     body = { type: a.opcode as 1 | 15, path, data: a.data, acl, ephemeral, parentCVersion };
   }
-  const newParent = parent.copy();
+  const parentDigest = ctx.pending.digestBefore(parentPath, parent);
+  const childCount = parent.childCount + 1;
+  const newParent = parent.forChange();
   newParent.cversion = parentCVersion;
   newParent.pzxid = ctx.zxid;
-  newParent.childCount = parent.childCount + 1;
-  ctx.pending.set(parentPath, ctx.zxid, newParent, parent);
-  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner), null);
+  newParent.childCount = childCount;
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parentDigest);
+  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner), 0);
   return body;
 }
 
@@ -126,11 +128,14 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
 
 /** A delete as apply will do it: the node goes, its parent loses a child and takes the zxid as pzxid. */
 function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string, node?: NodeView): void {
-  const newParent = parent.copy();
-  newParent.childCount = parent.childCount - 1;
+  const parentDigest = ctx.pending.digestBefore(parentPath, parent);
+  const nodeDigest = node === undefined ? undefined : ctx.pending.digestBefore(path, node);
+  const childCount = parent.childCount - 1;
+  const newParent = parent.forChange();
+  newParent.childCount = childCount;
   newParent.pzxid = ctx.zxid;
-  ctx.pending.set(parentPath, ctx.zxid, newParent, parent);
-  ctx.pending.set(path, ctx.zxid, null, node);
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parentDigest);
+  ctx.pending.set(path, ctx.zxid, null, nodeDigest);
 }
 
 /**
@@ -171,11 +176,13 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw quotaError(ctx, path);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
+  const before = ctx.pending.digestBefore(path, node);
+  // The view get() made is changed in place when it is the tree's (setData needs no copy of it).
   const changed = node.withData(data);
   changed.version = newVersion;
   changed.mzxid = ctx.zxid;
   changed.mtime = ctx.time;
-  ctx.pending.set(path, ctx.zxid, changed, node);
+  ctx.pending.set(path, ctx.zxid, changed, before);
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -188,10 +195,11 @@ function prepSetACL(ctx: PrepContext, path: string, aclIn: import('../protocol/r
   checkPerm(node.acl, Perm.ADMIN, ctx.ids, ctx.skipACL);
   if (version !== -1 && version !== node.aversion) throw new ZkError(Err.BadVersion);
   const newVersion = (node.aversion + 1) | 0;
-  const changed = node.copy();
+  const before = ctx.pending.digestBefore(path, node);
+  const changed = node.forChange();
   changed.acl = acl;
   changed.aversion = newVersion;
-  ctx.pending.set(path, ctx.zxid, changed, node);
+  ctx.pending.set(path, ctx.zxid, changed, before);
   return { type: OpCode.setACL, path, acl, version: newVersion };
 }
 
