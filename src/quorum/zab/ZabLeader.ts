@@ -366,9 +366,8 @@ export class ZabLeader<T, S = unknown> {
     this.send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(this.epoch, 0), config: this.opts.config ?? '' });
   }
 
-  private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T, msg?: ZabMessage<T, S>): void {
-    // Live proposals share one message between the followers: it is only read.
-    this.send(out, h.sid, msg ?? { type: 'PROPOSAL', zxid, txn });
+  private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T): void {
+    this.send(out, h.sid, { type: 'PROPOSAL', zxid, txn });
     if (h.type === 'follower') {
       h.unackedZxids.push(zxid);
       h.unackedTicks.push(this.ticks);
@@ -544,12 +543,24 @@ export class ZabLeader<T, S = unknown> {
     }
     this.lastProposed = zxid;
     this.outstanding.push({ zxid, txn, ackMask: 0, ackSet: this.voterBits ? null : new Set(), ackCount: 0, shortAt: -1 });
-    let msg: ZabMessage<T, S> | undefined;
-    for (const h of this.handlers.values()) {
-      if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn, (msg ??= { type: 'PROPOSAL', zxid, txn }));
+    // Every write comes here: its outputs go in an array of their exact size (one that grows
+    // from empty reserves room for 17).
+    let followers = 0;
+    for (const h of this.handlers.values()) if (h.forwarding && h.type === 'follower') followers++;
+    const sized: LeaderOutput<T, S>[] = new Array(followers + 1);
+    let i = 0;
+    if (followers > 0) {
+      // One PROPOSAL shared by the followers: messages are only read.
+      const msg: ZabMessage<T, S> = { type: 'PROPOSAL', zxid, txn };
+      for (const h of this.handlers.values()) {
+        if (!h.forwarding || h.type !== 'follower') continue;
+        sized[i++] = { kind: 'send', to: h.sid, msg };
+        h.unackedZxids.push(zxid);
+        h.unackedTicks.push(this.ticks);
+      }
     }
-    out.push({ kind: 'log', zxid, txn });
-    return out;
+    sized[i] = { kind: 'log', zxid, txn };
+    return sized;
   }
 
   /** The leader's own log is durable up to `zxid`: its own ack. */

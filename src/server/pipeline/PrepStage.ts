@@ -101,10 +101,10 @@ export class PrepStage {
   private txn(clientId: bigint, cxid: number, type: number, body: TxnBody, time = this.clock.now()): Txn {
     const zxid = this.nextZxid++;
     const hdrType = body.type === OpCode.error ? OpCode.error : type;
-    const txn: Txn = { hdr: { clientId, cxid, zxid, time, type: hdrType }, body };
+    const hdr = { clientId, cxid, zxid, time, type: hdrType };
     const digest = preparedTxnDigest(this.pending, body);
-    if (digest) txn.digest = digest;
-    return txn;
+    // Built whole: a digest added afterwards would cost the txn a separate property store.
+    return digest ? { hdr, body, digest } : { hdr, body };
   }
 
   /** A leader's new epoch: the next txn gets `zxid`. */
