@@ -6,7 +6,7 @@
 // before it is applied (ZooKeeper's PrecalculatedDigest).
 import type { ACL } from '../protocol/records.js';
 import type { DataTree } from '../tree/DataTree.js';
-import { adjustDigest, nodeDigest } from '../tree/DigestCalculator.js';
+import { nodeDigest } from '../tree/DigestCalculator.js';
 
 /**
  * What prep knows of a node: everything that enters its digest (data and persisted Stat),

@@ -34,6 +34,11 @@ const NO_METRICS: PrepMetrics = { recordPrep() {}, recordOutstandingChanges() {}
 export class PrepStage {
   readonly pending: PendingChanges;
   private nextZxid: number;
+  /**
+   * The context every prep gets, filled in anew for each: prep runs synchronously and keeps no
+   * reference to it, so one object serves them all (a write then allocates no context).
+   */
+  private readonly ctx: PrepContext;
 
   constructor(
     private readonly tree: DataTree,
@@ -65,12 +70,6 @@ export class PrepStage {
   get lastPreparedZxid(): number {
     return this.nextZxid - 1;
   }
-
-  /**
-   * The context every prep gets, filled in anew for each: prep runs synchronously and keeps no
-   * reference to it, so one object serves them all (a write then allocates no context).
-   */
-  private readonly ctx: PrepContext;
 
   private context(sessionId: bigint, ids: Identity[], sessionValid: boolean): PrepContext {
     const c = this.ctx;
