@@ -409,7 +409,8 @@ export class ZabLeader<T, S = unknown> {
         this.onAckEpoch(h, msg.zxid, msg.currentEpoch, out);
         break;
       case 'ACK':
-        this.onAck(h, msg.zxid, out);
+        // A proposal's ack may commit it (and those after it): their outputs in tryCommit's array.
+        if (this.onAck(h, msg.zxid, out)) return this.tryCommit(out);
         break;
       case 'PING':
         if (msg.sessions && msg.sessions.length > 0) out.push({ kind: 'touchSessions', sid: h.sid, sessions: msg.sessions });
@@ -485,36 +486,37 @@ export class ZabLeader<T, S = unknown> {
     else if (this.phase === 'newLeaderAck' || this.phase === 'established') this.syncLearner(h, out);
   }
 
-  private onAck(h: Handler, zxid: bigint, out: LeaderOutput<T, S>[]): void {
+  /** Takes an ACK in; true when it counted for a proposal (which may now commit). */
+  private onAck(h: Handler, zxid: bigint, out: LeaderOutput<T, S>[]): boolean {
     if (h.state === 'newLeaderSent') {
       if (zxid !== makeZxid(this.epoch, 0)) {
         this.dropLearner(out, h.sid, `expected the NEWLEADER ack ${zxidHex(makeZxid(this.epoch, 0))} from ${h.sid}, got ${zxidHex(zxid)}`);
-        return;
+        return false;
       }
       h.state = 'newLeaderAcked';
       if (h.type === 'follower') this.newLeaderAckers.add(h.sid);
       if (this.phase === 'established') this.sendUpToDate(h, out);
       else this.checkNewLeaderQuorum(out);
-      return;
+      return false;
     }
     if (h.state !== 'newLeaderAcked' && h.state !== 'upToDate') {
       this.dropLearner(out, h.sid, `ACK from ${h.sid} before synchronisation`);
-      return;
+      return false;
     }
     // The UPTODATE ack, acks for txns committed during sync, and observer acks count for nothing.
-    if (counter(zxid) === 0 || h.type !== 'follower') return;
+    if (counter(zxid) === 0 || h.type !== 'follower') return false;
     // ACKs come in zxid order: this one covers everything sent to this learner before it.
     while (h.unackedZxids.length > 0 && h.unackedZxids[0] <= zxid) {
       h.unackedZxids.shift();
       h.unackedTicks.shift();
     }
     // Outstanding proposals have consecutive zxids: the ack's position is its distance from the oldest.
-    if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return;
+    if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return false;
     const first = this.outstanding[0].zxid;
     const p = this.outstanding[zxid <= SAFE_ZXID ? Number(zxid) - Number(first) : Number(zxid - first)];
-    if (!p || p.zxid !== zxid) return;
+    if (!p || p.zxid !== zxid) return false;
     this.addAck(p, h.sid);
-    this.tryCommit(out);
+    return true;
   }
 
   /** A learner's connection closed. */
@@ -568,39 +570,48 @@ export class ZabLeader<T, S = unknown> {
     const out: LeaderOutput<T, S>[] = [];
     if (this.phase === 'stopped') return out;
     if (zxid > this.durableZxid) this.durableZxid = zxid;
-    this.tryCommit(out);
-    return out;
+    return this.tryCommit(out);
   }
 
-  private tryCommit(out: LeaderOutput<T, S>[]): void {
+  /** Commits what a quorum acked, in zxid order; returns `out`, or the array its outputs went to. */
+  private tryCommit(out: LeaderOutput<T, S>[]): LeaderOutput<T, S>[] {
     while (this.outstanding.length > 0 && this.phase === 'established') {
       const head = this.outstanding[0];
       // The leader's own ack joins once its log is durable that far (durability only grows).
       if (head.zxid <= this.durableZxid) this.addAck(head, this.sid);
-      if (head.ackCount === head.shortAt) return;
+      if (head.ackCount === head.shortAt) return out;
       if (!this.acked(head)) {
         head.shortAt = head.ackCount;
-        return;
+        return out;
       }
       this.outstanding.shift();
       this.lastCommitted = head.zxid;
       this.lastProcessedZxid = head.zxid;
       this.committedLog.push({ zxid: head.zxid, txn: head.txn });
       if (this.committedLog.length > this.commitLogCount) this.committedLog.shift();
+      // Mostly one commit per ack, with nothing before it: its outputs then go in an array of their
+      // exact size (one that grows from empty reserves room for 17); otherwise they are appended.
+      let i = out.length;
+      if (i === 0) {
+        let learners = 0;
+        for (const h of this.handlers.values()) if (h.forwarding) learners++;
+        out = new Array(learners + 1);
+      }
       // One COMMIT (and one INFORM) shared by every learner: messages are only read.
       let commit: ZabMessage<T, S> | undefined;
       let inform: ZabMessage<T, S> | undefined;
       for (const h of this.handlers.values()) {
         if (!h.forwarding) continue;
-        if (h.type === 'follower') this.send(out, h.sid, (commit ??= { type: 'COMMIT', zxid: head.zxid }));
-        else this.send(out, h.sid, (inform ??= { type: 'INFORM', zxid: head.zxid, txn: head.txn }));
+        if (h.type === 'follower') out[i++] = { kind: 'send', to: h.sid, msg: (commit ??= { type: 'COMMIT', zxid: head.zxid }) };
+        else out[i++] = { kind: 'send', to: h.sid, msg: (inform ??= { type: 'INFORM', zxid: head.zxid, txn: head.txn }) };
       }
-      out.push({ kind: 'commit', zxid: head.zxid, txn: head.txn });
+      out[i++] = { kind: 'commit', zxid: head.zxid, txn: head.txn };
       while (this.pendingSyncs.length > 0 && this.pendingSyncs[0].zxid <= head.zxid) {
         const ps = this.pendingSyncs.shift()!;
         if (this.handlers.has(ps.sid)) this.send(out, ps.sid, { type: 'SYNC', zxid: 0n });
       }
     }
+    return out;
   }
 
   /**
