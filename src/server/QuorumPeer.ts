@@ -486,7 +486,7 @@ export class QuorumPeer {
         sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType,
         // The decoder already copied the body out of the socket's chunk: no second copy.
         body: Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(msg.body),
-        // The decoded ids are this request's own (nothing else holds them): used as they are.
+        // Prep only reads the ids (the decoder may hand the same frozen list to consecutive requests).
         authinfo: msg.authinfo ?? NO_IDS,
       });
     } catch (e) {
