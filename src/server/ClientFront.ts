@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { Reader, JuteError } from '../jute/archive.js';
 import { Err, OpCode } from '../protocol/constants.js';
-import { AuthPacket, ConnectRequest, ConnectResponse, GetSASLRequest, RequestHeader, SetSASLResponse } from '../protocol/records.js';
+import { AuthPacket, ConnectRequest, ConnectResponse, GetSASLRequest, SetSASLResponse } from '../protocol/records.js';
 import { authenticate, normaliseAddress } from '../auth/AuthProviders.js';
 import { sessionPassword } from '../session/SessionPassword.js';
 import type { SessionTracker } from '../session/SessionTracker.js';
@@ -12,6 +12,9 @@ import type { Clock } from '../runtime/Runtime.js';
 import { Connection, type ConnectionHost } from './Connection.js';
 import type { RequestPipeline } from './pipeline/RequestPipeline.js';
 import type { ServerStats } from './ServerStats.js';
+
+/** A request frame starts with its RequestHeader: xid and type, two ints. */
+const REQUEST_HEADER_BYTES = 8;
 
 export interface FrontSettings {
   maxBuffer: number;
@@ -190,9 +193,13 @@ export class ClientFront implements ConnectionHost {
   }
 
   private onRequest(conn: Connection, frame: Buffer): void {
-    const r = new Reader(frame, 0, frame.length, this.settings.maxBuffer * 2);
-    const { xid, type } = RequestHeader.read(r);
-    const body = frame.subarray(r.pos);
+    // The RequestHeader (xid, type) read in place: no Reader or record object per request.
+    if (frame.length < REQUEST_HEADER_BYTES) {
+      throw new JuteError(`truncated record: need ${REQUEST_HEADER_BYTES} bytes for the request header, have ${frame.length}`);
+    }
+    const xid = frame.readInt32BE(0);
+    const type = frame.readInt32BE(4);
+    const body = frame.subarray(REQUEST_HEADER_BYTES);
     this.tracker.touch(conn.sessionId, this.clock.now());
     conn.lastCxid = xid;
     if (type === OpCode.auth) return this.onAuth(conn, xid, body);

@@ -100,8 +100,14 @@ function prepCreate(ctx: PrepContext, a: CreateArgs): TxnBody {
     if (ephemeral) owner = ctx.sessionId;
     body = { type: a.opcode as 1 | 15, path, data: a.data, acl, ephemeral, parentCVersion };
   }
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ cversion: parentCVersion, pzxid: ctx.zxid, childCount: parent.childCount + 1 }));
-  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner));
+  const parentDigest = ctx.pending.digestBefore(parentPath, parent);
+  const childCount = parent.childCount + 1;
+  const newParent = parent.forChange();
+  newParent.cversion = parentCVersion;
+  newParent.pzxid = ctx.zxid;
+  newParent.childCount = childCount;
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parentDigest);
+  ctx.pending.set(path, ctx.zxid, NodeView.created(acl, a.data, ctx.zxid, ctx.time, owner), 0);
   return body;
 }
 
@@ -116,14 +122,20 @@ function prepDelete(ctx: PrepContext, path: string, version: number): TxnBody {
   if (!node) throw new ZkError(Err.NoNode);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   if (node.childCount > 0) throw new ZkError(Err.NotEmpty);
-  removeNode(ctx, parentPath, parent, path);
+  removeNode(ctx, parentPath, parent, path, node);
   return { type: OpCode.delete, path };
 }
 
 /** A delete as apply will do it: the node goes, its parent loses a child and takes the zxid as pzxid. */
-function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string): void {
-  ctx.pending.set(parentPath, ctx.zxid, parent.with({ childCount: parent.childCount - 1, pzxid: ctx.zxid }));
-  ctx.pending.set(path, ctx.zxid, null);
+function removeNode(ctx: PrepContext, parentPath: string, parent: NodeView, path: string, node?: NodeView): void {
+  const parentDigest = ctx.pending.digestBefore(parentPath, parent);
+  const nodeDigest = node === undefined ? undefined : ctx.pending.digestBefore(path, node);
+  const childCount = parent.childCount - 1;
+  const newParent = parent.forChange();
+  newParent.childCount = childCount;
+  newParent.pzxid = ctx.zxid;
+  ctx.pending.set(parentPath, ctx.zxid, newParent, parentDigest);
+  ctx.pending.set(path, ctx.zxid, null, nodeDigest);
 }
 
 /**
@@ -146,7 +158,7 @@ export function prepDeleteContainer(ctx: PrepContext, path: string, now: number)
     const parentPath = parentOf(path);
     const parent = ctx.pending.get(parentPath);
     if (!parent) throw new ZkError(Err.NoNode);
-    removeNode(ctx, parentPath, parent, path);
+    removeNode(ctx, parentPath, parent, path, node);
     return { type: OpCode.deleteContainer, path };
   } catch (e) {
     if (e instanceof ZkError) return { type: OpCode.error, err: e.code };
@@ -164,7 +176,13 @@ function prepSetData(ctx: PrepContext, path: string, data: Buffer | null, versio
   if (ctx.enforceQuota && ctx.tree.exceedsQuota(path, 0, newLen - node.dataLength)) throw quotaError(ctx, path);
   if (version !== -1 && version !== node.version) throw new ZkError(Err.BadVersion);
   const newVersion = (node.version + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, node.with({ version: newVersion, data, mzxid: ctx.zxid, mtime: ctx.time }));
+  const before = ctx.pending.digestBefore(path, node);
+  // The view get() made is changed in place when it is the tree's (setData needs no copy of it).
+  const changed = node.withData(data);
+  changed.version = newVersion;
+  changed.mzxid = ctx.zxid;
+  changed.mtime = ctx.time;
+  ctx.pending.set(path, ctx.zxid, changed, before);
   return { type: OpCode.setData, path, data, version: newVersion };
 }
 
@@ -177,7 +195,11 @@ function prepSetACL(ctx: PrepContext, path: string, aclIn: import('../protocol/r
   checkPerm(node.acl, Perm.ADMIN, ctx.ids, ctx.skipACL);
   if (version !== -1 && version !== node.aversion) throw new ZkError(Err.BadVersion);
   const newVersion = (node.aversion + 1) | 0;
-  ctx.pending.set(path, ctx.zxid, node.with({ acl, aversion: newVersion }));
+  const before = ctx.pending.digestBefore(path, node);
+  const changed = node.forChange();
+  changed.acl = acl;
+  changed.aversion = newVersion;
+  ctx.pending.set(path, ctx.zxid, changed, before);
   return { type: OpCode.setACL, path, acl, version: newVersion };
 }
 

@@ -45,6 +45,9 @@ export interface QuorumPeerOptions {
   recover?: typeof recover;
 }
 
+/** The identities of a forwarded request without authinfo (shared; never added to). */
+const NO_IDS: { scheme: string; id: string }[] = [];
+
 /** Storage's logger over the peer's (storage logs info lines too). */
 function storageLogger(l: PeerLogger) {
   return { info: (m: string) => l.info(m), warn: (m: string) => l.warn(m) };
@@ -483,7 +486,8 @@ export class QuorumPeer {
         sessionId: msg.sessionId, cxid: msg.cxid, type: msg.opType,
         // The decoder already copied the body out of the socket's chunk: no second copy.
         body: Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(msg.body),
-        authinfo: (msg.authinfo ?? []).map((a) => ({ scheme: a.scheme, id: a.id })),
+        // Prep only reads the ids (the decoder may hand the same frozen list to consecutive requests).
+        authinfo: msg.authinfo ?? NO_IDS,
       });
     } catch (e) {
       this.logger.warn(`dropping a malformed request forwarded by server ${sid}: ${(e as Error).message}`);

@@ -69,3 +69,28 @@ test('a rejected asynchronous output stops the rest and is reported', async () =
   assert.deepEqual(done, ['persist']);
   assert.deepEqual(errors.map((e) => e.message), ['ENOSPC']);
 });
+
+test('a re-entered batch runs in the same turn, before run() returns, and nested ones keep their order', () => {
+  const { done, outputs } = harness();
+  outputs.run([
+    { name: 'learnerRequest', then: () => outputs.run([{ name: 'propose', then: () => outputs.run([{ name: 'nested' }]) }, { name: 'log' }]) },
+    { name: 'send' },
+  ]);
+  assert.deepEqual(done, ['learnerRequest', 'send', 'propose', 'log', 'nested']);
+});
+
+test('a batch re-entered before an output of its batch waits on a promise goes on the chain after that batch', async () => {
+  const { done, outputs } = harness();
+  let release!: () => void;
+  const persisted = new Promise<void>((r) => (release = r));
+  outputs.run([
+    { name: 'commit', then: () => outputs.run([{ name: 'reentered' }]) },
+    { name: 'persist', wait: persisted },
+    { name: 'send' },
+  ]);
+  outputs.run([{ name: 'next' }]);
+  assert.deepEqual(done, ['commit', 'persist']);
+  release();
+  await outputs.idle();
+  assert.deepEqual(done, ['commit', 'persist', 'send', 'reentered', 'next']);
+});

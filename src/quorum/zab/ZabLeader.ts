@@ -85,14 +85,42 @@ interface Handler {
   deadline: number;
   /** Registered for live PROPOSAL/COMMIT (followers) or INFORM (observers) traffic. */
   forwarding: boolean;
-  /** Proposals sent to this follower and not acked by it yet, oldest first, with the tick they were sent. */
-  unacked: { zxid: bigint; tick: number }[];
+  /**
+   * Proposals sent to this follower and not acked by it yet, oldest first (zxids), with the tick
+   * each was sent (ticks at the same index): two arrays rather than an object per proposal.
+   */
+  unackedZxids: bigint[];
+  unackedTicks: number[];
 }
 
 interface Outstanding<T> {
   zxid: bigint;
   txn: T;
-  acks: Set<number>;
+  /**
+   * The voters that acked it: bit i for the i-th voter when there are at most MASK_VOTERS of them
+   * (no Set per proposal), else in `ackSet`.
+   */
+  ackMask: number;
+  ackSet: Set<number> | null;
+  /** Acks counted when it was last found short of a quorum (the same acks give the same answer). */
+  ackCount: number;
+  shortAt: number;
+}
+
+/** Up to this many voters, acks are bits of a number. */
+const MASK_VOTERS = 30;
+
+/** Below this a zxid is exact as a double, and its arithmetic needs no bigint. */
+const SAFE_ZXID = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_32 = 0x100000000;
+
+// epochOf/counterOf without bigint arithmetic for the zxids every proposal and ack carries.
+function counter(zxid: bigint): number {
+  return zxid >= 0n && zxid <= SAFE_ZXID ? Number(zxid) % TWO_32 : counterOf(zxid);
+}
+
+function epochOfZxid(zxid: bigint): number {
+  return zxid >= 0n && zxid <= SAFE_ZXID ? Math.floor(Number(zxid) / TWO_32) : epochOf(zxid);
 }
 
 type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'established' | 'stopped';
@@ -100,6 +128,10 @@ type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'established' | 'stoppe
 export class ZabLeader<T, S = unknown> {
   readonly sid: number;
   private readonly voters: Set<number>;
+  /** Each voter's bit in an ack mask; null past MASK_VOTERS voters (acks are then kept in Sets). */
+  private readonly voterBits: Map<number, number> | null = null;
+  /** isQuorum's answer per ack mask. */
+  private readonly quorumOfMask = new Map<number, boolean>();
   private readonly observers: Set<number>;
   private readonly opts: ZabLeaderOptions<T, S>;
   private readonly commitLogCount: number;
@@ -132,6 +164,10 @@ export class ZabLeader<T, S = unknown> {
     this.sid = opts.sid;
     this.opts = opts;
     this.voters = new Set(opts.voters);
+    if (this.voters.size <= MASK_VOTERS) {
+      this.voterBits = new Map();
+      for (const sid of this.voters) this.voterBits.set(sid, 1 << this.voterBits.size);
+    }
     this.observers = new Set(opts.observers ?? []);
     this.commitLogCount = Math.max(1, opts.commitLogCount ?? 500);
     this.committedLog = opts.committedLog.slice(-this.commitLogCount);
@@ -198,6 +234,34 @@ export class ZabLeader<T, S = unknown> {
   /** Learners currently connected, with their handshake state (for operators: zk_learners, zk_synced_followers). */
   learners(): { sid: number; type: LearnerType; state: HandlerState; synced: boolean }[] {
     return [...this.handlers.values()].map((h) => ({ sid: h.sid, type: h.type, state: h.state, synced: this.ticks <= h.deadline }));
+  }
+
+  private addAck(p: Outstanding<T>, sid: number): void {
+    if (p.ackSet) {
+      const before = p.ackSet.size;
+      p.ackSet.add(sid);
+      if (p.ackSet.size !== before) p.ackCount++;
+      return;
+    }
+    const bit = this.voterBits!.get(sid);
+    if (bit === undefined || (p.ackMask & bit) !== 0) return;
+    p.ackMask |= bit;
+    p.ackCount++;
+  }
+
+  /** Whether a quorum acked `p`. The answer for a mask is kept: the check is a pure function of the set. */
+  private acked(p: Outstanding<T>): boolean {
+    if (p.ackSet) return this.isQuorum(p.ackSet);
+    let q = this.quorumOfMask.get(p.ackMask);
+    if (q === undefined) {
+      const set = new Set<number>();
+      for (const [sid, bit] of this.voterBits!) if ((p.ackMask & bit) !== 0) set.add(sid);
+      q = this.isQuorum(set);
+      // A handful of masks occur (which followers are fast); the bound only guards the odd case.
+      if (this.quorumOfMask.size >= 1024) this.quorumOfMask.clear();
+      this.quorumOfMask.set(p.ackMask, q);
+    }
+    return q;
   }
 
   private isQuorum(set: Set<number>): boolean {
@@ -304,7 +368,10 @@ export class ZabLeader<T, S = unknown> {
 
   private sendProposal(out: LeaderOutput<T, S>[], h: Handler, zxid: bigint, txn: T): void {
     this.send(out, h.sid, { type: 'PROPOSAL', zxid, txn });
-    if (h.type === 'follower') h.unacked.push({ zxid, tick: this.ticks });
+    if (h.type === 'follower') {
+      h.unackedZxids.push(zxid);
+      h.unackedTicks.push(this.ticks);
+    }
   }
 
   private checkNewLeaderQuorum(out: LeaderOutput<T, S>[]): void {
@@ -342,7 +409,8 @@ export class ZabLeader<T, S = unknown> {
         this.onAckEpoch(h, msg.zxid, msg.currentEpoch, out);
         break;
       case 'ACK':
-        this.onAck(h, msg.zxid, out);
+        // A proposal's ack may commit it (and those after it): their outputs in tryCommit's array.
+        if (this.onAck(h, msg.zxid, out)) return this.tryCommit(out);
         break;
       case 'PING':
         if (msg.sessions && msg.sessions.length > 0) out.push({ kind: 'touchSessions', sid: h.sid, sessions: msg.sessions });
@@ -382,7 +450,8 @@ export class ZabLeader<T, S = unknown> {
       peerLastZxid: -1n,
       deadline: this.ticks + this.opts.initLimit + this.opts.syncLimit,
       forwarding: false,
-      unacked: [],
+      unackedZxids: [],
+      unackedTicks: [],
     };
     this.handlers.set(from, h);
     if (this.phase === 'discovery') this.contributeEpoch(from, h.acceptedEpoch, type === 'follower', out);
@@ -417,32 +486,37 @@ export class ZabLeader<T, S = unknown> {
     else if (this.phase === 'newLeaderAck' || this.phase === 'established') this.syncLearner(h, out);
   }
 
-  private onAck(h: Handler, zxid: bigint, out: LeaderOutput<T, S>[]): void {
+  /** Takes an ACK in; true when it counted for a proposal (which may now commit). */
+  private onAck(h: Handler, zxid: bigint, out: LeaderOutput<T, S>[]): boolean {
     if (h.state === 'newLeaderSent') {
       if (zxid !== makeZxid(this.epoch, 0)) {
         this.dropLearner(out, h.sid, `expected the NEWLEADER ack ${zxidHex(makeZxid(this.epoch, 0))} from ${h.sid}, got ${zxidHex(zxid)}`);
-        return;
+        return false;
       }
       h.state = 'newLeaderAcked';
       if (h.type === 'follower') this.newLeaderAckers.add(h.sid);
       if (this.phase === 'established') this.sendUpToDate(h, out);
       else this.checkNewLeaderQuorum(out);
-      return;
+      return false;
     }
     if (h.state !== 'newLeaderAcked' && h.state !== 'upToDate') {
       this.dropLearner(out, h.sid, `ACK from ${h.sid} before synchronisation`);
-      return;
+      return false;
     }
     // The UPTODATE ack, acks for txns committed during sync, and observer acks count for nothing.
-    if (counterOf(zxid) === 0 || h.type !== 'follower') return;
+    if (counter(zxid) === 0 || h.type !== 'follower') return false;
     // ACKs come in zxid order: this one covers everything sent to this learner before it.
-    while (h.unacked.length > 0 && h.unacked[0].zxid <= zxid) h.unacked.shift();
+    while (h.unackedZxids.length > 0 && h.unackedZxids[0] <= zxid) {
+      h.unackedZxids.shift();
+      h.unackedTicks.shift();
+    }
     // Outstanding proposals have consecutive zxids: the ack's position is its distance from the oldest.
-    if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return;
-    const p = this.outstanding[Number(zxid - this.outstanding[0].zxid)];
-    if (!p || p.zxid !== zxid) return;
-    p.acks.add(h.sid);
-    this.tryCommit(out);
+    if (this.outstanding.length === 0 || zxid < this.outstanding[0].zxid) return false;
+    const first = this.outstanding[0].zxid;
+    const p = this.outstanding[zxid <= SAFE_ZXID ? Number(zxid) - Number(first) : Number(zxid - first)];
+    if (!p || p.zxid !== zxid) return false;
+    this.addAck(p, h.sid);
+    return true;
   }
 
   /** A learner's connection closed. */
@@ -460,21 +534,35 @@ export class ZabLeader<T, S = unknown> {
   propose(zxid: bigint, txn: T): LeaderOutput<T, S>[] {
     const out: LeaderOutput<T, S>[] = [];
     if (this.phase !== 'established') throw new Error('propose before the leader is established');
-    if (zxid !== this.lastProposed + 1n || epochOf(zxid) !== this.epoch) {
+    const next = zxid <= SAFE_ZXID && this.lastProposed >= 0n ? Number(zxid) === Number(this.lastProposed) + 1 : zxid === this.lastProposed + 1n;
+    if (!next || epochOfZxid(zxid) !== this.epoch) {
       throw new Error(`proposal ${zxidHex(zxid)} out of order: expected ${zxidHex(this.lastProposed + 1n)}`);
     }
-    if (counterOf(zxid) === 0xffffffff) {
+    if (counter(zxid) === 0xffffffff) {
       // ZOOKEEPER-1277: a new epoch is cheaper than a zxid that wraps.
       this.stepDown(out, 'zxid counter exhausted; forcing a new epoch');
       return out;
     }
     this.lastProposed = zxid;
-    this.outstanding.push({ zxid, txn, acks: new Set() });
-    for (const h of this.handlers.values()) {
-      if (h.forwarding && h.type === 'follower') this.sendProposal(out, h, zxid, txn);
+    this.outstanding.push({ zxid, txn, ackMask: 0, ackSet: this.voterBits ? null : new Set(), ackCount: 0, shortAt: -1 });
+    // Every write comes here: its outputs go in an array of their exact size (one that grows
+    // from empty reserves room for 17).
+    let followers = 0;
+    for (const h of this.handlers.values()) if (h.forwarding && h.type === 'follower') followers++;
+    const sized: LeaderOutput<T, S>[] = new Array(followers + 1);
+    let i = 0;
+    if (followers > 0) {
+      // One PROPOSAL shared by the followers: messages are only read.
+      const msg: ZabMessage<T, S> = { type: 'PROPOSAL', zxid, txn };
+      for (const h of this.handlers.values()) {
+        if (!h.forwarding || h.type !== 'follower') continue;
+        sized[i++] = { kind: 'send', to: h.sid, msg };
+        h.unackedZxids.push(zxid);
+        h.unackedTicks.push(this.ticks);
+      }
     }
-    out.push({ kind: 'log', zxid, txn });
-    return out;
+    sized[i] = { kind: 'log', zxid, txn };
+    return sized;
   }
 
   /** The leader's own log is durable up to `zxid`: its own ack. */
@@ -482,32 +570,48 @@ export class ZabLeader<T, S = unknown> {
     const out: LeaderOutput<T, S>[] = [];
     if (this.phase === 'stopped') return out;
     if (zxid > this.durableZxid) this.durableZxid = zxid;
-    this.tryCommit(out);
-    return out;
+    return this.tryCommit(out);
   }
 
-  private tryCommit(out: LeaderOutput<T, S>[]): void {
+  /** Commits what a quorum acked, in zxid order; returns `out`, or the array its outputs went to. */
+  private tryCommit(out: LeaderOutput<T, S>[]): LeaderOutput<T, S>[] {
     while (this.outstanding.length > 0 && this.phase === 'established') {
       const head = this.outstanding[0];
       // The leader's own ack joins once its log is durable that far (durability only grows).
-      if (head.zxid <= this.durableZxid) head.acks.add(this.sid);
-      if (!this.isQuorum(head.acks)) return;
+      if (head.zxid <= this.durableZxid) this.addAck(head, this.sid);
+      if (head.ackCount === head.shortAt) return out;
+      if (!this.acked(head)) {
+        head.shortAt = head.ackCount;
+        return out;
+      }
       this.outstanding.shift();
       this.lastCommitted = head.zxid;
       this.lastProcessedZxid = head.zxid;
       this.committedLog.push({ zxid: head.zxid, txn: head.txn });
       if (this.committedLog.length > this.commitLogCount) this.committedLog.shift();
+      // Mostly one commit per ack, with nothing before it: its outputs then go in an array of their
+      // exact size (one that grows from empty reserves room for 17); otherwise they are appended.
+      let i = out.length;
+      if (i === 0) {
+        let learners = 0;
+        for (const h of this.handlers.values()) if (h.forwarding) learners++;
+        out = new Array(learners + 1);
+      }
+      // One COMMIT (and one INFORM) shared by every learner: messages are only read.
+      let commit: ZabMessage<T, S> | undefined;
+      let inform: ZabMessage<T, S> | undefined;
       for (const h of this.handlers.values()) {
         if (!h.forwarding) continue;
-        if (h.type === 'follower') this.send(out, h.sid, { type: 'COMMIT', zxid: head.zxid });
-        else this.send(out, h.sid, { type: 'INFORM', zxid: head.zxid, txn: head.txn });
+        if (h.type === 'follower') out[i++] = { kind: 'send', to: h.sid, msg: (commit ??= { type: 'COMMIT', zxid: head.zxid }) };
+        else out[i++] = { kind: 'send', to: h.sid, msg: (inform ??= { type: 'INFORM', zxid: head.zxid, txn: head.txn }) };
       }
-      out.push({ kind: 'commit', zxid: head.zxid, txn: head.txn });
+      out[i++] = { kind: 'commit', zxid: head.zxid, txn: head.txn };
       while (this.pendingSyncs.length > 0 && this.pendingSyncs[0].zxid <= head.zxid) {
         const ps = this.pendingSyncs.shift()!;
         if (this.handlers.has(ps.sid)) this.send(out, ps.sid, { type: 'SYNC', zxid: 0n });
       }
     }
+    return out;
   }
 
   /**
@@ -537,8 +641,8 @@ export class ZabLeader<T, S = unknown> {
       }
       for (const h of [...this.handlers.values()]) {
         if (this.ticks > h.deadline) this.dropLearner(out, h.sid, `learner ${h.sid} silent for syncLimit`);
-        else if (h.unacked.length > 0 && this.ticks - h.unacked[0].tick > this.opts.syncLimit) {
-          this.dropLearner(out, h.sid, `learner ${h.sid} did not ack 0x${h.unacked[0].zxid.toString(16)} within syncLimit (transaction timeout)`);
+        else if (h.unackedTicks.length > 0 && this.ticks - h.unackedTicks[0]! > this.opts.syncLimit) {
+          this.dropLearner(out, h.sid, `learner ${h.sid} did not ack 0x${h.unackedZxids[0]!.toString(16)} within syncLimit (transaction timeout)`);
         }
       }
       if (this.phase === 'established') {

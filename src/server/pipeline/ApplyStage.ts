@@ -23,11 +23,24 @@ export class ApplyStage {
     private readonly listener: ApplyListener | null,
   ) {}
 
+  /**
+   * The events array of the last apply, kept for the next (the tree and the watch manager keep no
+   * reference to it); taken out while in use, so an apply nested in a watch fires gets its own.
+   */
+  private spareEvents: TreeEvent[] | null = [];
+
   /** Throws if the txn cannot be applied: this replica's state is then not what the log says. */
   apply(txn: Txn): ApplyResult {
-    const events: TreeEvent[] = [];
-    const res = this.db.applyTxn(txn, events);
-    if (events.length) this.watches.trigger(events);
+    const events = this.spareEvents ?? [];
+    this.spareEvents = null;
+    let res: ApplyResult;
+    try {
+      res = this.db.applyTxn(txn, events);
+      if (events.length) this.watches.trigger(events);
+    } finally {
+      events.length = 0;
+      this.spareEvents = events;
+    }
     this.listener?.afterApply(this.db, txn);
     const body = txn.body;
     if (body.type === OpCode.createSession) this.tracker.add(txn.hdr.clientId, body.timeOut, this.clock.now());

@@ -34,6 +34,11 @@ const NO_METRICS: PrepMetrics = { recordPrep() {}, recordOutstandingChanges() {}
 export class PrepStage {
   readonly pending: PendingChanges;
   private nextZxid: number;
+  /**
+   * The context every prep gets, filled in anew for each: prep runs synchronously and keeps no
+   * reference to it, so one object serves them all (a write then allocates no context).
+   */
+  private readonly ctx: PrepContext;
 
   constructor(
     private readonly tree: DataTree,
@@ -45,6 +50,20 @@ export class PrepStage {
   ) {
     this.pending = new PendingChanges(tree);
     this.nextZxid = lastZxid + 1;
+    this.ctx = {
+      pending: this.pending,
+      tree,
+      ids: SUPER,
+      sessionId: 0n,
+      sessionValid: true,
+      zxid: this.nextZxid,
+      time: 0,
+      extendedTypesEnabled: settings.extendedTypesEnabled,
+      skipACL: settings.skipACL,
+      enforceQuota: settings.enforceQuota,
+      reconfigEnabled: settings.reconfigEnabled,
+      quotaExceeded: (path) => this.metrics.recordQuotaExceeded(path),
+    };
   }
 
   /** The zxid the last prepared txn got (what a sync must wait for). */
@@ -53,21 +72,18 @@ export class PrepStage {
   }
 
   private context(sessionId: bigint, ids: Identity[], sessionValid: boolean): PrepContext {
+    const c = this.ctx;
+    c.ids = ids;
+    c.sessionId = sessionId;
+    c.sessionValid = sessionValid;
+    c.zxid = this.nextZxid;
+    c.time = this.clock.now();
     const s = this.settings;
-    return {
-      pending: this.pending,
-      tree: this.tree,
-      ids,
-      sessionId,
-      sessionValid,
-      zxid: this.nextZxid,
-      time: this.clock.now(),
-      extendedTypesEnabled: s.extendedTypesEnabled,
-      skipACL: s.skipACL,
-      enforceQuota: s.enforceQuota,
-      reconfigEnabled: s.reconfigEnabled,
-      quotaExceeded: (path) => this.metrics.recordQuotaExceeded(path),
-    };
+    c.extendedTypesEnabled = s.extendedTypesEnabled;
+    c.skipACL = s.skipACL;
+    c.enforceQuota = s.enforceQuota;
+    c.reconfigEnabled = s.reconfigEnabled;
+    return c;
   }
 
   /** Report the prep's duration and the outstanding changes it added. */
@@ -84,10 +100,10 @@ export class PrepStage {
   private txn(clientId: bigint, cxid: number, type: number, body: TxnBody, time = this.clock.now()): Txn {
     const zxid = this.nextZxid++;
     const hdrType = body.type === OpCode.error ? OpCode.error : type;
-    const txn: Txn = { hdr: { clientId, cxid, zxid, time, type: hdrType }, body };
+    const hdr = { clientId, cxid, zxid, time, type: hdrType };
     const digest = preparedTxnDigest(this.pending, body);
-    if (digest) txn.digest = digest;
-    return txn;
+    // Built whole: a digest added afterwards would cost the txn a separate property store.
+    return digest ? { hdr, body, digest } : { hdr, body };
   }
 
   /** A leader's new epoch: the next txn gets `zxid`. */

@@ -119,8 +119,12 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   get outstanding(): number {
     return this.order.size + this.internalZxids.size;
   }
-  /** Zxids of server-made writes (expiry, reaper) not yet committed: no client waits for them. */
-  private readonly internalZxids = new Set<number>();
+  /**
+   * Zxids of writes no local client waits for (expiry, the reaper, writes forwarded by followers)
+   * not yet committed. They are added in zxid order and commit in zxid order: a queue of numbers
+   * (a Set would box each zxid and rehash as it grows and shrinks, on every forwarded write).
+   */
+  private readonly internalZxids = new ZxidQueue();
 
   recordRead(path: string, bytes: number): void {
     this.stats.recordRead(path, bytes);
@@ -262,7 +266,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
 
   private internal(txn: Txn): void {
     if (this.fatalError || this.stopped) return;
-    this.internalZxids.add(txn.hdr.zxid);
+    this.internalZxids.push(txn.hdr.zxid);
     this.commit.propose(txn);
   }
 
@@ -280,7 +284,7 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
     this.prep.applied(txn.hdr.zxid);
     if (this.audit && txn.body.type === OpCode.closeSession) this.audit.sessionClosed(txn);
     this.stats.recordApplied(txn, this.runtime.clock.now());
-    if (!this.internalZxids.delete(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res, txn);
+    if (!this.internalZxids.take(txn.hdr.zxid)) this.order.settle(txn.hdr.clientId, txn.hdr.cxid, res, txn);
     this.order.appliedAdvanced();
     if (this.sessionClosed && txn.body.type === OpCode.closeSession) this.sessionClosed(txn.hdr.clientId);
     this.unthrottle();
@@ -404,5 +408,43 @@ export class RequestPipeline implements SessionOrderHost, ReadContext, CommitSin
   async stop(): Promise<void> {
     this.stopped = true;
     await this.commit.close();
+  }
+}
+
+/** Increasing zxids, oldest first, in a ring of doubles (nothing allocated per zxid). */
+export class ZxidQueue {
+  private ring = new Float64Array(64);
+  private head = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds `zxid`, which must be above every zxid added before. */
+  push(zxid: number): void {
+    if (this.count === this.ring.length) {
+      const bigger = new Float64Array(this.ring.length * 2);
+      for (let i = 0; i < this.count; i++) bigger[i] = this.ring[(this.head + i) % this.ring.length]!;
+      this.ring = bigger;
+      this.head = 0;
+    }
+    this.ring[(this.head + this.count) % this.ring.length] = zxid;
+    this.count++;
+  }
+
+  /**
+   * Whether `zxid` was added; it and every zxid below it leave the queue (a zxid below it was
+   * never committed and never will be, as commits come in zxid order).
+   */
+  take(zxid: number): boolean {
+    while (this.count > 0) {
+      const z = this.ring[this.head]!;
+      if (z > zxid) return false;
+      this.head = (this.head + 1) % this.ring.length;
+      this.count--;
+      if (z === zxid) return true;
+    }
+    return false;
   }
 }
