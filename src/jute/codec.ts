@@ -52,6 +52,8 @@ export interface RecordCodec<F extends Fields> extends Codec<RecordOf<F>> {
   readonly fields: F;
   encode(v: RecordOf<F>): Buffer;
   decode(b: Buffer): RecordOf<F>;
+  /** Read the fields into `o` (which may already hold others, e.g. a txn body's type): no second object. */
+  readInto<O extends object>(r: Reader, o: O): O & RecordOf<F>;
 }
 
 export function record<F extends Fields>(fields: F): RecordCodec<F> {
@@ -65,9 +67,12 @@ export function record<F extends Fields>(fields: F): RecordCodec<F> {
       for (let i = 0; i < count; i++) codecs[i]!.write(w, o[names[i]!]);
     },
     read(r) {
-      const o: Record<string, unknown> = {};
+      return rc.readInto(r, {});
+    },
+    readInto<O extends object>(r: Reader, target: O) {
+      const o = target as Record<string, unknown>;
       for (let i = 0; i < count; i++) o[names[i]!] = codecs[i]!.read(r);
-      return o as RecordOf<F>;
+      return o as O & RecordOf<F>;
     },
     encode(v) {
       const w = new Writer();

@@ -85,12 +85,16 @@ function codecFor(type: number) {
   }
 }
 
+/** Scratch for multi sub-records, whose length comes before them; reused (encoding never recurses past one multi level while a sub-writer is in use: a multi's ops are never multis). */
+const subScratch = new Writer(256);
+
 export function writeTxnBody(w: Writer, body: TxnBody): void {
   if (body.type === OpCode.multi) {
     w.int(body.txns.length);
     for (const sub of body.txns) {
       w.int(sub.type);
-      const inner = new Writer(64);
+      const inner = sub.type === OpCode.multi ? new Writer(64) : subScratch;
+      inner.reset();
       writeTxnBody(inner, sub);
       w.buffer(inner.view());
     }
@@ -101,13 +105,24 @@ export function writeTxnBody(w: Writer, body: TxnBody): void {
   c.write(w, body as never);
 }
 
+/** A sub-record's reader: it takes the views setting of the reader its bytes came from. */
+function subReader(r: Reader, data: Buffer | null): Reader {
+  const sub = new Reader(data ?? EMPTY);
+  sub.views = r.views;
+  return sub;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export function readTxnBody(r: Reader, type: number): TxnBody {
   if (type === OpCode.multi) {
     const m = MultiTxnRecord.read(r);
-    return {
-      type: OpCode.multi,
-      txns: m.txns.map((s) => readTxnBody(new Reader(s.data ?? Buffer.alloc(0)), s.type)),
-    };
+    const txns: TxnBody[] = new Array(m.txns.length);
+    for (let i = 0; i < txns.length; i++) {
+      const s = m.txns[i]!;
+      txns[i] = readTxnBody(subReader(r, s.data), s.type);
+    }
+    return { type: OpCode.multi, txns };
   }
   if (type === OpCode.closeSession && r.remaining() === 0) {
     return { type: OpCode.closeSession, paths2Delete: [] };
@@ -116,7 +131,7 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
     // CreateTxnV0 has no parentCVersion; detect it by trying the full layout first.
     const start = r.pos;
     try {
-      return { type, ...CreateTxn.read(r) } as TxnBody;
+      return CreateTxn.readInto(r, { type }) as TxnBody;
     } catch (e) {
       r.pos = start;
       const path = str.read(r), data = buffer.read(r), acl = ACLList.read(r), ephemeral = bool.read(r);
@@ -125,7 +140,8 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
   }
   const c = codecFor(type);
   if (!c) throw new JuteError(`unknown txn type ${type}`);
-  return { type, ...(c.read(r) as object) } as TxnBody;
+  // The type goes in first and the record's fields after it, in one object (no spread copy).
+  return c.readInto(r, { type }) as TxnBody;
 }
 
 /** Write header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
@@ -135,7 +151,14 @@ export function writeTxn(w: Writer, txn: Txn): void {
   if (txn.digest) TxnDigest.write(w, txn.digest);
 }
 
-export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
+/** Where encodeTxn writes before copying out the exact bytes: one buffer for every txn. */
+const txnScratch = new Writer(512);
+
+export function encodeTxn(txn: Txn, w?: Writer): Buffer {
+  if (w === undefined) {
+    w = txnScratch;
+    w.reset();
+  }
   writeTxn(w, txn);
   return w.toBuffer();
 }
@@ -171,6 +194,8 @@ export function writeTxnCached(w: Writer, txn: Txn): void {
 
 export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
+  // The txn keeps `b` anyway: its data fields may as well be views of it than copies.
+  r.views = keepOwnBytes;
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
