@@ -114,6 +114,17 @@ function subReader(r: Reader, data: Buffer | null): Reader {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A body object holding its type, for the record's fields to be read into after it: one object
+ * (no spread copy). Built from `{}`, which has room for four fields inside the object, where a
+ * `{ type }` literal has room for one and the rest would go to a separate property array.
+ */
+function typed(type: number): { type: number } {
+  const o = {} as { type: number };
+  o.type = type;
+  return o;
+}
+
 export function readTxnBody(r: Reader, type: number): TxnBody {
   if (type === OpCode.multi) {
     const m = MultiTxnRecord.read(r);
@@ -131,7 +142,7 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
     // CreateTxnV0 has no parentCVersion; detect it by trying the full layout first.
     const start = r.pos;
     try {
-      return CreateTxn.readInto(r, { type }) as TxnBody;
+      return CreateTxn.readInto(r, typed(type)) as TxnBody;
     } catch (e) {
       r.pos = start;
       const path = str.read(r), data = buffer.read(r), acl = ACLList.read(r), ephemeral = bool.read(r);
@@ -140,8 +151,7 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
   }
   const c = codecFor(type);
   if (!c) throw new JuteError(`unknown txn type ${type}`);
-  // The type goes in first and the record's fields after it, in one object (no spread copy).
-  return c.readInto(r, { type }) as TxnBody;
+  return c.readInto(r, typed(type)) as TxnBody;
 }
 
 /** Write header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
@@ -173,8 +183,13 @@ type WithBytes = Txn & { [BYTES]?: Buffer };
 
 /** Kept on the txn itself, not enumerable (records compare and copy as before): a WeakMap entry per txn cost lookups and GC work. */
 function keepBytes(txn: Txn, b: Buffer): void {
-  Object.defineProperty(txn, BYTES, { value: b, enumerable: false });
+  // One descriptor for every txn (defineProperty copies what it needs out of it).
+  bytesDescriptor.value = b;
+  Object.defineProperty(txn, BYTES, bytesDescriptor);
+  bytesDescriptor.value = undefined;
 }
+
+const bytesDescriptor: PropertyDescriptor = { value: undefined, enumerable: false, writable: false, configurable: false };
 
 export function txnBytes(txn: Txn): Buffer {
   let b = (txn as WithBytes)[BYTES];

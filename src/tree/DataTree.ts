@@ -9,7 +9,7 @@ import { ZNode, statOf, ttlOwner } from './ZNode.js';
 import { NIL, NodeStore } from './NodeStore.js';
 import { CONFIG_NODE, QUOTA_ROOT, baseName, parentOf } from './paths.js';
 import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
-import { DIGEST_VERSION, DigestSum, digestOf, digestOfRange, joinInt64, type ZxidDigestValue } from './DigestCalculator.js';
+import { DIGEST_VERSION, DigestSum, joinInt64, storedNodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
 
 /** Tree digests are kept for `hash` at zxids that are multiples of this (ZooKeeper's DIGEST_LOG_INTERVAL). */
 export const DIGEST_LOG_INTERVAL = 128;
@@ -206,12 +206,7 @@ export class DataTree {
 
   /** The digest of node `id` straight from the store's columns and data arena (nothing allocated). */
   private digestAt(path: string, id: number): number {
-    const st = this.store;
-    const len = st.dataLen[id]!;
-    return digestOfRange(
-      path, len > 0 ? st.dataChunk(id) : null, len > 0 ? st.dataStart(id) : 0, len, st.czxid[id]!, st.mzxid[id]!,
-      st.pzxid[id]!, st.ctime[id]!, st.mtime[id]!, st.version[id]!, st.cversion[id]!, st.aversion[id]!, st.owner(id),
-    );
+    return storedNodeDigest(path, this.store, id);
   }
 
   private addDigest(path: string, node: ZNode): void {

@@ -97,6 +97,7 @@ const statView = new DataView(statBuf.buffer, statBuf.byteOffset, STAT_BYTES);
 
 const TWO_32 = 0x100000000;
 
+// Small enough to be inlined where it is called, so the double is not boxed on the way in.
 function putLong(at: number, v: number): void {
   // Zxids and times are exact integers in doubles; the usual non-negative ones skip BigInt.
   if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
@@ -104,8 +105,12 @@ function putLong(at: number, v: number): void {
     statView.setUint32(at, hi);
     statView.setUint32(at + 4, v - hi * TWO_32);
   } else {
-    statView.setBigInt64(at, BigInt(v));
+    putLongSlow(at, v);
   }
+}
+
+function putLongSlow(at: number, v: number): void {
+  statView.setBigInt64(at, BigInt(v));
 }
 
 /**
@@ -130,6 +135,48 @@ export function digestOf(
     return statCrc(crc, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner);
   }
   return digestOfRange(path, data, 0, data === null ? 0 : data.length, czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner);
+}
+
+/**
+ * The columns a node store keeps its znodes in (NodeStore has them), indexed by node id: what
+ * storedNodeDigest reads. Declared here so that this file stays free of the store itself.
+ */
+export interface StoredNodes {
+  readonly czxid: Float64Array;
+  readonly mzxid: Float64Array;
+  readonly pzxid: Float64Array;
+  readonly ctime: Float64Array;
+  readonly mtime: Float64Array;
+  readonly version: Int32Array;
+  readonly cversion: Int32Array;
+  readonly aversion: Int32Array;
+  /** Data length in bytes (0 for null or empty data). */
+  readonly dataLen: Int32Array;
+  owner(id: number): bigint;
+  /** The buffer holding the data and where it starts (only asked when dataLen > 0). */
+  dataChunk(id: number): Uint8Array;
+  dataStart(id: number): number;
+}
+
+/**
+ * nodeDigest of node `id` of a store, read from its columns here: zxids and times passed as
+ * arguments to a call that is not inlined become heap numbers (five per node, twice per write),
+ * column reads do not.
+ */
+export function storedNodeDigest(path: string, nodes: StoredNodes, id: number): number {
+  if (path.startsWith(DIGEST_EXCLUDED_PREFIX)) return 0;
+  let crc = pathCrc(path);
+  const len = nodes.dataLen[id]!;
+  if (len > 0) {
+    const at = nodes.dataStart(id);
+    crc = crc32Range(nodes.dataChunk(id), at, at + len, crc);
+  }
+  putLong(0, nodes.czxid[id]!);
+  putLong(8, nodes.mzxid[id]!);
+  putLong(16, nodes.pzxid[id]!);
+  putLong(24, nodes.ctime[id]!);
+  putLong(32, nodes.mtime[id]!);
+  return statCrcTail(crc, nodes.version[id]!, nodes.cversion[id]!, nodes.aversion[id]!, nodes.owner(id));
 }
 
 /** digestOf with the data as src[start, start + len) (a znode's bytes where the store keeps them). */
@@ -159,6 +206,11 @@ function statCrc(
   putLong(16, pzxid);
   putLong(24, ctime);
   putLong(32, mtime);
+  return statCrcTail(crc, version, cversion, aversion, owner);
+}
+
+/** The rest of statCrc, once the five longs are in place. */
+function statCrcTail(crc: number, version: number, cversion: number, aversion: number, owner: bigint): number {
   statView.setInt32(40, version | 0);
   statView.setInt32(44, cversion | 0);
   statView.setInt32(48, aversion | 0);
