@@ -60,6 +60,12 @@ export function record<F extends Fields>(fields: F): RecordCodec<F> {
   const names = Object.keys(fields);
   const codecs = names.map((n) => fields[n]!);
   const count = names.length;
+  // Decoded records come from a constructor of their own rather than `{}`: V8 then sizes them
+  // for the fields this record has (from the first few made), where `{}` has room for four
+  // and puts the rest in a second, separate allocation. Its prototype is Object.prototype, so
+  // the objects are plain ones, equal to literals under deepStrictEqual.
+  const Shape = function (this: object) {} as unknown as new () => object;
+  Shape.prototype = Object.prototype;
   const rc: RecordCodec<F> = {
     fields,
     write(w, v) {
@@ -67,7 +73,7 @@ export function record<F extends Fields>(fields: F): RecordCodec<F> {
       for (let i = 0; i < count; i++) codecs[i]!.write(w, o[names[i]!]);
     },
     read(r) {
-      return rc.readInto(r, {});
+      return rc.readInto(r, new Shape());
     },
     readInto<O extends object>(r: Reader, target: O) {
       const o = target as Record<string, unknown>;

@@ -507,9 +507,15 @@ export class DataTree {
    * digest the txn carries (unless replay is still inside a fuzzy snapshot's range); a mismatch is
    * counted and reported, nothing else (ZooKeeper 3.8 takes no other action).
    */
-  apply(txn: Txn, events: TreeEvent[]): ApplyResult {
+  apply(txn: Txn, events: TreeEvent[], withStats = true): ApplyResult {
     const { hdr, body } = txn;
-    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
+    this.withStats = withStats;
+    let res: ApplyResult;
+    try {
+      res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
+    } finally {
+      this.withStats = true;
+    }
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
     if (this.digestFromLoadedSnapshot) this.compareSnapshotDigest(hdr.zxid);
     else this.logZxidDigest(hdr.zxid);
@@ -527,6 +533,13 @@ export class DataTree {
     if (this.lastDigestZxid === zxid) this.keepLastDigest(zxid);
     return paths;
   }
+
+  /**
+   * Whether the txn being applied reports the Stat of the nodes it changes (apply's `withStats`):
+   * a Stat is an object with five boxed doubles, made for every write, and only a member with a
+   * client waiting for the write has a use for it. A field rather than a parameter of every step.
+   */
+  private withStats = true;
 
   private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[]): ApplyResult {
     switch (body.type) {
@@ -622,7 +635,7 @@ export class DataTree {
     this.updateQuotaUsage(path, 1, data?.length ?? 0);
     events.push({ type: EventType.NodeCreated, path, acl });
     events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: this.aclOf(parent) });
-    return { type, err: Err.OK, path, stat: node.stat() };
+    return { type, err: Err.OK, path, stat: this.withStats ? node.stat() : undefined };
   }
 
   private deleteNode(type: number, path: string, zxid: number, events: TreeEvent[]): ApplyResult {
@@ -665,7 +678,7 @@ export class DataTree {
     this.approximateDataSize += diff;
     this.updateQuotaUsage(path, 0, diff);
     events.push({ type: EventType.NodeDataChanged, path, acl: this.acls.get(st.aclIndex[id]!) });
-    return { type, err: Err.OK, stat: statOf(st, id) };
+    return { type, err: Err.OK, stat: this.withStats ? statOf(st, id) : undefined };
   }
 
   private setACL(path: string, acl: ACL[], version: number): ApplyResult {
@@ -676,7 +689,7 @@ export class DataTree {
     this.preChange(path, node);
     node.aversion = version;
     this.postChange(path, node);
-    return { type: OpCode.setACL, err: Err.OK, stat: node.stat() };
+    return { type: OpCode.setACL, err: Err.OK, stat: this.withStats ? node.stat() : undefined };
   }
 
   // ---------------------------------------------------------------- quotas
