@@ -210,7 +210,7 @@ export class Reader {
     const len = this.length();
     if (len === -1) return null;
     this.need(len);
-    // Copy so retained znode data never pins a whole socket chunk.
+    // A copy unless views are asked for: retained znode data must never pin a whole socket chunk.
     const view = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
     return this.views ? view : Buffer.from(view);

@@ -85,7 +85,11 @@ function codecFor(type: number) {
   }
 }
 
-/** Scratch for multi sub-records, whose length comes before them; reused (encoding never recurses past one multi level while a sub-writer is in use: a multi's ops are never multis). */
+/**
+ * Where each op of a multi is written before it is copied out after its length, instead of a new
+ * writer per op. A multi inside a multi (never prepared, but decodable) gets a writer of its own,
+ * so this one is never in use twice at once.
+ */
 const subScratch = new Writer(256);
 
 export function writeTxnBody(w: Writer, body: TxnBody): void {
@@ -209,7 +213,7 @@ export function writeTxnCached(w: Writer, txn: Txn): void {
 
 export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
-  // The txn keeps `b` anyway: its data fields may as well be views of it than copies.
+  // The txn keeps `b` anyway: its data fields can be views of it rather than copies.
   r.views = keepOwnBytes;
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
