@@ -211,6 +211,18 @@ export function writeTxnCached(w: Writer, txn: Txn): void {
   else writeTxn(w, txn);
 }
 
+/**
+ * A decoded txn: a plain object (Object.prototype, equal to a literal under deepStrictEqual) from
+ * a constructor of its own, so that V8 leaves room in it for the bytes keepBytes adds; a literal
+ * would put that fourth property in a second allocation.
+ */
+const DecodedTxn = function (this: Txn, hdr: TxnHeader, body: TxnBody, digest: Txn['digest']) {
+  this.hdr = hdr;
+  this.body = body;
+  this.digest = digest;
+} as unknown as new (hdr: TxnHeader, body: TxnBody, digest: Txn['digest']) => Txn;
+DecodedTxn.prototype = Object.prototype;
+
 export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
   // The txn keeps `b` anyway: its data fields can be views of it rather than copies.
@@ -219,7 +231,7 @@ export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
   if (r.remaining() >= 12) digest = TxnDigest.read(r);
-  const txn: Txn = { hdr, body, digest };
+  const txn = new DecodedTxn(hdr, body, digest);
   // `keepOwnBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
   // that it would keep alive; its bytes become txnBytes(txn) when they are exactly the txn.
   if (keepOwnBytes && r.remaining() === 0) keepBytes(txn, b);
