@@ -10,6 +10,25 @@ export class JuteError extends Error {
 
 const TWO_32 = 4294967296;
 
+// 64-bit longs go through this 8-byte scratch: DataView converts a bigint to and from its bytes
+// without the intermediate bigints Buffer's readBigInt64BE/writeBigInt64BE allocate (four or
+// five per call, on every txn header's session id).
+const int64Scratch = new DataView(new ArrayBuffer(8));
+
+/** Big-endian signed 64-bit at b[at]; `v` wraps to 64 bits as BigInt.asIntN(64, v) would. */
+export function writeInt64(b: Uint8Array, at: number, v: bigint): void {
+  const s = int64Scratch;
+  s.setBigInt64(0, v);
+  for (let i = 0; i < 8; i++) b[at + i] = s.getUint8(i);
+}
+
+/** Big-endian signed 64-bit at b[at] (the caller checks the bounds): one bigint allocated. */
+export function readInt64(b: Uint8Array, at: number): bigint {
+  const s = int64Scratch;
+  for (let i = 0; i < 8; i++) s.setUint8(i, b[at + i]!);
+  return s.getBigInt64(0);
+}
+
 /** Growable output buffer; one allocation per message in the common case. */
 export class Writer {
   buf: Buffer;
@@ -48,7 +67,7 @@ export class Writer {
 
   long(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    writeInt64(this.buf, this.pos, v);
     this.pos += 8;
     return this;
   }
@@ -107,7 +126,10 @@ export class Writer {
 
   /** A copy of the written bytes. */
   toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    // Straight into a new buffer: Buffer.from(view) would make the view object too.
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 
   reset(): void {
@@ -118,6 +140,12 @@ export class Writer {
 export class Reader {
   pos: number;
   readonly end: number;
+  /**
+   * buffer() returns views of `buf` instead of copies. Only for a reader whose results live no
+   * longer than `buf` itself would anyway (a txn that keeps its own bytes), so that no socket
+   * chunk or larger buffer is pinned by a view.
+   */
+  views = false;
 
   constructor(
     readonly buf: Buffer,
@@ -157,7 +185,7 @@ export class Reader {
 
   long(): bigint {
     this.need(8);
-    const v = this.buf.readBigInt64BE(this.pos);
+    const v = readInt64(this.buf, this.pos);
     this.pos += 8;
     return v;
   }
@@ -182,10 +210,10 @@ export class Reader {
     const len = this.length();
     if (len === -1) return null;
     this.need(len);
-    // Copy so retained znode data never pins a whole socket chunk.
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
+    // A copy unless views are asked for: retained znode data must never pin a whole socket chunk.
+    const view = this.buf.subarray(this.pos, this.pos + len);
     this.pos += len;
-    return out;
+    return this.views ? view : Buffer.from(view);
   }
 
   ustring(): string | null {

@@ -52,12 +52,20 @@ export interface RecordCodec<F extends Fields> extends Codec<RecordOf<F>> {
   readonly fields: F;
   encode(v: RecordOf<F>): Buffer;
   decode(b: Buffer): RecordOf<F>;
+  /** Read the fields into `o` (which may already hold others, e.g. a txn body's type): no second object. */
+  readInto<O extends object>(r: Reader, o: O): O & RecordOf<F>;
 }
 
 export function record<F extends Fields>(fields: F): RecordCodec<F> {
   const names = Object.keys(fields);
   const codecs = names.map((n) => fields[n]!);
   const count = names.length;
+  // Decoded records come from a constructor of their own rather than `{}`: V8 then sizes them
+  // for the fields this record has (from the first few made), where `{}` has room for four
+  // and puts the rest in a second, separate allocation. Its prototype is Object.prototype, so
+  // the objects are plain ones, equal to literals under deepStrictEqual.
+  const Shape = function (this: object) {} as unknown as new () => object;
+  Shape.prototype = Object.prototype;
   const rc: RecordCodec<F> = {
     fields,
     write(w, v) {
@@ -65,9 +73,12 @@ export function record<F extends Fields>(fields: F): RecordCodec<F> {
       for (let i = 0; i < count; i++) codecs[i]!.write(w, o[names[i]!]);
     },
     read(r) {
-      const o: Record<string, unknown> = {};
+      return rc.readInto(r, new Shape());
+    },
+    readInto<O extends object>(r: Reader, target: O) {
+      const o = target as Record<string, unknown>;
       for (let i = 0; i < count; i++) o[names[i]!] = codecs[i]!.read(r);
-      return o as RecordOf<F>;
+      return o as O & RecordOf<F>;
     },
     encode(v) {
       const w = new Writer();

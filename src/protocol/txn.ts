@@ -85,12 +85,20 @@ function codecFor(type: number) {
   }
 }
 
+/**
+ * Where each op of a multi is written before it is copied out after its length, instead of a new
+ * writer per op. A multi inside a multi (never prepared, but decodable) gets a writer of its own,
+ * so this one is never in use twice at once.
+ */
+const subScratch = new Writer(256);
+
 export function writeTxnBody(w: Writer, body: TxnBody): void {
   if (body.type === OpCode.multi) {
     w.int(body.txns.length);
     for (const sub of body.txns) {
       w.int(sub.type);
-      const inner = new Writer(64);
+      const inner = sub.type === OpCode.multi ? new Writer(64) : subScratch;
+      inner.reset();
       writeTxnBody(inner, sub);
       w.buffer(inner.view());
     }
@@ -101,13 +109,35 @@ export function writeTxnBody(w: Writer, body: TxnBody): void {
   c.write(w, body as never);
 }
 
+/** A sub-record's reader: it takes the views setting of the reader its bytes came from. */
+function subReader(r: Reader, data: Buffer | null): Reader {
+  const sub = new Reader(data ?? EMPTY);
+  sub.views = r.views;
+  return sub;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A body object holding its type, for the record's fields to be read into after it: one object
+ * (no spread copy). Built from `{}`, which has room for four fields inside the object, where a
+ * `{ type }` literal has room for one and the rest would go to a separate property array.
+ */
+function typed(type: number): { type: number } {
+  const o = {} as { type: number };
+  o.type = type;
+  return o;
+}
+
 export function readTxnBody(r: Reader, type: number): TxnBody {
   if (type === OpCode.multi) {
     const m = MultiTxnRecord.read(r);
-    return {
-      type: OpCode.multi,
-      txns: m.txns.map((s) => readTxnBody(new Reader(s.data ?? Buffer.alloc(0)), s.type)),
-    };
+    const txns: TxnBody[] = new Array(m.txns.length);
+    for (let i = 0; i < txns.length; i++) {
+      const s = m.txns[i]!;
+      txns[i] = readTxnBody(subReader(r, s.data), s.type);
+    }
+    return { type: OpCode.multi, txns };
   }
   if (type === OpCode.closeSession && r.remaining() === 0) {
     return { type: OpCode.closeSession, paths2Delete: [] };
@@ -116,7 +146,7 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
     // CreateTxnV0 has no parentCVersion; detect it by trying the full layout first.
     const start = r.pos;
     try {
-      return { type, ...CreateTxn.read(r) } as TxnBody;
+      return CreateTxn.readInto(r, typed(type)) as TxnBody;
     } catch (e) {
       r.pos = start;
       const path = str.read(r), data = buffer.read(r), acl = ACLList.read(r), ephemeral = bool.read(r);
@@ -125,7 +155,7 @@ export function readTxnBody(r: Reader, type: number): TxnBody {
   }
   const c = codecFor(type);
   if (!c) throw new JuteError(`unknown txn type ${type}`);
-  return { type, ...(c.read(r) as object) } as TxnBody;
+  return c.readInto(r, typed(type)) as TxnBody;
 }
 
 /** Write header + body (+ digest) the way the txn log and quorum PROPOSALs carry it. */
@@ -135,7 +165,14 @@ export function writeTxn(w: Writer, txn: Txn): void {
   if (txn.digest) TxnDigest.write(w, txn.digest);
 }
 
-export function encodeTxn(txn: Txn, w = new Writer(128)): Buffer {
+/** Where encodeTxn writes before copying out the exact bytes: one buffer for every txn. */
+const txnScratch = new Writer(512);
+
+export function encodeTxn(txn: Txn, w?: Writer): Buffer {
+  if (w === undefined) {
+    w = txnScratch;
+    w.reset();
+  }
   writeTxn(w, txn);
   return w.toBuffer();
 }
@@ -150,8 +187,13 @@ type WithBytes = Txn & { [BYTES]?: Buffer };
 
 /** Kept on the txn itself, not enumerable (records compare and copy as before): a WeakMap entry per txn cost lookups and GC work. */
 function keepBytes(txn: Txn, b: Buffer): void {
-  Object.defineProperty(txn, BYTES, { value: b, enumerable: false });
+  // One descriptor for every txn (defineProperty copies what it needs out of it).
+  bytesDescriptor.value = b;
+  Object.defineProperty(txn, BYTES, bytesDescriptor);
+  bytesDescriptor.value = undefined;
 }
+
+const bytesDescriptor: PropertyDescriptor = { value: undefined, enumerable: false, writable: false, configurable: false };
 
 export function txnBytes(txn: Txn): Buffer {
   let b = (txn as WithBytes)[BYTES];
@@ -169,13 +211,27 @@ export function writeTxnCached(w: Writer, txn: Txn): void {
   else writeTxn(w, txn);
 }
 
+/**
+ * A decoded txn: a plain object (Object.prototype, equal to a literal under deepStrictEqual) from
+ * a constructor of its own, so that V8 leaves room in it for the bytes keepBytes adds; a literal
+ * would put that fourth property in a second allocation.
+ */
+const DecodedTxn = function (this: Txn, hdr: TxnHeader, body: TxnBody, digest: Txn['digest']) {
+  this.hdr = hdr;
+  this.body = body;
+  this.digest = digest;
+} as unknown as new (hdr: TxnHeader, body: TxnBody, digest: Txn['digest']) => Txn;
+DecodedTxn.prototype = Object.prototype;
+
 export function decodeTxn(b: Buffer, keepOwnBytes = false): Txn {
   const r = new Reader(b);
+  // The txn keeps `b` anyway: its data fields can be views of it rather than copies.
+  r.views = keepOwnBytes;
   const hdr = TxnHeader.read(r);
   const body = readTxnBody(r, hdr.type);
   let digest: Txn['digest'];
   if (r.remaining() >= 12) digest = TxnDigest.read(r);
-  const txn: Txn = { hdr, body, digest };
+  const txn = new DecodedTxn(hdr, body, digest);
   // `keepOwnBytes`: `b` is the txn's own buffer (a received PROPOSAL's data), not part of a larger one
   // that it would keep alive; its bytes become txnBytes(txn) when they are exactly the txn.
   if (keepOwnBytes && r.remaining() === 0) keepBytes(txn, b);

@@ -5,11 +5,11 @@ import type { ACL, Stat, StatPersisted } from '../protocol/records.js';
 import { Err, EventType, OpCode, CONTAINER_EPHEMERAL_OWNER } from '../protocol/constants.js';
 import type { Txn, TxnBody } from '../protocol/txn.js';
 import { ACLCache, OPEN_ACL_INDEX, READ_ACL_UNSAFE } from './ACLCache.js';
-import { ZNode, ttlOwner } from './ZNode.js';
+import { ZNode, statOf, ttlOwner } from './ZNode.js';
 import { NIL, NodeStore } from './NodeStore.js';
 import { CONFIG_NODE, QUOTA_ROOT, baseName, parentOf } from './paths.js';
 import { LIMITS_NODE, STATS_NODE, StatsTrack, limitsPath, statsPath } from './Quotas.js';
-import { DIGEST_VERSION, DigestSum, digestOf, nodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
+import { DIGEST_VERSION, DigestSum, joinInt64, storedNodeDigest, type ZxidDigestValue } from './DigestCalculator.js';
 
 /** Tree digests are kept for `hash` at zxids that are multiples of this (ZooKeeper's DIGEST_LOG_INTERVAL). */
 export const DIGEST_LOG_INTERVAL = 128;
@@ -76,8 +76,25 @@ export class DataTree {
 
   private digestOn: boolean;
   private readonly digestSum = new DigestSum();
+  // The digest right after the last applied txn, as numbers (a txn applied costs no object or
+  // bigint for it); lastProcessedZxidDigest makes the record when asked.
+  private lastDigestZxid = -1;
+  private lastDigestHi = 0;
+  private lastDigestLo = 0;
+
   /** Digest right after the last applied txn, once the tree is past any fuzzy snapshot range. */
-  lastProcessedZxidDigest: ZxidDigestValue | null = null;
+  get lastProcessedZxidDigest(): ZxidDigestValue | null {
+    if (this.lastDigestZxid < 0) return null;
+    return { zxid: this.lastDigestZxid, digestVersion: DIGEST_VERSION, digest: joinInt64(this.lastDigestHi, this.lastDigestLo) };
+  }
+
+  /** Keep the tree digest as it is now as the one after txn `zxid`. */
+  private keepLastDigest(zxid: number): void {
+    this.lastDigestZxid = zxid;
+    // Digests off: the tree digest is 0.
+    this.lastDigestHi = this.digestOn ? this.digestSum.high : 0;
+    this.lastDigestLo = this.digestOn ? this.digestSum.low : 0;
+  }
   /**
    * The ZxidDigest of the snapshot this tree was loaded from, while replay has not reached its
    * zxid yet: until then the tree is "fuzzy" and txn digests are not compared.
@@ -144,7 +161,7 @@ export class DataTree {
     if (dataLen !== 0) st.setDataBytes(id, src, dataStart, dataLen);
     this.approximateDataSize += path.length + (dataLen > 0 ? dataLen : 0);
     if (this.digestOn) {
-      this.digestSum.add(digestOf(path, st.dataView(id), czxid, mzxid, pzxid, ctime, mtime, version, cversion, aversion, owner));
+      this.digestSum.add(this.digestAt(path, id));
     }
     return new ZNode(st, id);
   }
@@ -174,15 +191,30 @@ export class DataTree {
    */
   nodeDigest(path: string, node: ZNode): number {
     if (!this.digestOn) return 0;
-    return nodeDigest(path, node.dataView, node);
+    return this.digestAt(path, node.id);
+  }
+
+  /**
+   * nodeDigest of the node at `path`, or -1 when there is none: for a caller that needs only the
+   * digest, without a ZNode handle or a copy of the data.
+   */
+  nodeDigestAt(path: string): number {
+    const id = this.store.lookup(path);
+    if (id === NIL) return -1;
+    return this.digestOn ? this.digestAt(path, id) : 0;
+  }
+
+  /** The digest of node `id` straight from the store's columns and data arena (nothing allocated). */
+  private digestAt(path: string, id: number): number {
+    return storedNodeDigest(path, this.store, id);
   }
 
   private addDigest(path: string, node: ZNode): void {
-    if (this.digestOn) this.digestSum.add(this.nodeDigest(path, node));
+    if (this.digestOn) this.digestSum.add(this.digestAt(path, node.id));
   }
 
   private removeDigest(path: string, node: ZNode): void {
-    if (this.digestOn) this.digestSum.remove(this.nodeDigest(path, node));
+    if (this.digestOn) this.digestSum.remove(this.digestAt(path, node.id));
   }
 
   /** Before changing a node's data or Stat: take its digest out of the sum. */
@@ -201,10 +233,9 @@ export class DataTree {
   }
 
   private logZxidDigest(zxid: number): void {
-    const zd: ZxidDigestValue = { zxid, digestVersion: DIGEST_VERSION, digest: this.treeDigest() };
-    this.lastProcessedZxidDigest = zd;
+    this.keepLastDigest(zxid);
     if (zxid % DIGEST_LOG_INTERVAL === 0) {
-      this.digestHistory.push(zd);
+      this.digestHistory.push(this.lastProcessedZxidDigest!);
       if (this.digestHistory.length > DIGEST_LOG_LIMIT) this.digestHistory.shift();
     }
   }
@@ -248,9 +279,10 @@ export class DataTree {
     if (!d || !this.digestOn || this.digestFromLoadedSnapshot) return;
     if (d.version !== DIGEST_VERSION) return;
     const zxid = txn.hdr.zxid;
-    const actual = this.treeDigest();
     const unsettled = this.unsettledSnapshotMismatch;
-    if (d.treeDigest !== actual) {
+    // Compared as halves: the agreeing case (every txn) makes no bigint.
+    if (!this.digestSum.equals(d.treeDigest)) {
+      const actual = this.treeDigest();
       let detail = `txn 0x${zxid.toString(16)} (type ${txn.hdr.type}) carries digest ${d.treeDigest}, the tree's is ${actual}`;
       // The txn at the snapshot digest's own zxid carries the same value as the lagging trailer:
       // counted (ZooKeeper counts it too), left for a later txn to settle.
@@ -475,9 +507,15 @@ export class DataTree {
    * digest the txn carries (unless replay is still inside a fuzzy snapshot's range); a mismatch is
    * counted and reported, nothing else (ZooKeeper 3.8 takes no other action).
    */
-  apply(txn: Txn, events: TreeEvent[]): ApplyResult {
+  apply(txn: Txn, events: TreeEvent[], withStats = true): ApplyResult {
     const { hdr, body } = txn;
-    const res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
+    this.withStats = withStats;
+    let res: ApplyResult;
+    try {
+      res = this.applyBody(body, hdr.zxid, hdr.time, hdr.clientId, events);
+    } finally {
+      this.withStats = true;
+    }
     if (hdr.zxid > this.lastProcessedZxid) this.lastProcessedZxid = hdr.zxid;
     if (this.digestFromLoadedSnapshot) this.compareSnapshotDigest(hdr.zxid);
     else this.logZxidDigest(hdr.zxid);
@@ -492,10 +530,16 @@ export class DataTree {
   killSession(sessionId: bigint, zxid: number): string[] {
     const paths = [...(this.ephemerals.get(sessionId) ?? [])];
     for (const p of paths) this.deleteNode(OpCode.delete, p, zxid, []);
-    const last = this.lastProcessedZxidDigest;
-    if (last && last.zxid === zxid) this.lastProcessedZxidDigest = { ...last, digest: this.treeDigest() };
+    if (this.lastDigestZxid === zxid) this.keepLastDigest(zxid);
     return paths;
   }
+
+  /**
+   * Whether the txn being applied reports the Stat of the nodes it changes (apply's `withStats`):
+   * a Stat is an object with five boxed doubles, made for every write, and only a member with a
+   * client waiting for the write has a use for it. A field rather than a parameter of every step.
+   */
+  private withStats = true;
 
   private applyBody(body: TxnBody, zxid: number, time: number, clientId: bigint, events: TreeEvent[]): ApplyResult {
     switch (body.type) {
@@ -591,7 +635,7 @@ export class DataTree {
     this.updateQuotaUsage(path, 1, data?.length ?? 0);
     events.push({ type: EventType.NodeCreated, path, acl });
     events.push({ type: EventType.NodeChildrenChanged, path: parentPath, acl: this.aclOf(parent) });
-    return { type, err: Err.OK, path, stat: node.stat() };
+    return { type, err: Err.OK, path, stat: this.withStats ? node.stat() : undefined };
   }
 
   private deleteNode(type: number, path: string, zxid: number, events: TreeEvent[]): ApplyResult {
@@ -618,20 +662,23 @@ export class DataTree {
     return { type, err: Err.OK };
   }
 
+  // The commonest write: works on the node's id, with no ZNode handle or data view made.
   private setData(type: number, path: string, data: Buffer | null, version: number, zxid: number, time: number, events: TreeEvent[]): ApplyResult {
-    const node = this.get(path);
-    if (!node) return { type, err: Err.NoNode };
-    const oldLen = node.dataLength;
-    this.preChange(path, node);
-    node.data = data;
-    node.version = version;
-    node.mzxid = zxid;
-    node.mtime = time;
-    this.postChange(path, node);
-    this.approximateDataSize += (data?.length ?? 0) - oldLen;
-    this.updateQuotaUsage(path, 0, (data?.length ?? 0) - oldLen);
-    events.push({ type: EventType.NodeDataChanged, path, acl: this.aclOf(node) });
-    return { type, err: Err.OK, stat: node.stat() };
+    const st = this.store;
+    const id = st.lookup(path);
+    if (id === NIL) return { type, err: Err.NoNode };
+    const oldLen = st.dataLen[id]!;
+    if (this.digestOn) this.digestSum.remove(this.digestAt(path, id));
+    st.setData(id, data);
+    st.version[id] = version;
+    st.mzxid[id] = zxid;
+    st.mtime[id] = time;
+    if (this.digestOn) this.digestSum.add(this.digestAt(path, id));
+    const diff = (data === null ? 0 : data.length) - oldLen;
+    this.approximateDataSize += diff;
+    this.updateQuotaUsage(path, 0, diff);
+    events.push({ type: EventType.NodeDataChanged, path, acl: this.acls.get(st.aclIndex[id]!) });
+    return { type, err: Err.OK, stat: this.withStats ? statOf(st, id) : undefined };
   }
 
   private setACL(path: string, acl: ACL[], version: number): ApplyResult {
@@ -642,7 +689,7 @@ export class DataTree {
     this.preChange(path, node);
     node.aversion = version;
     this.postChange(path, node);
-    return { type: OpCode.setACL, err: Err.OK, stat: node.stat() };
+    return { type: OpCode.setACL, err: Err.OK, stat: this.withStats ? node.stat() : undefined };
   }
 
   // ---------------------------------------------------------------- quotas

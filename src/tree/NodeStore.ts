@@ -460,6 +460,18 @@ export class NodeStore {
     return this.data.chunkOf(off).subarray(at, at + len);
   }
 
+  /**
+   * The arena chunk holding the data, read at dataStart(id) for dataLen[id] bytes: the bytes
+   * without a view object (hashing on the write path). Valid until the next change to the store.
+   */
+  dataChunk(id: number): Buffer {
+    return this.data.chunkOf(this.dataOff[id]!);
+  }
+
+  dataStart(id: number): number {
+    return localOffset(this.dataOff[id]!);
+  }
+
   /** A copy of the data the caller may keep, or null. */
   dataCopy(id: number): Buffer | null {
     const len = this.dataLen[id]!;

@@ -149,14 +149,15 @@ export class WatchManager {
    */
   trigger(events: TreeEvent[]): void {
     for (const ev of events) {
-      const hit = new Set<Watcher>();
+      // Most changes have no watcher: the set is made only when one is found.
+      let hit: Set<Watcher> | null = null;
       if (ev.type === EventType.NodeChildrenChanged) {
-        this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
+        hit = this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
       } else {
-        this.collect(this.data, this.byWatcherData, ev.path, ev.type, hit);
-        if (ev.type === EventType.NodeDeleted) this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
+        hit = this.collect(this.data, this.byWatcherData, ev.path, ev.type, hit);
+        if (ev.type === EventType.NodeDeleted) hit = this.collect(this.child, this.byWatcherChild, ev.path, ev.type, hit);
       }
-      if (hit.size === 0) continue;
+      if (hit === null || hit.size === 0) continue;
       this.onTriggered?.(ev.type, hit.size);
       // Behind a fan-out still under way every event queues, so that a watcher in both sees
       // them in the order they happened.
@@ -223,28 +224,30 @@ export class WatchManager {
   }
 
   /**
-   * Watchers of `path` (and recursive watchers of its ancestors) in one table; one-shot
-   * registrations are consumed.
+   * Watchers of `path` (and recursive watchers of its ancestors) in one table, added to `out`
+   * (made here if null and a watcher is found), which is returned; one-shot registrations are
+   * consumed.
    */
-  private collect(table: Table, index: Map<Watcher, Set<string>>, path: string, type: number, out: Set<Watcher>): void {
+  private collect(table: Table, index: Map<Watcher, Set<string>>, path: string, type: number, out: Set<Watcher> | null): Set<Watcher> | null {
     const m = table.get(path);
     if (m) {
       for (const [w, mode] of m) {
         if (mode & RECURSIVE) {
-          if (type !== EventType.NodeChildrenChanged) out.add(w);
+          if (type !== EventType.NodeChildrenChanged) (out ??= new Set()).add(w);
           continue;
         }
-        out.add(w);
+        (out ??= new Set()).add(w);
         if (mode & STANDARD) this.clear(table, index, path, w, STANDARD);
       }
     }
     if (this.recursiveCount > 0 && type !== EventType.NodeChildrenChanged && path !== '/') {
       for (let p = parentOf(path); ; p = parentOf(p)) {
         const pm = table.get(p);
-        if (pm) for (const [w, mode] of pm) if (mode & RECURSIVE) out.add(w);
+        if (pm) for (const [w, mode] of pm) if (mode & RECURSIVE) (out ??= new Set()).add(w);
         if (p === '/') break;
       }
     }
+    return out;
   }
 
   // ---------------------------------------------------------------- reporting

@@ -68,21 +68,7 @@ export class ZNode {
 
   /** The Stat a client sees (visible cversion, ephemeralOwner 0 for container/TTL). */
   stat(): Stat {
-    const s = this.s, id = this.id;
-    const n = s.numChildren[id]!;
-    return {
-      czxid: s.czxid[id]!,
-      mzxid: s.mzxid[id]!,
-      ctime: s.ctime[id]!,
-      mtime: s.mtime[id]!,
-      version: s.version[id]!,
-      cversion: (2 * s.cversion[id]! - n) | 0,
-      aversion: s.aversion[id]!,
-      ephemeralOwner: s.kind(id) === 'ephemeral' ? s.owner(id) : 0n,
-      dataLength: s.dataLen[id]!,
-      numChildren: n,
-      pzxid: s.pzxid[id]!,
-    };
+    return statOf(this.s, this.id);
   }
 
   persisted(): StatPersisted {
@@ -99,4 +85,22 @@ export class ZNode {
       pzxid: s.pzxid[id]!,
     };
   }
+}
+
+/** The Stat a client sees of node `id` (see ZNode.stat), for callers that hold an id, not a handle. */
+export function statOf(s: NodeStore, id: number): Stat {
+  const n = s.numChildren[id]!;
+  return {
+    czxid: s.czxid[id]!,
+    mzxid: s.mzxid[id]!,
+    ctime: s.ctime[id]!,
+    mtime: s.mtime[id]!,
+    version: s.version[id]!,
+    cversion: (2 * s.cversion[id]! - n) | 0,
+    aversion: s.aversion[id]!,
+    ephemeralOwner: s.kind(id) === 'ephemeral' ? s.owner(id) : 0n,
+    dataLength: s.dataLen[id]!,
+    numChildren: n,
+    pzxid: s.pzxid[id]!,
+  };
 }

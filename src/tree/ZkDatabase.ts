@@ -31,10 +31,14 @@ export class ZkDatabase {
     this.tree.lastProcessedZxid = z;
   }
 
-  applyTxn(txn: Txn, events: TreeEvent[] = []): ApplyResult {
+  /**
+   * Apply a committed txn. `withStats` false: the results carry no Stat (stat undefined), for a
+   * txn no local client waits on; the tree, digests, events and everything else are the same.
+   */
+  applyTxn(txn: Txn, events: TreeEvent[] = [], withStats = true): ApplyResult {
     const { hdr, body } = txn;
     if (body.type === OpCode.createSession) this.sessions.set(hdr.clientId, body.timeOut);
-    const res = this.tree.apply(txn, events);
+    const res = this.tree.apply(txn, events, withStats);
     if (body.type === OpCode.closeSession) this.sessions.delete(hdr.clientId);
     this.committedLog.add(txn);
     return res;
