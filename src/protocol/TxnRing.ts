@@ -182,14 +182,49 @@ export class TxnRing {
 /** Where pushTxn encodes a txn whose bytes are not already known: one writer for every ring. */
 const scratch = new Writer(512);
 
-/** Appends `txn` under its own zxid (its cached bytes when it has them, else its encoding). */
-export function pushTxn(ring: TxnRing, txn: Txn): void {
+/** Appends `txn` (its cached bytes when it has them, else its encoding) under `zxid`, by default its own. */
+export function pushTxn(ring: TxnRing, txn: Txn, zxid = txn.hdr.zxid): void {
   scratch.reset();
   writeTxnCached(scratch, txn);
-  ring.push(txn.hdr.zxid, scratch.view());
+  ring.push(zxid, scratch.view());
 }
 
 /** Entry i decoded into a Txn of its own (its own copy of the bytes, which it keeps as txnBytes). */
 export function txnAt(ring: TxnRing, i: number): Txn {
   return decodeTxn(ring.copyAt(i), true);
+}
+
+/**
+ * A leader core's committed log (the zab core's CommittedWindow, matched by shape: protocol does
+ * not import quorum) over a TxnRing: the newest `count` committed txns as bytes, decoded into
+ * proposals only when a learner is synced.
+ */
+export class TxnProposalWindow {
+  readonly ring: TxnRing;
+
+  constructor(count: number) {
+    this.ring = new TxnRing({ maxCount: Math.max(1, Math.floor(count)) });
+  }
+
+  get size(): number {
+    return this.ring.size;
+  }
+
+  get minZxid(): bigint {
+    return BigInt(this.ring.minZxid);
+  }
+
+  get maxZxid(): bigint {
+    return BigInt(this.ring.maxZxid);
+  }
+
+  add(zxid: bigint, txn: Txn): void {
+    pushTxn(this.ring, txn, Number(zxid));
+  }
+
+  proposals(): { zxid: bigint; txn: Txn }[] {
+    const out = new Array<{ zxid: bigint; txn: Txn }>(this.ring.size);
+    for (let i = 0; i < out.length; i++) out[i] = { zxid: BigInt(this.ring.zxidAt(i)), txn: txnAt(this.ring, i) };
+    return out;
+  }
 }

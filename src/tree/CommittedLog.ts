@@ -46,6 +46,11 @@ export class CommittedLog {
     return this.ring.size > 0 && this.ring.minZxid <= zxid && zxid <= this.ring.maxZxid;
   }
 
+  /** Copies every txn held, oldest first, into `into` as bytes (nothing is decoded). */
+  copyInto(into: TxnRing): void {
+    for (let i = 0; i < this.ring.size; i++) into.push(this.ring.zxidAt(i), this.ring.viewAt(i));
+  }
+
   /** Zxids held, oldest first, without decoding anything. */
   zxids(): number[] {
     const out = new Array<number>(this.ring.size);

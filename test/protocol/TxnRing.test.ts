@@ -87,3 +87,28 @@ test('txns go in and come back equal, decoded with their own bytes', () => {
   for (let z = 4; z < 10; z++) pushTxn(r, setDataTxn(z, '/a', 'z'.repeat(z * 100), z));
   assert.deepEqual(plain(first), plain(txns[0]!));
 });
+
+test('the leader core\'s byte window holds what the array window holds and leads to the same sync decisions', async () => {
+  const { ArrayCommittedWindow } = await import('../../src/quorum/zab/ZabLeader.js');
+  const { chooseSync } = await import('../../src/quorum/zab/syncDecision.js');
+  const { TxnProposalWindow } = await import('../../src/protocol/TxnRing.js');
+  const bytesWin = new TxnProposalWindow(50);
+  const arrayWin = new ArrayCommittedWindow<ReturnType<typeof createTxn>>(50);
+  // Two runs of zxids with a gap between them (small: the helper uses the zxid as cxid, an int).
+  const zxids = [...Array.from({ length: 40 }, (_, i) => i + 1), ...Array.from({ length: 40 }, (_, i) => 1000 + i)];
+  for (const z of zxids) {
+    const t = setDataTxn(z, '/n', 'v'.repeat(z % 200), z);
+    bytesWin.add(BigInt(z), t);
+    arrayWin.add(BigInt(z), t);
+  }
+  assert.equal(bytesWin.size, 50);
+  assert.deepEqual([bytesWin.minZxid, bytesWin.maxZxid], [arrayWin.minZxid, arrayWin.maxZxid]);
+  const norm = (ps: readonly { zxid: bigint; txn: ReturnType<typeof createTxn> }[]) => ps.map((p) => ({ zxid: p.zxid, txn: plain(p.txn) }));
+  assert.deepEqual(norm(bytesWin.proposals()), norm(arrayWin.proposals()));
+  for (const peer of [0, 5, 30, 31, 39, 40, 41, 1000, 1010, 1039, 1040]) {
+    const inp = { peerLastZxid: BigInt(peer), lastProcessedZxid: 1039n };
+    const a = chooseSync({ ...inp, committedLog: bytesWin.proposals() });
+    const b = chooseSync({ ...inp, committedLog: arrayWin.proposals() });
+    assert.deepEqual({ ...a, proposals: norm(a.proposals) }, { ...b, proposals: norm(b.proposals) }, `peer ${peer}`);
+  }
+});
