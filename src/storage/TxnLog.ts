@@ -164,11 +164,11 @@ export class FileTxnLog implements TxnLog {
   private lastLogged: number | null;
   /**
    * The newest txns this writer made durable, in append order: every txn it appended after
-   * recent[0], nothing truncated since. A member that loses its leader replays the txns it logged
-   * past what it applied before it votes; reading them back from the file meant parsing the
-   * whole current log file (50-130 ms under load, all of it in the fail-over time).
+   * the oldest held, nothing truncated since. A member that loses its leader replays the txns it
+   * logged past what it applied before it votes; reading them back from the file meant parsing the
+   * whole current log file (50-130 ms under load, all of it in the fail-over time). Held encoded
+   * (see TxnRing) and decoded only when a replay reads them; the byte bound counts the txns' bytes.
    */
-  // Held encoded (see TxnRing): decoded only when a replay reads them.
   private readonly recent = new TxnRing({ maxCount: RECENT_MAX_TXNS, maxBytes: RECENT_MAX_BYTES });
 
   constructor(private readonly opts: FileTxnLogOptions) {
