@@ -14,6 +14,8 @@ import { readSnapshotBody, serializeSnapshotSync, type SnapshotBody } from '../s
 import { Reader } from '../jute/archive.js';
 import { DataTree } from '../tree/DataTree.js';
 import type { ZkDatabase } from '../tree/ZkDatabase.js';
+import { DEFAULT_COMMIT_LOG_COUNT } from '../tree/CommittedLog.js';
+import { TxnProposalWindow } from '../protocol/TxnRing.js';
 import type { SessionTracker } from '../session/SessionTracker.js';
 import { Snapshotter } from '../storage/Snapshotter.js';
 import type { TxnLog } from '../storage/TxnLog.js';
@@ -290,8 +292,10 @@ export class QuorumPeer {
 
   private async lead(gen: number): Promise<void> {
     const db = this.server.db;
-    const cl = db.committedLog;
-    const committed = cl.toArray();
+    // The core's own committed log (its last 500 commits), seeded from the database's window as
+    // bytes: neither holds a decoded txn.
+    const window = new TxnProposalWindow(DEFAULT_COMMIT_LOG_COUNT);
+    db.committedLog.copyInto(window.ring);
     // Learners behind the in-memory window are synced from the txn log when the budget allows:
     // the log is read ahead of their ACKEPOCH (the core asks synchronously), kept per learner.
     const fromLog = new Map<number, { from: bigint; proposals: Proposal<Txn>[] }>();
@@ -303,7 +307,9 @@ export class QuorumPeer {
       acceptedEpoch: this.epochs.acceptedEpoch,
       currentEpoch: this.epochs.currentEpoch,
       lastProcessedZxid: BigInt(db.lastProcessedZxid),
-      committedLog: committed.map((txn) => ({ zxid: BigInt(txn.hdr.zxid), txn })),
+      committedLog: [],
+      committedWindow: window,
+      commitLogCount: DEFAULT_COMMIT_LOG_COUNT,
       txnLogFrom: (from) => {
         for (const e of fromLog.values()) if (e.from === from) return e.proposals;
         return null;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Txn } from '../protocol/txn.js';
 import { writeTxnCached } from '../protocol/txn.js';
 import { Writer } from '../jute/archive.js';
+import { TxnRing, pushTxn, txnAt } from '../protocol/TxnRing.js';
 import { adler32 } from './Adler32.js';
 import { logFileName } from './FileNames.js';
 import { truncateLog } from './LogTruncation.js';
@@ -163,14 +164,12 @@ export class FileTxnLog implements TxnLog {
   private lastLogged: number | null;
   /**
    * The newest txns this writer made durable, in append order: every txn it appended after
-   * recent[0], nothing truncated since. A member that loses its leader replays the txns it logged
-   * past what it applied before it votes; reading them back from the file meant parsing the
-   * whole current log file (50-130 ms under load, all of it in the fail-over time).
+   * the oldest held, nothing truncated since. A member that loses its leader replays the txns it
+   * logged past what it applied before it votes; reading them back from the file meant parsing the
+   * whole current log file (50-130 ms under load, all of it in the fail-over time). Held encoded
+   * (see TxnRing) and decoded only when a replay reads them; the byte bound counts the txns' bytes.
    */
-  private recent: Txn[] = [];
-  private recentHead = 0;
-  private recentBytes: number[] = [];
-  private recentTotal = 0;
+  private readonly recent = new TxnRing({ maxCount: RECENT_MAX_TXNS, maxBytes: RECENT_MAX_BYTES });
 
   constructor(private readonly opts: FileTxnLogOptions) {
     this.io = opts.io ?? nodeStorageIO;
@@ -257,9 +256,11 @@ export class FileTxnLog implements TxnLog {
     const until = await this.getLastLoggedZxid();
     if (until <= zxid) return;
     // Everything after `zxid` is among the newest txns kept in memory: no need to parse the files.
-    if (this.recent.length > this.recentHead && this.recent[this.recentHead]!.hdr.zxid <= zxid) {
-      const copy = this.recent.slice(this.recentHead);
-      for (const t of copy) if (t.hdr.zxid > zxid && t.hdr.zxid <= until) yield t;
+    if (this.recent.size > 0 && this.recent.minZxid <= zxid) {
+      // Decoded before the first yield: appends while the caller iterates must not change what it gets.
+      const out: Txn[] = [];
+      for (let i = this.recent.firstAbove(zxid); i < this.recent.size && this.recent.zxidAt(i) <= until; i++) out.push(txnAt(this.recent, i));
+      yield* out;
       return;
     }
     yield* readLogTxnsAfter(this.opts.dir, zxid, {
@@ -291,7 +292,7 @@ export class FileTxnLog implements TxnLog {
         this.fail(StorageError.wrap('append to txn log', this.current?.file.path ?? this.opts.dir, e), batch);
         break;
       }
-      for (const p of batch) if (p.record) this.remember(p.txns, p.record.length);
+      for (const p of batch) if (p.record) this.remember(p.txns);
       for (const p of batch) p.resolve();
     }
     if (this.failure) this.fail(this.failure, []);
@@ -301,28 +302,12 @@ export class FileTxnLog implements TxnLog {
     for (const w of waiters) w();
   }
 
-  private remember(txns: Txn[], bytes: number): void {
-    for (const t of txns) {
-      this.recent.push(t);
-      this.recentBytes.push(bytes / txns.length);
-    }
-    this.recentTotal += bytes;
-    while (this.recent.length - this.recentHead > RECENT_MAX_TXNS || (this.recentTotal > RECENT_MAX_BYTES && this.recent.length - this.recentHead > 1)) {
-      this.recentTotal -= this.recentBytes[this.recentHead]!;
-      this.recentHead++;
-    }
-    if (this.recentHead > RECENT_MAX_TXNS) {
-      this.recent = this.recent.slice(this.recentHead);
-      this.recentBytes = this.recentBytes.slice(this.recentHead);
-      this.recentHead = 0;
-    }
+  private remember(txns: Txn[]): void {
+    for (const t of txns) pushTxn(this.recent, t);
   }
 
   private forgetRecent(): void {
-    this.recent = [];
-    this.recentBytes = [];
-    this.recentHead = 0;
-    this.recentTotal = 0;
+    this.recent.clear();
   }
 
   private fail(err: Error, batch: PendingAppend[]): void {

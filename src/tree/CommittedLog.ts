@@ -2,60 +2,60 @@
 // that is only a little behind with a DIFF from here, without touching the disk. Filled with
 // every txn applied, live or replayed at load. Window rule as in Apache: before adding, the
 // oldest entry is dropped once more than `capacity` are held, so up to capacity + 1 remain.
+// The txns are held encoded in a TxnRing (no JS object per txn: see there why) and decoded when
+// read back, which only a learner's sync, a backup or a reload does.
 import type { Txn } from '../protocol/txn.js';
+import { TxnRing, pushTxn, txnAt } from '../protocol/TxnRing.js';
 
 /** zookeeper.commitLogCount: default, and the floor Apache raises smaller values to. */
 export const DEFAULT_COMMIT_LOG_COUNT = 500;
 
 export class CommittedLog {
   readonly capacity: number;
-  // A ring of capacity + 1 slots: adding is O(1) on the write path.
-  private readonly ring: Array<Txn | undefined>;
-  private head = 0;
-  private count = 0;
+  private readonly ring: TxnRing;
 
   constructor(capacity = DEFAULT_COMMIT_LOG_COUNT) {
     this.capacity = Math.max(DEFAULT_COMMIT_LOG_COUNT, Math.floor(capacity));
-    this.ring = new Array<Txn | undefined>(this.capacity + 1);
+    this.ring = new TxnRing({ maxCount: this.capacity + 1 });
   }
 
   add(txn: Txn): void {
-    if (this.count > this.capacity) {
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
-    }
-    this.ring[(this.head + this.count) % this.ring.length] = txn;
-    this.count++;
+    pushTxn(this.ring, txn);
   }
 
   clear(): void {
-    this.ring.fill(undefined);
-    this.head = 0;
-    this.count = 0;
+    this.ring.clear();
   }
 
   get size(): number {
-    return this.count;
-  }
-
-  private at(i: number): Txn {
-    return this.ring[(this.head + i) % this.ring.length]!;
+    return this.ring.size;
   }
 
   /** Oldest zxid held (minCommittedLog), 0 when empty as in Apache. */
   get minZxid(): number {
-    return this.count > 0 ? this.at(0).hdr.zxid : 0;
+    return this.ring.minZxid;
   }
 
   /** Newest zxid held (maxCommittedLog), 0 when empty. */
   get maxZxid(): number {
-    return this.count > 0 ? this.at(this.count - 1).hdr.zxid : 0;
+    return this.ring.maxZxid;
   }
 
   /** Whether a peer at `zxid` can be brought up to date from the window alone. */
   covers(zxid: number): boolean {
-    return this.count > 0 && this.minZxid <= zxid && zxid <= this.maxZxid;
+    return this.ring.size > 0 && this.ring.minZxid <= zxid && zxid <= this.ring.maxZxid;
+  }
+
+  /** Copies every txn held, oldest first, into `into` as bytes (nothing is decoded). */
+  copyInto(into: TxnRing): void {
+    for (let i = 0; i < this.ring.size; i++) into.push(this.ring.zxidAt(i), this.ring.viewAt(i));
+  }
+
+  /** Zxids held, oldest first, without decoding anything. */
+  zxids(): number[] {
+    const out = new Array<number>(this.ring.size);
+    for (let i = 0; i < out.length; i++) out[i] = this.ring.zxidAt(i);
+    return out;
   }
 
   /**
@@ -67,32 +67,20 @@ export class CommittedLog {
   txnsAfter(zxid: number): Txn[] | null {
     if (!this.covers(zxid)) return null;
     const out: Txn[] = [];
-    for (let i = this.firstAbove(zxid); i < this.count; i++) out.push(this.at(i));
+    for (let i = this.ring.firstAbove(zxid); i < this.ring.size; i++) out.push(txnAt(this.ring, i));
     return out;
   }
 
   /** Every txn held, oldest first (a new leader's whole DIFF window). */
   toArray(): Txn[] {
     const out: Txn[] = [];
-    for (let i = 0; i < this.count; i++) out.push(this.at(i));
+    for (let i = 0; i < this.ring.size; i++) out.push(txnAt(this.ring, i));
     return out;
   }
 
   /** Whether `zxid` itself is one of the txns held. */
   has(zxid: number): boolean {
-    const i = this.firstAbove(zxid - 1);
-    return i < this.count && this.at(i).hdr.zxid === zxid;
-  }
-
-  /** Index of the first txn with a zxid above `zxid` (binary search; zxids ascend). */
-  private firstAbove(zxid: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.at(mid).hdr.zxid <= zxid) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const i = this.ring.firstAbove(zxid - 1);
+    return i < this.ring.size && this.ring.zxidAt(i) === zxid;
   }
 }

@@ -36,6 +36,8 @@ import type { Identity } from '../../src/auth/AuthProviders.js';
 import { DataTree } from '../../src/tree/DataTree.js';
 import { WatchManager } from '../../src/tree/WatchManager.js';
 import { ZkDatabase } from '../../src/tree/ZkDatabase.js';
+import { DEFAULT_COMMIT_LOG_COUNT } from '../../src/tree/CommittedLog.js';
+import { TxnProposalWindow } from '../../src/protocol/TxnRing.js';
 import { SessionTracker } from '../../src/session/SessionTracker.js';
 import { ServerStats } from '../../src/server/ServerStats.js';
 import { RequestPipeline, type PipelineSettings } from '../../src/server/pipeline/RequestPipeline.js';
@@ -599,8 +601,9 @@ export class EnsembleSimulation {
 
   private async lead(m: Member, gen: number): Promise<void> {
     const db = m.db;
-    const cl = db.committedLog;
-    const committed = cl.size > 0 ? cl.txnsAfter(cl.minZxid) ?? [] : [];
+    // As QuorumPeer.lead: the core's committed log is a byte window seeded from the database's.
+    const window = new TxnProposalWindow(DEFAULT_COMMIT_LOG_COUNT);
+    db.committedLog.copyInto(window.ring);
     const core = new ZabLeader<Txn, SimSnap>({
       sid: m.sid,
       voters: this.voterIds,
@@ -608,7 +611,9 @@ export class EnsembleSimulation {
       acceptedEpoch: m.epochs.acceptedEpoch,
       currentEpoch: m.epochs.currentEpoch,
       lastProcessedZxid: BigInt(db.lastProcessedZxid),
-      committedLog: committed.map((txn) => ({ zxid: BigInt(txn.hdr.zxid), txn })),
+      committedLog: [],
+      committedWindow: window,
+      commitLogCount: DEFAULT_COMMIT_LOG_COUNT,
       snapshot: () => ({ zxid: m.db.lastProcessedZxid, body: this.copyDb(m.db), zxids: [...m.applied] }),
       initLimit: INIT_LIMIT,
       syncLimit: SYNC_LIMIT,

@@ -267,3 +267,37 @@ test('MemoryTxnLog keeps the contract: ordered, batched, rolls, sticky failure',
   await assert.rejects(log.append(sampleTxns(54, 1)), /EIO/);
   assert.equal(log.txns.length, 52);
 });
+
+test('replay from the in-memory recent txns gives exactly what reading the log files gives, large txns included', async () => {
+  const { readTxnsAfter } = await import('../../src/storage/TxnLogReader.js');
+  const dir = tmpDir();
+  const log = new FileTxnLog({ dir, preAllocSizeKb: 64, forceSync: false, maxRecordBytes: 4 * 1024 * 1024 });
+  const quiet = new RecordingLogger();
+  const all: Txn[] = [];
+  let zxid = 0;
+  // Small txns in batches (more than the 1000 kept), then large ones (past the 8 MB bound), then small again.
+  const sizes = [...Array.from({ length: 1300 }, (_, i) => 10 + (i % 90)), ...Array.from({ length: 10 }, () => 1024 * 1024), ...Array.from({ length: 50 }, () => 30)];
+  for (let i = 0; i < sizes.length; ) {
+    const batch: Txn[] = [];
+    for (let k = 0; k < 7 && i < sizes.length; k++, i++) {
+      zxid++;
+      batch.push(txn(zxid, { type: OpCode.setData, path: `/n${i % 13}`, data: Buffer.alloc(sizes[i]!, i & 0xff), version: i }));
+    }
+    all.push(...batch);
+    await log.append(batch);
+  }
+  const collect = async (it: AsyncIterable<Txn>) => {
+    const out: Txn[] = [];
+    for await (const t of it) out.push(plain(t));
+    return out;
+  };
+  const last = all[all.length - 1]!.hdr.zxid;
+  for (const after of [last - 1, last - 20, last - 55, last - 60, last - 400, last - 1200, 0]) {
+    const fromWriter = await collect(log.readTxnsAfter(after));
+    const fromFiles = await collect(readTxnsAfter(dir, after, { logger: quiet, maxRecordBytes: 4 * 1024 * 1024 }));
+    assert.deepEqual(fromWriter, fromFiles, `after 0x${after.toString(16)}`);
+    assert.deepEqual(fromWriter, all.filter((t) => t.hdr.zxid > after).map(plain));
+  }
+  await log.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

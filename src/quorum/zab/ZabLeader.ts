@@ -38,6 +38,49 @@ export type LeaderOutput<T, S> =
   /** The leader gives up (no quorum, barrier timeout, zxid exhaustion): back to election. */
   | { kind: 'stepDown'; reason: string };
 
+/**
+ * The leader's committed log (ZooKeeper: the last commitLogCount committed proposals). The core adds
+ * every commit and drops the oldest beyond its bound itself; it reads the proposals back only to
+ * sync a learner.
+ */
+export interface CommittedWindow<T> {
+  readonly size: number;
+  /** Oldest and newest zxid held (only read when size > 0). */
+  readonly minZxid: bigint;
+  readonly maxZxid: bigint;
+  /** Adds the newest commit, dropping the oldest once more than the window's bound are held. */
+  add(zxid: bigint, txn: T): void;
+  /** Every proposal held, oldest first. */
+  proposals(): readonly Proposal<T>[];
+}
+
+/** The default window: the proposals themselves, in an array bounded to `count`. */
+export class ArrayCommittedWindow<T> implements CommittedWindow<T> {
+  private readonly items: Proposal<T>[];
+  constructor(
+    private readonly count: number,
+    initial: readonly Proposal<T>[] = [],
+  ) {
+    this.items = initial.slice(-count);
+  }
+  get size(): number {
+    return this.items.length;
+  }
+  get minZxid(): bigint {
+    return this.items[0]!.zxid;
+  }
+  get maxZxid(): bigint {
+    return this.items[this.items.length - 1]!.zxid;
+  }
+  add(zxid: bigint, txn: T): void {
+    this.items.push({ zxid, txn });
+    if (this.items.length > this.count) this.items.shift();
+  }
+  proposals(): readonly Proposal<T>[] {
+    return this.items;
+  }
+}
+
 export interface ZabLeaderOptions<T, S> {
   sid: number;
   /** Voting members, the leader included. */
@@ -49,6 +92,12 @@ export interface ZabLeaderOptions<T, S> {
   lastProcessedZxid: bigint;
   /** The tail of the leader's history kept in memory for DIFF (ZooKeeper: the last commitLogCount). */
   committedLog: readonly Proposal<T>[];
+  /**
+   * Where the core keeps that tail as it commits, seeded by the host (`committedLog` is then
+   * ignored): a host can hold its txns in a compact form and decode them when a learner syncs.
+   * Default: an array of the proposals.
+   */
+  committedWindow?: CommittedWindow<T>;
   commitLogCount?: number;
   /** Reads the leader's txn log from a zxid for syncing learners behind the committed log; null = not possible. */
   txnLogFrom?: (fromZxid: bigint) => Iterable<Proposal<T>> | null;
@@ -149,7 +198,7 @@ export class ZabLeader<T, S = unknown> {
   private ticks = 0;
   private phaseDeadline: number;
 
-  private readonly committedLog: Proposal<T>[];
+  private readonly committedLog: CommittedWindow<T>;
   private lastProcessedZxid: bigint;
   private lastProposed: bigint;
   private lastCommitted: bigint;
@@ -170,7 +219,7 @@ export class ZabLeader<T, S = unknown> {
     }
     this.observers = new Set(opts.observers ?? []);
     this.commitLogCount = Math.max(1, opts.commitLogCount ?? 500);
-    this.committedLog = opts.committedLog.slice(-this.commitLogCount);
+    this.committedLog = opts.committedWindow ?? new ArrayCommittedWindow<T>(this.commitLogCount, opts.committedLog);
     this.lastProcessedZxid = opts.lastProcessedZxid;
     this.lastProposed = opts.lastProcessedZxid;
     this.lastCommitted = opts.lastProcessedZxid;
@@ -227,8 +276,8 @@ export class ZabLeader<T, S = unknown> {
    * what it read.
    */
   needsTxnLog(peerLastZxid: bigint): boolean {
-    if (this.committedLog.length === 0 || peerLastZxid === this.lastProcessedZxid) return false;
-    return peerLastZxid < this.committedLog[0].zxid;
+    if (this.committedLog.size === 0 || peerLastZxid === this.lastProcessedZxid) return false;
+    return peerLastZxid < this.committedLog.minZxid;
   }
 
   /** Learners currently connected, with their handshake state (for operators: zk_learners, zk_synced_followers). */
@@ -336,7 +385,7 @@ export class ZabLeader<T, S = unknown> {
     const decision = chooseSync<T>({
       peerLastZxid: h.peerLastZxid,
       lastProcessedZxid: this.lastProcessedZxid,
-      committedLog: this.committedLog,
+      committedLog: this.committedLog.proposals(),
       txnLogFrom: this.opts.txnLogFrom,
       forceSnapshotSync: this.opts.forceSnapshotSync,
     });
@@ -587,8 +636,7 @@ export class ZabLeader<T, S = unknown> {
       this.outstanding.shift();
       this.lastCommitted = head.zxid;
       this.lastProcessedZxid = head.zxid;
-      this.committedLog.push({ zxid: head.zxid, txn: head.txn });
-      if (this.committedLog.length > this.commitLogCount) this.committedLog.shift();
+      this.committedLog.add(head.zxid, head.txn);
       // Mostly one commit per ack, with nothing before it: its outputs then go in an array of their
       // exact size (one that grows from empty reserves room for 17); otherwise they are appended.
       let i = out.length;
