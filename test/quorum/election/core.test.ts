@@ -272,3 +272,30 @@ test('finalize wait is skipped when the only voters missing are ones the wiring 
   assert.equal(decided(out).length, 0);
   assert.equal(decided(h.peerReachable(1n, true)).length, 0);
 });
+
+test("a voter's round heard while following counts in this member's next election", () => {
+  // 1 follows 3 (elected in round 1). 3 dies; 2 notices first and opens round 2 voting for
+  // itself; its notification reaches 1 while 1 still follows 3.
+  const c = core(1n);
+  c.startLooking({ lastLoggedZxid: 0x100000005n, currentEpoch: 1n });
+  c.receive(1n, looking(1n, 0x100000005n, 1n, 1n));
+  c.receive(3n, looking(3n, 0x100000005n, 1n, 1n));
+  const o = c.receive(2n, looking(3n, 0x100000005n, 1n, 1n));
+  c.timeout(lastToken(o), true);
+  assert.equal(c.state, 'FOLLOWING');
+  const answered = c.receive(2n, looking(2n, 0x100000009n, 2n, 1n));
+  assert.deepEqual(sends(answered).map((s) => [s.to, s.notification.state, s.notification.leader]), [[2n, 'FOLLOWING', 3n]]);
+  // 1 now notices: its round 2 starts from 2's vote (better history), with no wait for a resend.
+  c.peerReachable(3n, false);
+  const out = c.startLooking({ lastLoggedZxid: 0x100000005n, currentEpoch: 1n });
+  assert.equal(c.proposal.leader, 2n);
+  assert.deepEqual(sends(out).filter((s) => s.notification.leader === 2n).map((s) => s.to), [1n, 2n, 3n]);
+  // Its own vote for 2 comes back to it: 1 and 2 agree, 3 is unreachable, so 1 decides at once.
+  const decidedNow = c.receive(1n, looking(2n, 0x100000009n, 2n, 1n));
+  assert.deepEqual(decided(decidedNow).map((d) => [d.state, d.vote.leader, d.vote.electionEpoch]), [['FOLLOWING', 2n, 2n]]);
+  // Heard-while-established notifications are handed over once: a later election starts clean.
+  c.peerReachable(2n, false);
+  const later = c.startLooking({ lastLoggedZxid: 0x200000001n, currentEpoch: 2n });
+  assert.equal(c.proposal.leader, 1n);
+  assert.equal(decided(later).length, 0);
+});
