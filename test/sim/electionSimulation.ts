@@ -292,6 +292,7 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
       switch (o.type) {
         case 'send':
           noteVote(m, o.notification);
+          checkLookingVote(m, Number(o.to), o.notification);
           send(m, Number(o.to), { ...o.notification, version: 2, configVersion: 0n });
           break;
         case 'setTimer': {
@@ -325,6 +326,20 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
     }
   }
 
+  /**
+   * A participant's LOOKING vote to a voter is never for a candidate worse than its own history
+   * (it starts with itself and moves only to better votes). Checked where the vote is sent, so the
+   * decision check below can accept established answers, which carry another member's election.
+   * (Non-voters are answered with the previous election's vote, as in Apache: not a proposal.)
+   */
+  function checkLookingVote(m: Member, to: number, n: Pick<Notification, 'state' | 'leader' | 'zxid' | 'peerEpoch' | 'electionEpoch'>): void {
+    if (m.role !== 'participant' || n.state !== 'LOOKING' || !verifier.voters.has(BigInt(to)) || m.history.lastLoggedZxid === -1n) return;
+    const own: Candidate = { leader: BigInt(m.sid), zxid: m.history.lastLoggedZxid, peerEpoch: m.history.currentEpoch };
+    if (cmp({ leader: n.leader, zxid: n.zxid, peerEpoch: n.peerEpoch }, own) < 0) {
+      violations.push(`seed ${opts.seed} t=${sched.now() - START}: member ${m.sid} sent a LOOKING vote for ${n.leader} (epoch ${n.peerEpoch}, zxid 0x${n.zxid.toString(16)}) in round ${n.electionEpoch}, worse than its own history (epoch ${own.peerEpoch}, zxid 0x${own.zxid.toString(16)})`);
+    }
+  }
+
   function checkDecision(m: Member, d: Extract<ElectionOutput, { type: 'decided' }>): void {
     const where = `seed ${opts.seed} t=${sched.now() - START}: member ${m.sid} decided ${d.state} ${d.vote.leader} in round ${d.vote.electionEpoch}`;
     for (const v of d.voters) if (!verifier.voters.has(v)) violations.push(`${where}: non-voter ${v} counted`);
@@ -345,6 +360,10 @@ export function runElectionSim(opts: ElectionSimOptions): ElectionSimResult {
         // LOOKING in it) answers with the same vote, which counts too; its order was checked where
         // that leader was elected.
         if (hs.length === 0) continue;
+        // One that voted LOOKING in this round and then joined this round's leader itself (by
+        // election or out of election) answers with FOLLOWING/LEADING for it, which counts as in
+        // Apache; its LOOKING votes were checked where it sent them.
+        if (decided.some((x) => x.sid === Number(v) && x.state !== 'OBSERVING' && x.leader === d.vote.leader && x.round === d.vote.electionEpoch)) continue;
         const mine = hs.reduce((a, b) => (cmp({ leader: BigInt(v), zxid: a.lastLoggedZxid, peerEpoch: a.currentEpoch }, { leader: BigInt(v), zxid: b.lastLoggedZxid, peerEpoch: b.currentEpoch }) <= 0 ? a : b));
         if (cmp(leaderVote, { leader: BigInt(v), zxid: mine.lastLoggedZxid, peerEpoch: mine.currentEpoch }) < 0) {
           violations.push(`${where}: voter ${v} (epoch ${mine.currentEpoch}, zxid 0x${mine.lastLoggedZxid.toString(16)}) beats the leader's vote (epoch ${d.vote.peerEpoch}, zxid 0x${d.vote.zxid.toString(16)})`);
